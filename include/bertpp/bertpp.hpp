@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
+// bertpp: header-only C++17 BERT inference. The umbrella header: includes the public
+// headers, nothing else.
+#pragma once
+
+#include "bertpp/core/config.hpp"
+#include "bertpp/core/encoding.hpp"
+#include "bertpp/core/error.hpp"
+#include "bertpp/core/threads.hpp"
+#include "bertpp/core/types.hpp"
+#include "bertpp/core/version.hpp"
+#include "bertpp/io/safetensors.hpp"
+#include "bertpp/io/synthetic.hpp"
+#include "bertpp/io/tensor_table.hpp"
+#include "bertpp/io/weight_store.hpp"
+#include "bertpp/models/bert.hpp"

@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: Apache-2.0
+// BertConfig: config.json with HF's field names and defaults, in one struct with one
+// validate().
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bertpp/core/error.hpp"
+
+namespace bertpp {
+
+/// @brief The hyper-parameters of a BERT encoder, as HF's `BertConfig` names them.
+/// A field missing from config.json takes HF's default.
+struct BertConfig {
+  std::string model_type = "bert";
+  std::int64_t vocab_size = 30522;
+  std::int64_t hidden_size = 768;
+  std::int64_t num_hidden_layers = 12;
+  std::int64_t num_attention_heads = 12;
+  std::int64_t intermediate_size = 3072;
+  std::string hidden_act = "gelu";
+  double hidden_dropout_prob = 0.1;           // training only
+  double attention_probs_dropout_prob = 0.1;  // training only
+  std::int64_t max_position_embeddings = 512;
+  std::int64_t type_vocab_size = 2;
+  double initializer_range = 0.02;  // training only
+  double layer_norm_eps = 1e-12;
+  std::int64_t pad_token_id = 0;
+  std::string position_embedding_type = "absolute";
+  bool is_decoder = false;
+  bool add_cross_attention = false;
+  std::vector<std::string> architectures;
+  std::map<std::int64_t, std::string> id2label;  ///< label names of task heads
+  std::string problem_type;                      ///< "", single_label_classification, ...
+  /// The whole config.json as read, for heads and pipelines that need other fields.
+  nlohmann::json raw = nlohmann::json::object();
+  /// Where the config came from, for error messages.
+  std::string source = "<preset>";
+
+  /// @brief bert-base-uncased: 12 layers, hidden 768, 12 heads.
+  static BertConfig base() { return BertConfig{}; }
+
+  /// @brief bert-large-uncased: 24 layers, hidden 1024, 16 heads.
+  static BertConfig large() {
+    BertConfig c;
+    c.hidden_size = 1024;
+    c.num_hidden_layers = 24;
+    c.num_attention_heads = 16;
+    c.intermediate_size = 4096;
+    return c;
+  }
+
+  /// @brief Size of one attention head.
+  std::int64_t head_size() const { return hidden_size / num_attention_heads; }
+
+  /// @brief Number of labels of a task head (from id2label; HF's default is 2).
+  std::int64_t num_labels() const {
+    return id2label.empty() ? 2 : static_cast<std::int64_t>(id2label.size());
+  }
+
+  /// @brief Checks every value is possible and supported.
+  /// @throws ConfigError naming the field, its value and the source file.
+  void validate() const {
+    auto fail = [&](const std::string& field, const std::string& why) {
+      throw ConfigError(source + ": field '" + field + "' " + why);
+    };
+    auto positive = [&](const char* field, std::int64_t v) {
+      if (v <= 0) fail(field, "must be positive, got " + std::to_string(v));
+    };
+    positive("vocab_size", vocab_size);
+    positive("hidden_size", hidden_size);
+    positive("num_attention_heads", num_attention_heads);
+    positive("intermediate_size", intermediate_size);
+    positive("max_position_embeddings", max_position_embeddings);
+    positive("type_vocab_size", type_vocab_size);
+    if (num_hidden_layers < 0)
+      fail("num_hidden_layers", "must not be negative, got " + std::to_string(num_hidden_layers));
+    if (hidden_size % num_attention_heads != 0)
+      fail("hidden_size", "(" + std::to_string(hidden_size) +
+                              ") must be divisible by num_attention_heads (" +
+                              std::to_string(num_attention_heads) + ")");
+    if (!(layer_norm_eps > 0.0)) fail("layer_norm_eps", "must be positive");
+    if (model_type != "bert")
+      fail("model_type", "is '" + model_type + "'; bertpp supports 'bert' models only");
+    if (position_embedding_type != "absolute")
+      fail("position_embedding_type", "is '" + position_embedding_type +
+                                          "'; bertpp supports only 'absolute'");
+    if (is_decoder) fail("is_decoder", "is true; bertpp runs encoders only");
+    if (add_cross_attention) fail("add_cross_attention", "is true; bertpp has no cross-attention");
+    if (!is_known_activation(hidden_act))
+      fail("hidden_act", "is '" + hidden_act +
+                             "'; supported: gelu, gelu_new, gelu_pytorch_tanh, relu, silu, swish");
+  }
+
+  /// @brief Whether bertpp implements the activation named by HF's `hidden_act`.
+  static bool is_known_activation(const std::string& act) {
+    return act == "gelu" || act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "relu" ||
+           act == "silu" || act == "swish";
+  }
+
+  /// @brief Reads a config from parsed JSON; missing fields keep HF's defaults.
+  /// @throws ConfigError on a wrong type or an impossible value, naming the field.
+  static BertConfig from_json(const nlohmann::json& j, const std::string& source = "config.json") {
+    if (!j.is_object()) throw ConfigError(source + ": expected a JSON object at the top level");
+    BertConfig c;
+    c.source = source;
+    c.raw = j;
+    read_string(j, source, "model_type", c.model_type);
+    read_int(j, source, "vocab_size", c.vocab_size);
+    read_int(j, source, "hidden_size", c.hidden_size);
+    read_int(j, source, "num_hidden_layers", c.num_hidden_layers);
+    read_int(j, source, "num_attention_heads", c.num_attention_heads);
+    read_int(j, source, "intermediate_size", c.intermediate_size);
+    read_string(j, source, "hidden_act", c.hidden_act);
+    read_double(j, source, "hidden_dropout_prob", c.hidden_dropout_prob);
+    read_double(j, source, "attention_probs_dropout_prob", c.attention_probs_dropout_prob);
+    read_int(j, source, "max_position_embeddings", c.max_position_embeddings);
+    read_int(j, source, "type_vocab_size", c.type_vocab_size);
+    read_double(j, source, "initializer_range", c.initializer_range);
+    read_double(j, source, "layer_norm_eps", c.layer_norm_eps);
+    read_int(j, source, "pad_token_id", c.pad_token_id);
+    read_string(j, source, "position_embedding_type", c.position_embedding_type);
+    read_bool(j, source, "is_decoder", c.is_decoder);
+    read_bool(j, source, "add_cross_attention", c.add_cross_attention);
+    read_string(j, source, "problem_type", c.problem_type);
+    if (auto it = j.find("architectures"); it != j.end() && !it->is_null()) {
+      if (!it->is_array()) throw ConfigError(source + ": field 'architectures' must be a list");
+      for (const auto& a : *it) {
+        if (!a.is_string())
+          throw ConfigError(source + ": field 'architectures' must hold strings");
+        c.architectures.push_back(a.get<std::string>());
+      }
+    }
+    if (auto it = j.find("id2label"); it != j.end() && !it->is_null()) {
+      if (!it->is_object()) throw ConfigError(source + ": field 'id2label' must be an object");
+      for (const auto& [key, value] : it->items()) {
+        std::int64_t id = -1;
+        std::istringstream is(key);
+        if (!(is >> id) || !is.eof() || id < 0 || !value.is_string())
+          throw ConfigError(source + ": field 'id2label' entry '" + key +
+                            "' must map a non-negative integer to a string");
+        c.id2label[id] = value.get<std::string>();
+      }
+      for (std::int64_t i = 0; i < static_cast<std::int64_t>(c.id2label.size()); ++i)
+        if (!c.id2label.count(i))
+          throw ConfigError(source + ": field 'id2label' has no label for id " +
+                            std::to_string(i));
+    }
+    c.validate();
+    return c;
+  }
+
+  /// @brief Reads and validates a config.json file.
+  /// @throws IoError if the file cannot be read; FormatError if it is not JSON;
+  /// ConfigError on a wrong or unsupported value.
+  static BertConfig from_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw IoError(path + ": cannot open config file");
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception& e) {
+      throw FormatError(path + ": not valid JSON: " + e.what());
+    }
+    return from_json(j, path);
+  }
+
+ private:
+  static const nlohmann::json* field(const nlohmann::json& j, const char* name) {
+    auto it = j.find(name);
+    return (it == j.end() || it->is_null()) ? nullptr : &*it;
+  }
+  static void read_int(const nlohmann::json& j, const std::string& src, const char* name,
+                       std::int64_t& out) {
+    if (const auto* v = field(j, name)) {
+      if (!v->is_number_integer())
+        throw ConfigError(src + ": field '" + name + "' must be an integer, got " + v->dump());
+      out = v->get<std::int64_t>();
+    }
+  }
+  static void read_double(const nlohmann::json& j, const std::string& src, const char* name,
+                          double& out) {
+    if (const auto* v = field(j, name)) {
+      if (!v->is_number())
+        throw ConfigError(src + ": field '" + name + "' must be a number, got " + v->dump());
+      out = v->get<double>();
+    }
+  }
+  static void read_string(const nlohmann::json& j, const std::string& src, const char* name,
+                          std::string& out) {
+    if (const auto* v = field(j, name)) {
+      if (!v->is_string())
+        throw ConfigError(src + ": field '" + name + "' must be a string, got " + v->dump());
+      out = v->get<std::string>();
+    }
+  }
+  static void read_bool(const nlohmann::json& j, const std::string& src, const char* name,
+                        bool& out) {
+    if (const auto* v = field(j, name)) {
+      if (!v->is_boolean())
+        throw ConfigError(src + ": field '" + name + "' must be true or false, got " + v->dump());
+      out = v->get<bool>();
+    }
+  }
+};
+
+}  // namespace bertpp

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: Apache-2.0
+// WeightStore: every tensor of a checkpoint by name (one or more safetensors files, or
+// tensors made in memory), and Tensor<T>: one weight as the model's scalar, mapped with no
+// copy when the stored dtype already is T, converted otherwise.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "bertpp/core/error.hpp"
+#include "bertpp/core/types.hpp"
+#include "bertpp/io/dtype.hpp"
+#include "bertpp/io/safetensors.hpp"
+
+namespace bertpp {
+
+/// @brief A read-only tensor of T: a view of mapped memory or an owned buffer.
+template <typename T>
+class Tensor {
+ public:
+  Tensor() = default;
+  /// @brief A tensor owning `values` with the given shape.
+  Tensor(std::vector<T> values, std::vector<std::int64_t> shape) : shape_(std::move(shape)) {
+    auto buffer = std::make_shared<std::vector<T>>(std::move(values));
+    data_ = buffer->data();
+    owner_ = std::move(buffer);
+  }
+  /// @brief A view of `data`, kept alive by `owner`.
+  Tensor(const T* data, std::vector<std::int64_t> shape, std::shared_ptr<const void> owner)
+      : owner_(std::move(owner)), data_(data), shape_(std::move(shape)), view_(true) {}
+
+  const T* data() const noexcept { return data_; }
+  const std::vector<std::int64_t>& shape() const noexcept { return shape_; }
+  bool empty() const noexcept { return data_ == nullptr; }
+  /// @brief Whether this tensor shares the stored data (no copy was made at load).
+  bool is_view() const noexcept { return view_; }
+
+  /// @brief The tensor as a [rows x cols] row-major matrix (2-D tensors).
+  ConstMatrixMap<T> matrix() const {
+    return ConstMatrixMap<T>(data_, static_cast<Eigen::Index>(shape_.at(0)),
+                             static_cast<Eigen::Index>(shape_.at(1)));
+  }
+  /// @brief The tensor as a vector (1-D tensors).
+  ConstVectorMap<T> vector() const {
+    return ConstVectorMap<T>(data_, static_cast<Eigen::Index>(shape_.at(0)));
+  }
+
+ private:
+  std::shared_ptr<const void> owner_;
+  const T* data_ = nullptr;
+  std::vector<std::int64_t> shape_;
+  bool view_ = false;
+};
+
+/// @brief All tensors of a checkpoint, by name. Cheap to copy (shares the mappings).
+class WeightStore {
+ public:
+  WeightStore() = default;
+
+  /// @brief The weights of an HF checkpoint folder: `model.safetensors`, or the shards
+  /// listed in `model.safetensors.index.json`.
+  /// @throws IoError when neither exists; FormatError for a malformed file.
+  static WeightStore from_dir(const std::string& dir) {
+    WeightStore store;
+    const std::string single = dir + "/model.safetensors";
+    const std::string index = dir + "/model.safetensors.index.json";
+    if (std::ifstream(single).good()) {
+      store.add_file(single);
+    } else if (std::ifstream(index).good()) {
+      std::ifstream in(index);
+      nlohmann::json j;
+      try {
+        j = nlohmann::json::parse(in);
+      } catch (const nlohmann::json::exception& e) {
+        throw FormatError(index + ": not valid JSON: " + e.what());
+      }
+      auto map = j.find("weight_map");
+      if (map == j.end() || !map->is_object())
+        throw FormatError(index + ": missing object 'weight_map'");
+      std::set<std::string> shards;
+      for (const auto& [name, file] : map->items()) {
+        if (!file.is_string()) throw FormatError(index + ": weight_map['" + name + "'] is not a string");
+        shards.insert(file.get<std::string>());
+      }
+      for (const auto& shard : shards) store.add_file(dir + "/" + shard);
+    } else {
+      throw IoError(dir + ": no model.safetensors or model.safetensors.index.json (convert "
+                          "other formats with tools/convert_checkpoint.py)");
+    }
+    return store;
+  }
+
+  /// @brief Adds every tensor of one safetensors file.
+  /// @throws FormatError for a malformed file or a name already present.
+  void add_file(const std::string& path) {
+    auto file = SafeTensorsFile::open(path);
+    for (const auto& [name, info] : file->tensors()) {
+      if (entries_.count(name))
+        throw FormatError(path + ": tensor '" + name + "' is also in " + entries_[name].info.file);
+      entries_[name] = Entry{info, file};
+    }
+  }
+
+  /// @brief Adds a tensor held in memory (float32 values), e.g. generated weights.
+  void add(const std::string& name, std::vector<float> values, std::vector<std::int64_t> shape) {
+    auto buffer = std::make_shared<std::vector<float>>(std::move(values));
+    TensorInfo info;
+    info.name = name;
+    info.dtype = DType::F32;
+    info.shape = std::move(shape);
+    info.data = reinterpret_cast<const unsigned char*>(buffer->data());
+    info.nbytes = buffer->size() * sizeof(float);
+    info.file = "<memory>";
+    if (info.numel() != buffer->size())
+      throw WeightError("tensor '" + name + "': " + std::to_string(buffer->size()) +
+                        " values do not fill shape " + shape_string(info.shape));
+    entries_[name] = Entry{std::move(info), std::move(buffer)};
+  }
+
+  /// @brief The tensor called `name`, or nullptr.
+  const TensorInfo* find(const std::string& name) const {
+    auto it = entries_.find(name);
+    return it == entries_.end() ? nullptr : &it->second.info;
+  }
+
+  /// @brief Every tensor name, sorted.
+  std::vector<std::string> names() const {
+    std::vector<std::string> out;
+    out.reserve(entries_.size());
+    for (const auto& e : entries_) out.push_back(e.first);
+    return out;
+  }
+
+  /// @brief Tensor `name` as T, checked against `shape`: mapped in place when the stored
+  /// dtype is T and the data is aligned, converted otherwise.
+  /// @throws WeightError naming the tensor and file on a missing tensor, a non-float dtype
+  /// or a shape mismatch (with both shapes).
+  template <typename T>
+  Tensor<T> get(const std::string& name, const std::vector<std::int64_t>& shape) const {
+    auto it = entries_.find(name);
+    if (it == entries_.end()) throw WeightError("missing tensor '" + name + "'");
+    const TensorInfo& info = it->second.info;
+    if (!is_float_dtype(info.dtype))
+      throw WeightError(info.file + ": tensor '" + name + "' has dtype " + dtype_name(info.dtype) +
+                        "; expected F32, F16, BF16 or F64");
+    if (info.shape != shape)
+      throw WeightError(info.file + ": tensor '" + name + "' has shape " +
+                        shape_string(info.shape) + ", expected " + shape_string(shape));
+    const bool same = (std::is_same<T, float>::value && info.dtype == DType::F32) ||
+                      (std::is_same<T, double>::value && info.dtype == DType::F64);
+    if (same && reinterpret_cast<std::uintptr_t>(info.data) % alignof(T) == 0)
+      return Tensor<T>(reinterpret_cast<const T*>(info.data), info.shape, it->second.owner);
+    std::vector<T> values(info.numel());
+    detail::convert_floats<T>(info.dtype, info.data, values.size(), values.data());
+    return Tensor<T>(std::move(values), info.shape);
+  }
+
+ private:
+  struct Entry {
+    TensorInfo info;
+    std::shared_ptr<const void> owner;  // keeps the mapping or buffer alive
+  };
+  std::map<std::string, Entry> entries_;
+};
+
+}  // namespace bertpp

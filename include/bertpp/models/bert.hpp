@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: Apache-2.0
+// BertModel<T>: embeddings, encoder and pooler composed; the BertBase / BertLarge presets.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bertpp/core/config.hpp"
+#include "bertpp/core/encoding.hpp"
+#include "bertpp/core/error.hpp"
+#include "bertpp/core/threads.hpp"
+#include "bertpp/io/synthetic.hpp"
+#include "bertpp/io/tensor_table.hpp"
+#include "bertpp/io/weight_store.hpp"
+#include "bertpp/layers/embeddings.hpp"
+#include "bertpp/layers/encoder.hpp"
+#include "bertpp/layers/pooler.hpp"
+#include "bertpp/models/detail/pack.hpp"
+
+namespace bertpp {
+
+/// @brief How a model is loaded.
+struct LoadOptions {
+  /// Stored tensors the model does not use are an error (WeightError) instead of being
+  /// listed in unused_tensors().
+  bool strict = false;
+};
+
+/// @brief How one forward call runs.
+struct ForwardOptions {
+  int num_threads = 1;                ///< threads for this call, the caller's included
+  bool output_hidden_states = false;  ///< also return every layer's hidden states
+};
+
+/// @brief What BertModel::forward returns, per sequence of the batch.
+template <typename T>
+struct BertOutput {
+  /// One [len_i x hidden] matrix per sequence, len_i its length as given (padded positions
+  /// are rows of zeros).
+  std::vector<Matrix<T>> last_hidden_state;
+  /// [batch x hidden]; empty when the checkpoint has no pooler.
+  Matrix<T> pooler_output;
+  /// When asked: [num_layers + 1][batch], embeddings first, laid out as last_hidden_state.
+  std::vector<std::vector<Matrix<T>>> hidden_states;
+};
+
+/// @brief A BERT encoder (HF's BertModel). Immutable after loading; `forward` is const and
+/// safe to call from several threads at once.
+template <typename T>
+class BertModel {
+ public:
+  /// @brief The table of every tensor a BertModel with config `c` expects (names without
+  /// the "bert." prefix; the pooler is optional).
+  static std::vector<TensorSpec> tensor_table(const BertConfig& c) {
+    std::vector<TensorSpec> table;
+    Embeddings<T>::table(c, "embeddings.", table);
+    Encoder<T>::table(c, "encoder.", table);
+    Pooler<T>::table(c, "pooler.", table);
+    return table;
+  }
+
+  /// @brief The prefix under which `store` holds the encoder: "bert." for HF task models
+  /// (BertForMaskedLM, ...), "" for a bare BertModel.
+  static std::string detect_prefix(const WeightStore& store) {
+    for (const char* p : {"", "bert."})
+      for (const auto& name : stored_name_candidates(std::string(p) + "embeddings.LayerNorm.weight"))
+        if (store.find(name)) return p;
+    return "";
+  }
+
+  /// @brief Loads `dir`/config.json and the safetensors weights of an HF checkpoint folder.
+  /// @throws IoError, FormatError, ConfigError or WeightError naming the file, field or tensor.
+  static BertModel load(const std::string& dir, const LoadOptions& options = {}) {
+    return BertModel(BertConfig::from_file(dir + "/config.json"), WeightStore::from_dir(dir),
+                     options);
+  }
+
+  /// @brief Builds the model from `config` and the tensors of `store`.
+  /// @throws ConfigError for an invalid config; WeightError for a missing tensor, a wrong
+  /// shape or dtype, or (strict) an unused tensor.
+  BertModel(const BertConfig& config, const WeightStore& store, const LoadOptions& options = {})
+      : config_(config) {
+    config_.validate();
+    prefix_ = detect_prefix(store);
+    WeightSet<T> w(store, tensor_table(config_), prefix_);
+    embeddings_ = Embeddings<T>(w, "embeddings.", config_);
+    encoder_ = Encoder<T>(w, "encoder.", config_);
+    pooler_ = Pooler<T>(w, "pooler.");
+    // HF buffers saved by some versions; not weights.
+    const std::set<std::string> buffers = {prefix_ + "embeddings.position_ids",
+                                           prefix_ + "embeddings.token_type_ids"};
+    unused_ = bertpp::unused_tensors(store, w.consumed(), buffers);
+    if (options.strict && !unused_.empty()) {
+      std::string list;
+      for (const auto& n : unused_) list += (list.empty() ? "" : ", ") + n;
+      throw WeightError("strict loading: " + std::to_string(unused_.size()) +
+                        " tensors are not used by BertModel: " + list);
+    }
+  }
+
+  /// @brief Runs the encoder on a batch of sequences of any lengths.
+  ///
+  /// Each Encoding gives ids, and optionally type_ids and attention_mask of the same length.
+  /// Masked positions are dropped before the model and come back as zero rows; positions
+  /// count from the first unmasked token.
+  /// @throws InputError naming the sequence and position of an out-of-range id or type id,
+  /// a length mismatch, an empty sequence or one longer than max_position_embeddings.
+  BertOutput<T> forward(const std::vector<Encoding>& batch, const ForwardOptions& options = {},
+                        const Callback<T>& callback = {}) const {
+    Workspace<T> ws;
+    return forward(batch, ws, options, callback);
+  }
+
+  /// @brief As forward() above, with caller-owned scratch memory (reuse it across calls on
+  /// one thread to avoid allocations).
+  BertOutput<T> forward(const std::vector<Encoding>& batch, Workspace<T>& ws,
+                        const ForwardOptions& options = {},
+                        const Callback<T>& callback = {}) const {
+    const PackedBatch packed = detail::pack(batch, config_);
+    std::unique_ptr<ThreadPool> pool;
+    if (options.num_threads > 1) pool = std::make_unique<ThreadPool>(options.num_threads);
+    BertOutput<T> out;
+    embeddings_.forward(packed, ws.hidden, pool.get());
+    if (callback) callback("embeddings", ws.hidden);
+    if (options.output_hidden_states) out.hidden_states.push_back(detail::unpack(ws.hidden, packed, batch));
+    for (std::size_t i = 0; i < encoder_.size(); ++i) {
+      encoder_.layer(i).forward(ws, packed, pool.get(), static_cast<int>(i), callback);
+      if (options.output_hidden_states)
+        out.hidden_states.push_back(detail::unpack(ws.hidden, packed, batch));
+    }
+    out.last_hidden_state = detail::unpack(ws.hidden, packed, batch);
+    if (pooler_.present()) {
+      pooler_.forward(ws.hidden, packed, out.pooler_output);
+      if (callback) callback("pooler", out.pooler_output);
+    }
+    return out;
+  }
+
+  /// @brief The model's configuration.
+  const BertConfig& config() const noexcept { return config_; }
+  /// @brief Stored tensors this model did not use (heads, unknown names), sorted.
+  const std::vector<std::string>& unused_tensors() const noexcept { return unused_; }
+  /// @brief The prefix the encoder's tensors had in the store ("" or "bert.").
+  const std::string& prefix() const noexcept { return prefix_; }
+  /// @brief Whether the checkpoint had pooler weights.
+  bool has_pooler() const noexcept { return pooler_.present(); }
+  /// @brief The embeddings layer (its word embeddings are tied to the MLM decoder).
+  const Embeddings<T>& embeddings() const noexcept { return embeddings_; }
+
+ private:
+  BertConfig config_;
+  std::string prefix_;
+  Embeddings<T> embeddings_;
+  Encoder<T> encoder_;
+  Pooler<T> pooler_;
+  std::vector<std::string> unused_;
+};
+
+/// @brief BERT-base (12 layers, hidden 768, 12 heads): a BertModel whose config must equal
+/// BertConfig::base() in every size.
+template <typename T = float>
+class BertBase : public BertModel<T> {
+ public:
+  /// @throws ConfigError when `config` is not BERT-base sized.
+  BertBase(const BertConfig& config, const WeightStore& store, const LoadOptions& options = {})
+      : BertModel<T>(detail::check_preset(config, BertConfig::base(), "BertBase"), store, options) {}
+  /// @brief The preset config with the tensors of `store`.
+  explicit BertBase(const WeightStore& store, const LoadOptions& options = {})
+      : BertBase(BertConfig::base(), store, options) {}
+  /// @brief Loads a BERT-base checkpoint folder.
+  static BertBase load(const std::string& dir, const LoadOptions& options = {}) {
+    return BertBase(BertConfig::from_file(dir + "/config.json"), WeightStore::from_dir(dir), options);
+  }
+};
+
+/// @brief BERT-large (24 layers, hidden 1024, 16 heads), as BertBase.
+template <typename T = float>
+class BertLarge : public BertModel<T> {
+ public:
+  /// @throws ConfigError when `config` is not BERT-large sized.
+  BertLarge(const BertConfig& config, const WeightStore& store, const LoadOptions& options = {})
+      : BertModel<T>(detail::check_preset(config, BertConfig::large(), "BertLarge"), store, options) {}
+  /// @brief The preset config with the tensors of `store`.
+  explicit BertLarge(const WeightStore& store, const LoadOptions& options = {})
+      : BertLarge(BertConfig::large(), store, options) {}
+  /// @brief Loads a BERT-large checkpoint folder.
+  static BertLarge load(const std::string& dir, const LoadOptions& options = {}) {
+    return BertLarge(BertConfig::from_file(dir + "/config.json"), WeightStore::from_dir(dir), options);
+  }
+};
+
+}  // namespace bertpp
+
+namespace bertpp {
+
+/// @brief A WeightStore holding every tensor of a BertModel with config `c` (pooler
+/// included), from the deterministic generator of io/synthetic.hpp.
+inline WeightStore synthetic_bert_weights(const BertConfig& c) {
+  return synthetic_weights(BertModel<float>::tensor_table(c));
+}
+
+}  // namespace bertpp

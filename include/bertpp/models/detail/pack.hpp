@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+// Turning a batch of Encodings into a PackedBatch (checked), and packed activations back
+// into one padded matrix per sequence.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bertpp/core/config.hpp"
+#include "bertpp/core/encoding.hpp"
+#include "bertpp/core/error.hpp"
+#include "bertpp/core/types.hpp"
+#include "bertpp/layers/batch.hpp"
+
+namespace bertpp::detail {
+
+/// @brief Checks every sequence and packs its unmasked tokens.
+/// @throws InputError naming the sequence (and position) at fault.
+inline PackedBatch pack(const std::vector<Encoding>& batch, const BertConfig& c) {
+  PackedBatch p;
+  for (std::size_t s = 0; s < batch.size(); ++s) {
+    const Encoding& e = batch[s];
+    const std::string where = "input sequence " + std::to_string(s);
+    const std::size_t n = e.ids.size();
+    if (n == 0) throw InputError(where + ": no tokens");
+    if (!e.type_ids.empty() && e.type_ids.size() != n)
+      throw InputError(where + ": type_ids has " + std::to_string(e.type_ids.size()) +
+                       " entries but ids has " + std::to_string(n));
+    if (!e.attention_mask.empty() && e.attention_mask.size() != n)
+      throw InputError(where + ": attention_mask has " + std::to_string(e.attention_mask.size()) +
+                       " entries but ids has " + std::to_string(n));
+    std::size_t first = n;
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::int32_t m = e.attention_mask.empty() ? 1 : e.attention_mask[j];
+      if (m != 0 && m != 1)
+        throw InputError(where + ", position " + std::to_string(j) + ": attention_mask value " +
+                         std::to_string(m) + " is not 0 or 1");
+      if (m == 1 && first == n) first = j;
+    }
+    if (first == n) throw InputError(where + ": attention_mask masks every position");
+    p.start.push_back(p.ids.size());
+    std::vector<std::size_t> source;
+    for (std::size_t j = first; j < n; ++j) {
+      if (!e.attention_mask.empty() && e.attention_mask[j] == 0) continue;
+      const std::string at = where + ", position " + std::to_string(j);
+      const std::int64_t pos = static_cast<std::int64_t>(j - first);
+      if (pos >= c.max_position_embeddings)
+        throw InputError(where + ": " + std::to_string(n - first) +
+                         " positions exceed max_position_embeddings (" +
+                         std::to_string(c.max_position_embeddings) + ") at position " +
+                         std::to_string(j) + "; truncate the input");
+      const std::int32_t id = e.ids[j];
+      if (id < 0 || id >= c.vocab_size)
+        throw InputError(at + ": token id " + std::to_string(id) + " is outside [0, " +
+                         std::to_string(c.vocab_size) + ")");
+      const std::int32_t type = e.type_ids.empty() ? 0 : e.type_ids[j];
+      if (type < 0 || type >= c.type_vocab_size)
+        throw InputError(at + ": token type id " + std::to_string(type) + " is outside [0, " +
+                         std::to_string(c.type_vocab_size) + ")");
+      p.ids.push_back(id);
+      p.type_ids.push_back(type);
+      p.positions.push_back(static_cast<std::int32_t>(pos));
+      source.push_back(j);
+    }
+    p.length.push_back(source.size());
+    p.source_index.push_back(std::move(source));
+  }
+  return p;
+}
+
+/// @brief packed [tokens x width] -> one [len_i x width] matrix per sequence, zero rows at
+/// masked positions.
+template <typename T>
+std::vector<Matrix<T>> unpack(const Matrix<T>& packed, const PackedBatch& p,
+                              const std::vector<Encoding>& batch) {
+  std::vector<Matrix<T>> out;
+  out.reserve(p.batch());
+  for (std::size_t s = 0; s < p.batch(); ++s) {
+    Matrix<T> m = Matrix<T>::Zero(static_cast<Eigen::Index>(batch[s].ids.size()), packed.cols());
+    for (std::size_t k = 0; k < p.length[s]; ++k)
+      m.row(static_cast<Eigen::Index>(p.source_index[s][k])) =
+          packed.row(static_cast<Eigen::Index>(p.start[s] + k));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+/// @brief Returns `config` if its sizes equal the preset's.
+/// @throws ConfigError naming the first differing field.
+inline const BertConfig& check_preset(const BertConfig& config, const BertConfig& preset,
+                                      const char* name) {
+  auto check = [&](const char* field, std::int64_t got, std::int64_t want) {
+    if (got != want)
+      throw ConfigError(config.source + ": " + name + " needs " + field + " = " +
+                        std::to_string(want) + ", got " + std::to_string(got));
+  };
+  check("hidden_size", config.hidden_size, preset.hidden_size);
+  check("num_hidden_layers", config.num_hidden_layers, preset.num_hidden_layers);
+  check("num_attention_heads", config.num_attention_heads, preset.num_attention_heads);
+  check("intermediate_size", config.intermediate_size, preset.intermediate_size);
+  return config;
+}
+
+}  // namespace bertpp::detail
