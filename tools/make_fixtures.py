@@ -145,6 +145,32 @@ def write_dtypes():
     print("wrote", path)
 
 
+def ops_reference():
+    """Per-op references: torch's gelu, tanh-gelu, layer_norm, softmax and linear."""
+    import torch.nn.functional as F
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(7, 37, generator=g, dtype=torch.float64) * 3
+    w = torch.randn(37, generator=g, dtype=torch.float64) * 0.5 + 1
+    b = torch.randn(37, generator=g, dtype=torch.float64) * 0.5
+    lw = torch.randn(5, 37, generator=g, dtype=torch.float64) * 0.2
+    lb = torch.randn(5, generator=g, dtype=torch.float64)
+    ref = {}
+    for tag, dt in (("f32", torch.float32), ("f64", torch.float64)):
+        xx, ww, bb, lww, lbb = (t.to(dt) for t in (x, w, b, lw, lb))
+        ref[f"{tag}.x"] = xx.numpy()
+        ref[f"{tag}.ln_weight"] = ww.numpy()
+        ref[f"{tag}.ln_bias"] = bb.numpy()
+        ref[f"{tag}.linear_weight"] = lww.numpy()
+        ref[f"{tag}.linear_bias"] = lbb.numpy()
+        ref[f"{tag}.gelu"] = F.gelu(xx).numpy()
+        ref[f"{tag}.gelu_tanh"] = F.gelu(xx, approximate="tanh").numpy()
+        ref[f"{tag}.layer_norm"] = F.layer_norm(xx, (37,), ww, bb, 1e-12).numpy()
+        ref[f"{tag}.softmax"] = torch.softmax(xx, -1).numpy()
+        ref[f"{tag}.linear"] = F.linear(xx, lww, lbb).numpy()
+    save_file(ref, os.path.join(ROOT, "ops.safetensors"))
+    print("wrote ops reference")
+
+
 def synthetic_reference():
     ref = {}
     g = np.random.default_rng(99)
@@ -222,6 +248,7 @@ def main():
     write_tiny("tiny-bert-tanh", dict(TINY, hidden_act="gelu_new"), 1, BertForSequenceClassification,
                legacy_names=True)
     write_dtypes()
+    ops_reference()
     if not args.skip_synthetic:
         synthetic_reference()
     minilm_reference(args.minilm)
