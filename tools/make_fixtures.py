@@ -230,6 +230,9 @@ def minilm_reference(model_dir):
         "last_hidden_state": out.last_hidden_state.numpy()[mask],
         "pooler_output": out.pooler_output.numpy(),
     }
+    from sentence_transformers import SentenceTransformer
+    st = SentenceTransformer(model_dir, device="cpu")
+    ref["sentence_embeddings"] = st.encode(SENTENCES, convert_to_numpy=True).astype(np.float32)
     os.makedirs(os.path.join(ROOT, "minilm"), exist_ok=True)
     save_file(ref, os.path.join(ROOT, "minilm", "reference.safetensors"))
     with open(os.path.join(ROOT, "minilm", "sentences.json"), "w", encoding="utf-8") as f:

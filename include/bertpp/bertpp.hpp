@@ -13,4 +13,7 @@
 #include "bertpp/io/synthetic.hpp"
 #include "bertpp/io/tensor_table.hpp"
 #include "bertpp/io/weight_store.hpp"
+#include "bertpp/heads/pooling.hpp"
 #include "bertpp/models/bert.hpp"
+#include "bertpp/pipelines/embed.hpp"
+#include "bertpp/tokenizer/tokenizer.hpp"

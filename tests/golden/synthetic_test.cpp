@@ -44,7 +44,13 @@ void check(const char* tag, const bertpp::BertConfig& config) {
       EXPECT_NEAR(m, mean[b * L + j], tol) << tag << " mean of sequence " << b << " row " << j;
       EXPECT_NEAR(s, sd[b * L + j], tol) << tag << " std of sequence " << b << " row " << j;
     }
+  double worst = 0.0;
+  for (std::size_t k = 0; k < rows.size(); ++k)
+    worst = std::max(worst, bertpp::test::max_abs_diff(out.last_hidden_state[0].row(rows[k]).data(),
+                                                       want_rows.data() + k * H, H));
   const auto pooled = ref.floats<float>(std::string(tag) + ".pooler_output");
+  worst = std::max(worst, bertpp::test::max_abs_diff(out.pooler_output.data(), pooled.data(), pooled.size()));
+  std::cout << "[ max abs diff ] " << tag << " rows + pooler (float): " << worst << "\n";
   EXPECT_TRUE(all_close(out.pooler_output.data(), pooled.data(), pooled.size(), tol,
                         std::string(tag) + " pooler_output"));
 }

@@ -24,6 +24,7 @@ template <typename T>
 void expect_hidden(const std::vector<bertpp::Matrix<T>>& actual, const std::vector<T>& expected,
                    const std::vector<bertpp::Encoding>& batch, double tol, const std::string& what) {
   ASSERT_EQ(actual.size(), batch.size());
+  double worst = 0.0;
   for (std::size_t b = 0; b < batch.size(); ++b) {
     const auto L = static_cast<std::size_t>(batch[b].ids.size());
     const auto H = static_cast<std::size_t>(actual[b].cols());
@@ -36,10 +37,14 @@ void expect_hidden(const std::vector<bertpp::Matrix<T>>& actual, const std::vect
         continue;
       }
       const T* want = expected.data() + (b * L + j) * H;
+      worst = std::max(worst, bertpp::test::max_abs_diff(got, want, H));
       EXPECT_TRUE(all_close(got, want, H, tol,
                             what + " sequence " + std::to_string(b) + " row " + std::to_string(j)));
     }
   }
+  if (what.find("hidden_states[") == std::string::npos)
+    std::cout << "[ max abs diff ] " << what << " (" << (sizeof(T) == 4 ? "float" : "double")
+              << "): " << worst << "\n";
 }
 
 template <typename T>
