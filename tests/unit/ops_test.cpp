@@ -17,8 +17,9 @@ namespace {
 using bertpp::Matrix;
 using bertpp::test::all_close;
 
+// One fixture per scalar (gtest's typed tests trip clang's -Wpedantic on the variadic macro).
 template <typename T>
-struct OpsTest : ::testing::Test {
+struct OpsFixture {
   bertpp::test::Reference ref{bertpp::test::fixture("ops.safetensors")};
   const char* tag = std::is_same<T, float>::value ? "f32." : "f64.";
   double tol = std::is_same<T, float>::value ? 1e-5 : 1e-9;
@@ -36,46 +37,57 @@ struct OpsTest : ::testing::Test {
   }
 };
 
-using Scalars = ::testing::Types<float, double>;
-TYPED_TEST_SUITE(OpsTest, Scalars);
+template <typename T>
+struct OpsTest : ::testing::Test, OpsFixture<T> {};
+using OpsFloat = OpsTest<float>;
+using OpsDouble = OpsTest<double>;
 
-TYPED_TEST(OpsTest, Gelu) {
-  Matrix<TypeParam> x = this->load("x");
+// Defines TEST_F(OpsFloat, name) and TEST_F(OpsDouble, name) running body<T>(fixture).
+#define BERTPP_OPS_TEST(name)                           \
+  template <typename TypeParam>                         \
+  void name##_body(OpsFixture<TypeParam>* self);        \
+  TEST_F(OpsFloat, name) { name##_body<float>(this); }  \
+  TEST_F(OpsDouble, name) { name##_body<double>(this); } \
+  template <typename TypeParam>                         \
+  void name##_body(OpsFixture<TypeParam>* self)
+
+BERTPP_OPS_TEST(Gelu) {
+  Matrix<TypeParam> x = self->load("x");
   bertpp::ops::activate(x, bertpp::ops::Activation::gelu);
-  this->expect(x, "gelu");
+  self->expect(x, "gelu");
 }
 
-TYPED_TEST(OpsTest, GeluTanh) {
-  Matrix<TypeParam> x = this->load("x");
+BERTPP_OPS_TEST(GeluTanh) {
+  Matrix<TypeParam> x = self->load("x");
   bertpp::ThreadPool pool(2);
   bertpp::ops::activate(x, bertpp::ops::activation_from_name("gelu_new"), &pool);
-  this->expect(x, "gelu_tanh");
+  self->expect(x, "gelu_tanh");
 }
 
-TYPED_TEST(OpsTest, LayerNorm) {
-  Matrix<TypeParam> x = this->load("x");
-  const Matrix<TypeParam> w = this->load("ln_weight"), b = this->load("ln_bias");
+BERTPP_OPS_TEST(LayerNorm) {
+  Matrix<TypeParam> x = self->load("x");
+  const Matrix<TypeParam> w = self->load("ln_weight"), b = self->load("ln_bias");
   bertpp::ops::add_layer_norm(x, static_cast<const Matrix<TypeParam>*>(nullptr), w.col(0), b.col(0), 1e-12);
-  this->expect(x, "layer_norm");
+  self->expect(x, "layer_norm");
   // With a residual: LayerNorm(a + r) equals LayerNorm of the sum.
-  Matrix<TypeParam> half = this->load("x") / TypeParam(2);
+  Matrix<TypeParam> half = self->load("x") / TypeParam(2);
   const Matrix<TypeParam> other = half;
   bertpp::ThreadPool pool(2);
   bertpp::ops::add_layer_norm(half, &other, w.col(0), b.col(0), 1e-12, &pool);
-  this->expect(half, "layer_norm");
+  self->expect(half, "layer_norm");
 }
 
-TYPED_TEST(OpsTest, Softmax) {
-  Matrix<TypeParam> x = this->load("x");
+BERTPP_OPS_TEST(Softmax) {
+  Matrix<TypeParam> x = self->load("x");
   bertpp::ops::softmax_rows(x);
-  this->expect(x, "softmax");
+  self->expect(x, "softmax");
 }
 
-TYPED_TEST(OpsTest, LinearSerialAndThreaded) {
-  const Matrix<TypeParam> x = this->load("x"), w = this->load("linear_weight"), b = this->load("linear_bias");
+BERTPP_OPS_TEST(LinearSerialAndThreaded) {
+  const Matrix<TypeParam> x = self->load("x"), w = self->load("linear_weight"), b = self->load("linear_bias");
   Matrix<TypeParam> y;
   bertpp::ops::linear<TypeParam>(x, w, b.col(0), y);
-  this->expect(y, "linear");
+  self->expect(y, "linear");
   // Wide enough to take the threaded path: 40 copies of w stacked give 200 output columns.
   Matrix<TypeParam> wide_w(200, 37);
   bertpp::Vector<TypeParam> wide_b(200);
@@ -88,7 +100,7 @@ TYPED_TEST(OpsTest, LinearSerialAndThreaded) {
   bertpp::ThreadPool pool(3);
   bertpp::ops::linear<TypeParam>(x, wide_w, wide_b, threaded, &pool);
   EXPECT_TRUE(all_close(threaded.data(), serial.data(), static_cast<std::size_t>(serial.size()), 0.0, "threaded"));
-  EXPECT_TRUE(all_close(serial.middleCols(195, 5).eval().data(), y.data(), 35, this->tol, "column block"));
+  EXPECT_TRUE(all_close(serial.middleCols(195, 5).eval().data(), y.data(), 35, self->tol, "column block"));
 }
 
 TEST(ThreadPool, CoversTheRangeAndRethrows) {

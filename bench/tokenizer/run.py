@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""bertpp's tokenizer beside HF tokenizers, same inputs, same run. One command:
+
+    python3 bench/tokenizer/run.py [--bertpp-bin build/bench/tokenizer/bench_tokenizer]
+                                   [--sst2 PATH/train.tsv] [--repeats 5] [--results FILE]
+
+Inputs: the parity corpus (tests/tokenizer/data/corpus.jsonl, many scripts and odd
+characters) and SST-2 train (plain English, ../shared/data/sst2/train.tsv by default).
+Tokenizer: bert-base-uncased (tests/fixtures/vocab), special tokens added, no truncation or
+padding. Engines: bertpp `encode_batch` at 1 thread and at all threads (bench_tokenizer);
+HF `tokenizers` (the Rust backend of BertTokenizerFast) `encode_batch` with
+RAYON_NUM_THREADS=1 and with all threads, each in its own process. Time: median over
+--repeats runs after one warm-up. Prints tokens/s and the ratio to HF at 1 thread; the
+token totals of both engines are checked to be equal. Without --bertpp-bin, bench_tokenizer
+is built (Release) in ${BERTPP_CACHE:-~/.cache/bertpp}/bench/build-tokenizer. --results
+writes the table into FILE between "<!-- tokenizer-bench -->" markers (other text kept).
+Needs tokenizers and transformers (tools/requirements-test.txt).
+"""
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+CACHE = os.environ.get("BERTPP_CACHE", os.path.expanduser("~/.cache/bertpp"))
+VOCAB = os.path.join(ROOT, "tests", "fixtures", "vocab", "bert-base-uncased", "vocab.txt")
+CORPUS = os.path.join(ROOT, "tests", "tokenizer", "data", "corpus.jsonl")
+SST2 = os.path.join(ROOT, "..", "shared", "data", "sst2", "train.tsv")
+BEGIN, END = "<!-- tokenizer-bench -->", "<!-- /tokenizer-bench -->"
+
+
+def read_texts(path):
+    with open(path, encoding="utf-8") as f:
+        if path.endswith(".jsonl"):
+            return [json.loads(line) for line in f]
+        if path.endswith(".tsv"):
+            next(f)
+            return [line.rstrip("\n").split("\t")[0] for line in f]
+        return [line.rstrip("\n") for line in f]
+
+
+def hf_worker(args):
+    """Runs in its own process (RAYON_NUM_THREADS is read once, when the pool starts)."""
+    from transformers import BertTokenizerFast
+    from transformers.models.bert.tokenization_bert import load_vocab
+    tok = BertTokenizerFast(vocab=load_vocab(args.vocab), do_lower_case=not args.cased).backend_tokenizer
+    texts = read_texts(args.input)
+    secs, tokens = [], 0
+    for r in range(args.repeats + 1):
+        t0 = time.perf_counter()
+        encs = tok.encode_batch(texts, add_special_tokens=True)
+        dt = time.perf_counter() - t0
+        tokens = sum(len(e.ids) for e in encs)
+        if r:
+            secs.append(dt)
+    m = statistics.median(secs)
+    print(json.dumps({"engine": "hf-tokenizers", "input": args.label, "threads": args.threads,
+                      "texts": len(texts), "tokens": tokens, "repeats": args.repeats,
+                      "median_s": m, "tokens_per_s": tokens / m}))
+
+
+def build_bench():
+    build = os.path.join(CACHE, "bench", "build-tokenizer")
+    subprocess.run(["cmake", "-S", ROOT, "-B", build, "-DCMAKE_BUILD_TYPE=Release",
+                    "-DBERTPP_BUILD_TESTS=OFF", "-DBERTPP_BUILD_EXAMPLES=OFF",
+                    "-DBERTPP_BUILD_BENCH=ON", "-DBERTPP_INSTALL=OFF"], check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", build, "--target", "bench_tokenizer", "-j",
+                    str(os.cpu_count() or 2)], check=True, stdout=subprocess.DEVNULL)
+    return os.path.join(build, "bench", "tokenizer", "bench_tokenizer")
+
+
+def json_lines(out):
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--bertpp-bin", help="bench_tokenizer binary (default: build it)")
+    ap.add_argument("--vocab", default=VOCAB)
+    ap.add_argument("--cased", action="store_true", help="do_lower_case=False")
+    ap.add_argument("--corpus", default=CORPUS)
+    ap.add_argument("--sst2", default=SST2, help="SST-2 train.tsv (or any text file)")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="'all threads' runs")
+    ap.add_argument("--results", help="markdown file to write the table into")
+    ap.add_argument("--hf-worker", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--input", help=argparse.SUPPRESS)
+    ap.add_argument("--label", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.hf_worker:
+        return hf_worker(args)
+
+    binary = args.bertpp_bin or build_bench()
+    inputs = [("corpus", args.corpus), ("sst2-train", args.sst2)]
+    rows = []
+    for label, path in inputs:
+        if not os.path.exists(path):
+            print("skipping %s: %s not found" % (label, path), file=sys.stderr)
+            continue
+        cmd = [binary, "--vocab", args.vocab, "--input", path, "--label", label,
+               "--repeats", str(args.repeats), "--threads", str(args.threads)]
+        rows += json_lines(subprocess.run(cmd + (["--cased"] if args.cased else []), check=True,
+                                          capture_output=True, text=True).stdout)
+        for threads in sorted({1, args.threads}):
+            env = dict(os.environ, RAYON_NUM_THREADS=str(threads), TOKENIZERS_PARALLELISM="true")
+            cmd = [sys.executable, os.path.abspath(__file__), "--hf-worker", "--input", path,
+                   "--label", label, "--vocab", args.vocab, "--repeats", str(args.repeats),
+                   "--threads", str(threads)] + (["--cased"] if args.cased else [])
+            rows += json_lines(subprocess.run(cmd, check=True, capture_output=True, text=True,
+                                              env=env).stdout)
+
+    lines = ["Tokenizer throughput, bert-base-uncased%s, special tokens added; median of %d runs; "
+             "%s, %d hardware threads, Python %s." % (" (cased)" if args.cased else "", args.repeats,
+                                                    platform.processor() or platform.machine(),
+                                                    os.cpu_count() or 0, platform.python_version()),
+             "", "| input | texts | tokens | engine | threads | tokens/s | vs HF 1 thread |",
+             "|---|---:|---:|---|---:|---:|---:|"]
+    for label, _ in inputs:
+        mine = [r for r in rows if r["input"] == label]
+        base = [r for r in mine if r["engine"] == "hf-tokenizers" and r["threads"] == 1]
+        if not base:
+            continue
+        totals = {r["engine"]: r["tokens"] for r in mine}
+        if len(set(totals.values())) > 1:
+            print("WARNING: token totals differ on %s: %s" % (label, totals), file=sys.stderr)
+        for r in sorted(mine, key=lambda r: (r["engine"] != "bertpp", r["threads"])):
+            lines.append("| %s | %d | %d | %s | %d | %.3g M | %.2fx |" % (
+                label, r["texts"], r["tokens"], r["engine"], r["threads"], r["tokens_per_s"] / 1e6,
+                r["tokens_per_s"] / base[0]["tokens_per_s"]))
+    table = "\n".join(lines)
+    print(table)
+    if args.results:
+        old = open(args.results, encoding="utf-8").read() if os.path.exists(args.results) else ""
+        block = "%s\n%s\n%s" % (BEGIN, table, END)
+        if BEGIN in old and END in old:
+            new = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
+        else:
+            new = (old.rstrip("\n") + "\n\n## Tokenizer\n\n" if old else "## Tokenizer\n\n") + block + "\n"
+        with open(args.results, "w", encoding="utf-8") as f:
+            f.write(new)
+
+
+if __name__ == "__main__":
+    main()

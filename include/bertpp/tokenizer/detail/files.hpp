@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// File and JSON helpers for the tokenizer loaders; every error names the file and field.
+#pragma once
+
+#include <bertpp/core/error.hpp>
+#include <bertpp/tokenizer/detail/utf8.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace bertpp::tokenizer_detail {
+
+/// @brief Whole file as bytes. @throws IoError when it cannot be opened or read.
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError("cannot open '" + path + "'");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw IoError("cannot read '" + path + "'");
+  return ss.str();
+}
+
+/// @brief True when `path` can be opened for reading.
+inline bool file_exists(const std::string& path) { return static_cast<bool>(std::ifstream(path)); }
+
+/// @brief Parses a JSON file. @throws IoError, FormatError (with the parser's position).
+inline nlohmann::json read_json(const std::string& path) {
+  const std::string text = read_file(path);
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError("'" + path + "': malformed JSON: " + e.what());
+  }
+}
+
+/// @brief Is `s` valid UTF-8? Sets `bad_at` to the first invalid byte.
+inline bool valid_utf8(const std::string& s, std::size_t& bad_at) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t len = 1;
+    const std::uint32_t c = decode_utf8(p + i, s.size() - i, len);
+    if (c == kReplacement && !(len == 3 && p[i] == 0xEF && p[i + 1] == 0xBF && p[i + 2] == 0xBD)) {
+      bad_at = i;
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+/// @brief Reads vocab.txt as HF's `load_vocab`: one token per line (line i = id i), lines
+/// split on "\n", "\r\n" or "\r" (Python's universal newlines), nothing else stripped.
+/// @throws IoError, FormatError (invalid UTF-8, with the line number; empty file).
+inline std::vector<std::string> read_vocab_txt(const std::string& path) {
+  const std::string text = read_file(path);
+  std::vector<std::string> vocab;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' || text[i] == '\r') {
+      vocab.emplace_back(text, start, i - start);
+      if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      start = i + 1;
+    }
+  }
+  if (start < text.size()) vocab.emplace_back(text, start, std::string::npos);
+  if (vocab.empty()) throw FormatError("'" + path + "': empty vocabulary");
+  for (std::size_t i = 0; i < vocab.size(); ++i) {
+    std::size_t bad = 0;
+    if (!valid_utf8(vocab[i], bad))
+      throw FormatError("'" + path + "': line " + std::to_string(i + 1) +
+                        ": invalid UTF-8 at byte " + std::to_string(bad));
+  }
+  return vocab;
+}
+
+/// @brief `j[key]` as T, or `fallback` when absent or null.
+/// @throws FormatError naming the file and field when present with the wrong type.
+template <typename T>
+T get_or(const nlohmann::json& j, const char* key, const T& fallback, const std::string& where) {
+  if (!j.is_object()) throw FormatError(where + ": expected a JSON object");
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw FormatError(where + ": field '" + key + "' has the wrong type (" + it->type_name() + ")");
+  }
+}
+
+/// @brief A special-token field: a string, or an object with "content" (HF's AddedToken).
+/// Returns `fallback` when absent or null. @throws FormatError on another type.
+inline std::string token_field(const nlohmann::json& j, const char* key,
+                               const std::string& fallback, const std::string& where) {
+  if (!j.is_object()) throw FormatError(where + ": expected a JSON object");
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  if (it->is_string()) return it->get<std::string>();
+  if (it->is_object() && it->contains("content") && (*it)["content"].is_string())
+    return (*it)["content"].get<std::string>();
+  throw FormatError(where + ": field '" + key + "' must be a string or {\"content\": ...}");
+}
+
+}  // namespace bertpp::tokenizer_detail

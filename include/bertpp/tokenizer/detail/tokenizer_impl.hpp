@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tokenizer: truncation, padding and the loaders (tokenizer.json, vocab.txt + configs).
+#pragma once
+
+#include <bertpp/tokenizer/detail/files.hpp>
+#include <bertpp/tokenizer/tokenizer.hpp>
+
+namespace bertpp {
+
+inline Encoding Tokenizer::encode_pair(std::string_view a, const std::string_view* b,
+                                       const EncodeOptions& opt) const {
+  Encoding ea = encode_sequence(a, 0);
+  Encoding eb;
+  if (b) eb = encode_sequence(*b, 1);
+  std::vector<Encoding> wa, wb;
+  const bool right = opt.truncation_side == Side::right;
+  const auto& post = s_->post;
+  if (opt.truncation != TruncationStrategy::do_not_truncate &&
+      resolve_max(opt) < TokenizerOptions::no_max_length) {
+    const std::size_t max_len = resolve_max(opt);
+    const std::size_t added = opt.add_special_tokens ? post.added_tokens(b != nullptr) : 0;
+    if (max_len < added)
+      throw TokenizerError("truncation: max_length " + std::to_string(max_len) +
+                           " is smaller than the " + std::to_string(added) + " special tokens");
+    const std::size_t budget = max_len - added;
+    const std::size_t n1 = ea.size(), n2 = b ? eb.size() : 0;
+    if (n1 + n2 > budget) {
+      const std::size_t to_remove = n1 + n2 - budget;
+      std::size_t k1 = n1, k2 = n2;
+      switch (opt.truncation) {
+        case TruncationStrategy::longest_first:
+          if (b) {
+            // HF: the shorter keeps min(its length, budget / 2 rounded), the longer the rest.
+            const bool swap = k1 > k2;
+            std::size_t s = swap ? k2 : k1, l = swap ? k1 : k2;
+            if (s > budget / 2) {
+              s = budget / 2;
+              l = budget - s;
+            } else {
+              l = budget - s;
+            }
+            k1 = swap ? l : s;
+            k2 = swap ? s : l;
+          } else {
+            k1 = budget;
+          }
+          break;
+        case TruncationStrategy::only_first:
+        case TruncationStrategy::only_second: {
+          const bool first = opt.truncation == TruncationStrategy::only_first;
+          if (!first && !b)
+            throw TokenizerError("truncation only_second: no second sequence was given");
+          const std::size_t len = first ? n1 : n2;
+          if (len <= to_remove)
+            throw TokenizerError(std::string("truncation: the ") + (first ? "first" : "second") +
+                                 " sequence (" + std::to_string(len) +
+                                 " tokens) is too short to remove " + std::to_string(to_remove));
+          (first ? k1 : k2) = len - to_remove;
+          break;
+        }
+        case TruncationStrategy::do_not_truncate:
+          break;
+      }
+      wa = tokenizer_detail::windows(ea, k1, opt.stride, right);
+      if (b) wb = tokenizer_detail::windows(eb, k2, opt.stride, right);
+    }
+  }
+  if (wa.empty()) wa.push_back(std::move(ea));
+  if (b && wb.empty()) wb.push_back(std::move(eb));
+  Encoding out = post.process(wa, b ? &wb : nullptr, opt.add_special_tokens);
+  if (!opt.return_overflowing_tokens) out.overflowing.clear();
+  return out;
+}
+
+inline void Tokenizer::pad_to(Encoding& e, std::size_t longest, const EncodeOptions& opt) const {
+  std::size_t target = opt.padding == Padding::longest ? longest : resolve_max(opt);
+  if (target >= TokenizerOptions::no_max_length) return;  // no maximum length: no padding
+  const std::size_t m = opt.pad_to_multiple_of;
+  if (m > 0 && target % m) target += m - target % m;
+  if (s_->pad < 0)
+    throw TokenizerError("padding: pad token '" + s_->options.pad_token +
+                         "' is not in the vocabulary");
+  tokenizer_detail::pad(e, target, s_->pad, s_->options.pad_token, opt.padding_side == Side::right);
+}
+
+inline Tokenizer Tokenizer::build(tokenizer_detail::TokenizerState st) {
+  for (std::size_t i = 0; i < st.id_to_token.size(); ++i)
+    st.token_to_id[st.id_to_token[i]] = static_cast<std::int32_t>(i);  // last id wins
+  for (std::size_t k = 0; k < st.added.size(); ++k) {
+    AddedToken& t = st.added[k];
+    st.token_to_id[t.content] = t.id;
+    if (t.special) st.special_ids.insert(t.id);
+    if (t.normalized) {
+      st.normalized_matcher.add(st.normalizer ? st.normalizer->normalize_str(t.content) : t.content,
+                                k);
+    } else {
+      st.raw_matcher.add(t.content, k);
+    }
+  }
+  auto id = [&](const std::string& t) {
+    const auto it = st.token_to_id.find(t);
+    return it == st.token_to_id.end() ? -1 : it->second;
+  };
+  st.cls = id(st.options.cls_token);
+  st.sep = id(st.options.sep_token);
+  st.pad = id(st.options.pad_token);
+  st.unk = id(st.options.unk_token);
+  st.mask = id(st.options.mask_token);
+  return Tokenizer(std::make_shared<const tokenizer_detail::TokenizerState>(std::move(st)));
+}
+
+namespace tokenizer_detail {
+
+/// @brief Installs vocab and WordPiece model in `st`, registering vocab-less added tokens.
+inline void set_vocab(TokenizerState& st, std::vector<std::string> vocab) {
+  st.wordpiece = WordPiece(vocab, st.options.unk_token, st.options.continuing_subword_prefix,
+                           st.options.max_input_chars_per_word);
+  st.id_to_token = std::move(vocab);
+  for (const auto& t : st.added) {
+    if (t.id < 0) continue;
+    const auto i = static_cast<std::size_t>(t.id);
+    if (i >= st.id_to_token.size()) st.id_to_token.resize(i + 1);
+    st.id_to_token[i] = t.content;
+  }
+}
+
+inline NormalizerOptions normalizer_options(const TokenizerOptions& o) {
+  NormalizerOptions n;
+  n.clean_text = o.clean_text;
+  n.handle_chinese_chars = o.tokenize_chinese_chars;
+  n.strip_accents = o.strip_accents;
+  n.lowercase = o.do_lower_case;
+  return n;
+}
+
+inline AddedToken parse_added_token(const nlohmann::json& j, std::int32_t id,
+                                    const std::string& where) {
+  AddedToken t;
+  t.id = id;
+  if (!j.is_object() || !j.contains("content") || !j["content"].is_string())
+    throw FormatError(where + ": an added token needs a string 'content'");
+  t.content = j["content"].get<std::string>();
+  t.special = get_or<bool>(j, "special", false, where);
+  t.normalized = get_or<bool>(j, "normalized", !t.special, where);
+  t.lstrip = get_or<bool>(j, "lstrip", false, where);
+  t.rstrip = get_or<bool>(j, "rstrip", false, where);
+  t.single_word = get_or<bool>(j, "single_word", false, where);
+  return t;
+}
+
+}  // namespace tokenizer_detail
+
+inline Tokenizer Tokenizer::from_vocab_file(const std::string& vocab_txt,
+                                            const TokenizerOptions& o) {
+  tokenizer_detail::TokenizerState st;
+  st.options = o;
+  auto vocab = tokenizer_detail::read_vocab_txt(vocab_txt);
+  std::unordered_map<std::string, std::int32_t> ids;
+  for (std::size_t i = 0; i < vocab.size(); ++i) ids[vocab[i]] = static_cast<std::int32_t>(i);
+  std::int32_t special[5];
+  const std::string* names[5] = {&o.pad_token, &o.unk_token, &o.cls_token, &o.sep_token,
+                                 &o.mask_token};
+  const char* fields[5] = {"pad_token", "unk_token", "cls_token", "sep_token", "mask_token"};
+  for (int k = 0; k < 5; ++k) {
+    const auto it = ids.find(*names[k]);
+    if (it == ids.end())
+      throw TokenizerError("'" + vocab_txt + "': " + fields[k] + " '" + *names[k] +
+                           "' is not in the vocabulary");
+    special[k] = it->second;
+  }
+  for (int k = 0; k < 5; ++k) {
+    AddedToken t;
+    t.content = *names[k];
+    t.id = special[k];
+    st.added.push_back(t);
+  }
+  st.normalizer = BertNormalizer(tokenizer_detail::normalizer_options(o));
+  tokenizer_detail::set_vocab(st, std::move(vocab));
+  st.post = TemplatePostProcessor::bert(special[2], o.cls_token, special[3], o.sep_token);
+  st.decoder = WordPieceDecoder(o.continuing_subword_prefix, true);
+  return build(std::move(st));
+}
+
+}  // namespace bertpp
+
+#include <bertpp/tokenizer/detail/tokenizer_json.hpp>

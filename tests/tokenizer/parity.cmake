@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: Apache-2.0
+# Tokenizer parity with HF BertTokenizerFast (included from tests/tokenizer/CMakeLists.txt).
+#
+# The setup test `tokenizer_parity_setup` makes a Python environment with the pinned
+# reference packages (tools/setup_python.sh: a venv in the bertpp cache, no torch) and runs
+# tools/make_tokenizer_fixtures.py, which writes HF's outputs for the committed corpus into
+# the build tree. It is skipped quickly when they are up to date. `tokenizer_parity_test`
+# requires that fixture and compares bertpp case by case.
+set(BERTPP_PARITY_DIR "${CMAKE_CURRENT_BINARY_DIR}/parity")
+
+add_test(NAME tokenizer_parity_setup
+         COMMAND bash "${PROJECT_SOURCE_DIR}/tools/setup_python.sh"
+                 "${PROJECT_SOURCE_DIR}/tools/make_tokenizer_fixtures.py" --out "${BERTPP_PARITY_DIR}")
+set_tests_properties(tokenizer_parity_setup PROPERTIES
+  FIXTURES_SETUP tokenizer_parity
+  LABELS "tokenizer;parity;setup"
+  TIMEOUT 900
+  ENVIRONMENT "BERTPP_CACHE=${BERTPP_CACHE_DIR}")
+
+if(NOT TARGET tokenizer_parity_test)
+  bertpp_add_test(NAME tokenizer_parity_test SOURCES "${CMAKE_CURRENT_LIST_DIR}/parity_test.cpp"
+                  LABELS "tokenizer;parity" FIXTURES tokenizer_parity)
+endif()
+target_compile_definitions(tokenizer_parity_test PRIVATE BERTPP_PARITY_DIR="${BERTPP_PARITY_DIR}")
+set_tests_properties(tokenizer_parity_test PROPERTIES TIMEOUT 900 FIXTURES_REQUIRED tokenizer_parity)

@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+"""Writes the expected outputs of HF BertTokenizerFast on the parity corpus.
+
+The reference is HF transformers' BertTokenizerFast (in transformers 5 an alias of the
+`tokenizers`-backed BertTokenizer) with the pinned versions of tools/requirements-test.txt,
+built from the committed vocabularies (tests/fixtures/vocab/<name>/vocab.txt) exactly as
+`BertTokenizerFast.from_pretrained(<folder with vocab.txt>)` builds it. No torch.
+
+    python3 tools/make_tokenizer_fixtures.py --out BUILD/tokenizer_parity [--force]
+
+For each setting it writes OUT/<setting>.jsonl: a header line (setting, vocabulary,
+options, versions, corpus hash), then one JSON object per case ("k" gives the kind):
+  s  single text i                           {"i", "e": ENC}
+  p  pair (line i, line j = i + 1)           {"i", "j", "e": ENC}
+  t  truncation (j = -1: single)             {"i", "j", "strategy", "max_length", "side", "e"|"err"}
+  o  overflowing windows with stride         {"i", "j", ..., "stride", "e": [ENC, ...]|"err"}
+  b  padded batch                            {"items": [[i, j], ...], "padding", "max_length",
+                                              "side", "multiple", "truncation", "e": [ENC, ...]}
+  d  decode of the single-text ids of line i {"i", "ids", "out": [skip+clean, skip, clean, raw]}
+ENC = {"ids", "tt" (token types), "am" (attention mask), "stm" (special tokens mask),
+       "off" (offsets in code points, [[start, end], ...]), "w" (word ids), "q" (sequence
+ids); -1 where HF gives None}. "err" is HF's error message: bertpp must throw there.
+The output is skipped when OUT/stamp.json matches the inputs (corpus, vocabularies, this
+script, package versions), so a second run takes well under a second.
+"""
+import argparse
+import concurrent.futures
+import hashlib
+import json
+import multiprocessing
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+# name -> (vocabulary folder under tests/fixtures/vocab, BertTokenizerFast keyword options)
+SETTINGS = {
+    "uncased": ("bert-base-uncased", {"do_lower_case": True}),
+    "cased": ("bert-base-cased", {"do_lower_case": False}),
+    "multilingual": ("bert-base-multilingual-cased", {"do_lower_case": False}),
+    "chinese": ("bert-base-chinese", {"do_lower_case": False}),
+    "uncased_nocjk": ("bert-base-uncased", {"do_lower_case": True, "tokenize_chinese_chars": False}),
+}
+PAIR_EVERY = 5        # pairs: line i with line i + 1 for i % PAIR_EVERY == 0
+TRUNC_EVERY = 37      # truncation cases
+OVERFLOW_EVERY = 53   # overflowing windows
+BATCH_EVERY = 150     # padded batches of 8
+DECODE_EVERY = 3      # decode
+MAX_LENGTHS = [1, 3, 4, 5, 8, 13, 16, 32, 64, 128]
+STRIDES = [0, 1, 2, 3, 5, 7]
+
+
+def enc_dict(e):
+    return {"ids": e.ids, "tt": e.type_ids, "am": e.attention_mask, "stm": e.special_tokens_mask,
+            "off": [list(o) for o in e.offsets],
+            "w": [-1 if w is None else w for w in e.word_ids],
+            "q": [-1 if q is None else q for q in e.sequence_ids]}
+
+
+def make_tokenizer(vocab_path, options):
+    from transformers import BertTokenizerFast
+    from transformers.models.bert.tokenization_bert import load_vocab
+    return BertTokenizerFast(vocab=load_vocab(vocab_path), **options)
+
+
+def call(tok, a, b, side="right", **kw):
+    """One HF call; returns (encodings grouped per sample, None) or (None, error message)."""
+    tok.truncation_side = side
+    saved = os.dup(2)  # a Rust panic (stride too large) prints a backtrace: keep it quiet
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        r = tok(a, b, **kw) if b is not None else tok(a, **kw)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as ex:  # Exception from Rust errors, PanicException from panics
+        return None, (str(ex) or type(ex).__name__).split("\n")[0]
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+        tok.truncation_side = "right"
+    encs = r.encodings
+    if kw.get("return_overflowing_tokens"):
+        mapping = r["overflow_to_sample_mapping"]
+        groups = {}
+        for e, s in zip(encs, mapping):
+            groups.setdefault(s, []).append(enc_dict(e))
+        return [groups[s] for s in sorted(groups)], None
+    return [enc_dict(e) for e in encs], None
+
+
+def generate(name, vocab_path, options, lines, header, out_path):
+    tok = make_tokenizer(vocab_path, options)
+    n = len(lines)
+    recs = []
+    singles, _ = call(tok, lines, None)
+    for i, e in enumerate(singles):
+        recs.append({"k": "s", "i": i, "e": e})
+    pi = [i for i in range(0, n - 1, PAIR_EVERY)]
+    pairs, _ = call(tok, [lines[i] for i in pi], [lines[i + 1] for i in pi])
+    for i, e in zip(pi, pairs):
+        recs.append({"k": "p", "i": i, "j": i + 1, "e": e})
+    c = 0
+    for i in range(0, n - 1, TRUNC_EVERY):
+        for j in (-1, i + 1):
+            for strategy in ("longest_first", "only_first", "only_second"):
+                for _ in range(2):
+                    ml = MAX_LENGTHS[c % len(MAX_LENGTHS)]
+                    side = "left" if c % 7 == 3 else "right"
+                    c += 1
+                    r, err = call(tok, [lines[i]], [lines[j]] if j >= 0 else None, side,
+                                  truncation=strategy, max_length=ml)
+                    rec = {"k": "t", "i": i, "j": j, "strategy": strategy, "max_length": ml,
+                           "side": side}
+                    rec.update({"err": err} if err else {"e": r[0]})
+                    recs.append(rec)
+    for i in range(0, n - 1, OVERFLOW_EVERY):
+        for j, strategy in ((-1, "longest_first"), (i + 1, "longest_first"),
+                            (i + 1, "only_first"), (i + 1, "only_second")):
+            ml = MAX_LENGTHS[4 + c % 6]
+            stride = STRIDES[c % len(STRIDES)]
+            side = "left" if c % 5 == 2 else "right"
+            c += 1
+            r, err = call(tok, [lines[i]], [lines[j]] if j >= 0 else None, side,
+                          truncation=strategy, max_length=ml, stride=stride,
+                          return_overflowing_tokens=True)
+            rec = {"k": "o", "i": i, "j": j, "strategy": strategy, "max_length": ml,
+                   "stride": stride, "side": side}
+            rec.update({"err": err} if err else {"e": r[0]})
+            recs.append(rec)
+    configs = [("longest", 0, "right", 0, None), ("longest", 0, "left", 0, None),
+               ("max_length", 48, "right", 0, "longest_first"),
+               ("max_length", 40, "left", 0, "longest_first"),
+               ("longest", 0, "right", 8, None), ("longest", 32, "left", 16, "longest_first"),
+               ("max_length", 20, "right", 8, "only_second"),  # HF: error (20 % 8 != 0)
+               ("longest", 24, "left", 16, "longest_first")]   # HF: error (24 % 16 != 0)
+    for bi, i in enumerate(range(0, n - 9, BATCH_EVERY)):
+        padding, ml, side, mult, trunc = configs[bi % len(configs)]
+        with_pairs = bi % 3 == 2
+        items = [[k, k + 1 if with_pairs else -1] for k in range(i, i + 8)]
+        kw = {"padding": padding, "padding_side": side}
+        if ml:
+            kw["max_length"] = ml
+        if mult:
+            kw["pad_to_multiple_of"] = mult
+        if trunc:
+            kw["truncation"] = trunc
+        r, err = call(tok, [lines[a] for a, _ in items],
+                      [lines[b] for _, b in items] if with_pairs else None, **kw)
+        rec = {"k": "b", "items": items, "padding": padding, "max_length": ml, "side": side,
+               "multiple": mult, "truncation": trunc}
+        rec.update({"err": err} if err else {"e": r})
+        recs.append(rec)
+    di = list(range(0, n, DECODE_EVERY))
+    ids = [singles[i]["ids"] for i in di]
+    outs = [tok.batch_decode(ids, skip_special_tokens=s, clean_up_tokenization_spaces=cl)
+            for s, cl in ((True, True), (True, False), (False, True), (False, False))]
+    for k, i in enumerate(di):
+        recs.append({"k": "d", "i": i, "ids": ids[k], "out": [o[k] for o in outs]})
+    tmp = out_path + ".tmp"
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write(json.dumps(header, ensure_ascii=False) + "\n")
+        for rec in recs:
+            f.write(json.dumps(rec, ensure_ascii=True, separators=(",", ":")) + "\n")
+    os.replace(tmp, out_path)
+    return len(recs)
+
+
+def timed_generate(*args):
+    t0 = time.time()
+    if multiprocessing.parent_process() is not None:
+        os.environ["RAYON_NUM_THREADS"] = "1"  # one process per setting already fills the CPUs
+    return generate(*args), time.time() - t0
+
+
+def sha256_file(path, h=None):
+    h = h or hashlib.sha256()
+    with open(path, "rb") as f:
+        h.update(f.read())
+    return h
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True, help="output folder (in the build tree)")
+    ap.add_argument("--corpus", default=os.path.join(ROOT, "tests", "tokenizer", "data", "corpus.jsonl"))
+    ap.add_argument("--vocab-dir", default=os.path.join(ROOT, "tests", "fixtures", "vocab"))
+    ap.add_argument("--settings", default=",".join(SETTINGS), help="comma-separated subset")
+    ap.add_argument("--jobs", type=int, default=0, help="processes (default: one per setting, up to the CPUs)")
+    ap.add_argument("--force", action="store_true", help="regenerate even when up to date")
+    args = ap.parse_args()
+
+    import tokenizers
+    import transformers
+    names = [s for s in args.settings.split(",") if s]
+    for s in names:
+        if s not in SETTINGS:
+            sys.exit("unknown setting %r (known: %s)" % (s, ", ".join(SETTINGS)))
+    h = hashlib.sha256()
+    for p in [args.corpus, os.path.abspath(__file__)] + \
+            [os.path.join(args.vocab_dir, SETTINGS[s][0], "vocab.txt") for s in names]:
+        sha256_file(p, h)
+    h.update(("%s %s %s" % (transformers.__version__, tokenizers.__version__, names)).encode())
+    stamp = {"inputs_sha256": h.hexdigest(), "transformers": transformers.__version__,
+             "tokenizers": tokenizers.__version__, "settings": names}
+    stamp_path = os.path.join(args.out, "stamp.json")
+    if not args.force and os.path.exists(stamp_path):
+        with open(stamp_path, encoding="utf-8") as f:
+            if json.load(f) == stamp and all(os.path.exists(os.path.join(args.out, s + ".jsonl"))
+                                             for s in names):
+                print("tokenizer fixtures up to date in %s" % args.out)
+                return
+    with open(args.corpus, encoding="utf-8") as f:
+        lines = [json.loads(line) for line in f]
+    corpus_sha = sha256_file(args.corpus).hexdigest()
+    os.makedirs(args.out, exist_ok=True)
+    if os.path.exists(stamp_path):
+        os.remove(stamp_path)
+    jobs = []
+    for s in names:
+        vocab, options = SETTINGS[s]
+        header = {"setting": s, "vocab": vocab,
+                  "options": {"do_lower_case": options.get("do_lower_case", True),
+                              "tokenize_chinese_chars": options.get("tokenize_chinese_chars", True),
+                              "strip_accents": None},
+                  "transformers": transformers.__version__, "tokenizers": tokenizers.__version__,
+                  "corpus_lines": len(lines), "corpus_sha256": corpus_sha}
+        jobs.append((s, os.path.join(args.vocab_dir, vocab, "vocab.txt"), options, lines, header,
+                     os.path.join(args.out, s + ".jsonl")))
+    t0 = time.time()
+    workers = max(1, min(len(jobs), args.jobs or os.cpu_count() or 1))
+    if workers == 1:
+        results = [timed_generate(*job) for job in jobs]
+    else:  # one process per setting; spawn, so no Rust thread pool is forked
+        ctx = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+            results = list(pool.map(timed_generate, *zip(*jobs)))
+    for s, (count, secs) in zip(names, results):
+        print("%-14s %7d cases  %.1fs" % (s, count, secs))
+    print("tokenizer fixtures written to %s in %.1fs (%d processes)" % (args.out, time.time() - t0, workers))
+    with open(stamp_path, "w", encoding="utf-8") as f:
+        json.dump(stamp, f)
+
+
+if __name__ == "__main__":
+    main()
