@@ -77,10 +77,13 @@ class BertModel {
                      options);
   }
 
-  /// @brief Builds the model from `config` and the tensors of `store`.
+  /// @brief Builds the model from `config` and the tensors of `store`. `head_tensors` are
+  /// stored names a task head built on this model consumes: they are not reported unused
+  /// (nor refused in strict mode).
   /// @throws ConfigError for an invalid config; WeightError for a missing tensor, a wrong
   /// shape or dtype, or (strict) an unused tensor.
-  BertModel(const BertConfig& config, const WeightStore& store, const LoadOptions& options = {})
+  BertModel(const BertConfig& config, const WeightStore& store, const LoadOptions& options = {},
+            const std::set<std::string>& head_tensors = {})
       : config_(config) {
     config_.validate();
     prefix_ = detect_prefix(store);
@@ -89,8 +92,9 @@ class BertModel {
     encoder_ = Encoder<T>(w, "encoder.", config_);
     pooler_ = Pooler<T>(w, "pooler.");
     // HF buffers saved by some versions; not weights.
-    const std::set<std::string> buffers = {prefix_ + "embeddings.position_ids",
-                                           prefix_ + "embeddings.token_type_ids"};
+    std::set<std::string> buffers = {prefix_ + "embeddings.position_ids",
+                                     prefix_ + "embeddings.token_type_ids"};
+    buffers.insert(head_tensors.begin(), head_tensors.end());
     unused_ = bertpp::unused_tensors(store, w.consumed(), buffers);
     if (options.strict && !unused_.empty()) {
       std::string list;

@@ -64,6 +64,24 @@ class Embedder {
     return out;
   }
 
+  /// @brief Cosine similarity of the embeddings of `a` and `b`.
+  /// @throws the tokenizer's errors.
+  double similarity(const std::string& a, const std::string& b) const {
+    const Matrix<float> v = embed({a, b});
+    return cosine(v.row(0).transpose(), v.row(1).transpose());
+  }
+
+  /// @brief [a x b] cosine similarities of every text of `a` with every text of `b`.
+  /// @throws the tokenizer's errors.
+  Matrix<float> similarity(const std::vector<std::string>& a, const std::vector<std::string>& b) const {
+    const Matrix<float> va = embed(a), vb = embed(b);
+    Matrix<float> out(va.rows(), vb.rows());
+    for (Eigen::Index i = 0; i < va.rows(); ++i)
+      for (Eigen::Index j = 0; j < vb.rows(); ++j)
+        out(i, j) = static_cast<float>(cosine(va.row(i).transpose(), vb.row(j).transpose()));
+    return out;
+  }
+
   /// @brief The tokens per text after truncation.
   std::size_t max_length() const {
     const auto model_max = static_cast<std::size_t>(model_.config().max_position_embeddings);

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+// Fine-tuning heads: sequence classification (`classifier` on the pooled output), token
+// classification (`classifier` on every token) and extractive question answering
+// (`qa_outputs`: start and end logits per token), as HF's BertFor* classes.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bertpp/core/config.hpp"
+#include "bertpp/heads/task_model.hpp"
+#include "bertpp/ops/linear.hpp"
+
+namespace bertpp {
+
+namespace detail {
+
+/// @brief A `<name>.weight` [rows x h] + `<name>.bias` [rows] table.
+inline std::vector<TensorSpec> linear_table(const std::string& name, std::int64_t rows, std::int64_t h) {
+  return {{name + ".weight", {rows, h}}, {name + ".bias", {rows}}};
+}
+
+}  // namespace detail
+
+/// @brief Encoder + pooler + classifier (HF's BertForSequenceClassification).
+template <typename T>
+class SequenceClassification : public TaskModel<T> {
+ public:
+  /// @brief The head's tensors for the labels of `c`.
+  /// @throws ConfigError for inconsistent label fields.
+  static std::vector<TensorSpec> table(const BertConfig& c) {
+    return detail::linear_table("classifier", HeadLabels::from_config(c).size(), c.hidden_size);
+  }
+  /// @brief Loads an HF checkpoint folder.
+  /// @throws IoError, FormatError, ConfigError; WeightError when it has no classifier, or
+  /// its label count disagrees with config.json.
+  static SequenceClassification load(const std::string& dir, const LoadOptions& options = {}) {
+    return SequenceClassification(BertConfig::from_file(dir + "/config.json"),
+                                  WeightStore::from_dir(dir), options);
+  }
+  /// @throws ConfigError, WeightError (also when the checkpoint has no pooler).
+  SequenceClassification(const BertConfig& c, const WeightStore& store, const LoadOptions& options = {})
+      : TaskModel<T>(c, store, options, table(c), "sequence-classification", "classifier.weight"),
+        labels_(HeadLabels::from_config(c)),
+        w_(this->head_.at("classifier.weight")),
+        b_(this->head_.at("classifier.bias")) {
+    if (!this->model_.has_pooler())
+      throw WeightError("sequence-classification head: the checkpoint has no pooler (pooler.dense.*)");
+  }
+  /// @brief A batch -> logits [batch x num_labels].
+  /// @throws InputError as BertModel::forward.
+  Matrix<T> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
+    Matrix<T> out;
+    ops::linear<T>(this->model_.forward(batch, o).pooler_output, w_.matrix(), b_.vector(), out);
+    return out;
+  }
+  /// @brief Label names and problem type.
+  const HeadLabels& labels() const noexcept { return labels_; }
+
+ private:
+  HeadLabels labels_;
+  Tensor<T> w_, b_;
+};
+
+/// @brief Encoder + per-token classifier (HF's BertForTokenClassification).
+template <typename T>
+class TokenClassification : public TaskModel<T> {
+ public:
+  /// @brief The head's tensors for the labels of `c`.
+  /// @throws ConfigError for inconsistent label fields.
+  static std::vector<TensorSpec> table(const BertConfig& c) {
+    return detail::linear_table("classifier", HeadLabels::from_config(c).size(), c.hidden_size);
+  }
+  /// @brief Loads an HF checkpoint folder.
+  /// @throws IoError, FormatError, ConfigError; WeightError when it has no classifier, or
+  /// its label count disagrees with config.json.
+  static TokenClassification load(const std::string& dir, const LoadOptions& options = {}) {
+    return TokenClassification(BertConfig::from_file(dir + "/config.json"), WeightStore::from_dir(dir),
+                               options);
+  }
+  /// @throws ConfigError, WeightError.
+  TokenClassification(const BertConfig& c, const WeightStore& store, const LoadOptions& options = {})
+      : TaskModel<T>(c, store, options, table(c), "token-classification", "classifier.weight"),
+        labels_(HeadLabels::from_config(c)),
+        w_(this->head_.at("classifier.weight")),
+        b_(this->head_.at("classifier.bias")) {}
+  /// @brief A batch -> logits [len_i x num_labels] per sequence.
+  /// @throws InputError as BertModel::forward.
+  std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
+    std::vector<Matrix<T>> out;
+    for (const auto& h : this->model_.forward(batch, o).last_hidden_state) {
+      out.emplace_back();
+      ops::linear<T>(h, w_.matrix(), b_.vector(), out.back());
+    }
+    return out;
+  }
+  /// @brief Label names.
+  const HeadLabels& labels() const noexcept { return labels_; }
+
+ private:
+  HeadLabels labels_;
+  Tensor<T> w_, b_;
+};
+
+/// @brief Encoder + span head (HF's BertForQuestionAnswering).
+template <typename T>
+class QuestionAnswering : public TaskModel<T> {
+ public:
+  /// @brief The head's tensors.
+  static std::vector<TensorSpec> table(const BertConfig& c) {
+    return detail::linear_table("qa_outputs", 2, c.hidden_size);
+  }
+  /// @brief Loads an HF checkpoint folder.
+  /// @throws IoError, FormatError, ConfigError; WeightError when it has no `qa_outputs`.
+  static QuestionAnswering load(const std::string& dir, const LoadOptions& options = {}) {
+    return QuestionAnswering(BertConfig::from_file(dir + "/config.json"), WeightStore::from_dir(dir),
+                             options);
+  }
+  /// @throws ConfigError, WeightError.
+  QuestionAnswering(const BertConfig& c, const WeightStore& store, const LoadOptions& options = {})
+      : TaskModel<T>(c, store, options, table(c), "question-answering", "qa_outputs.weight"),
+        w_(this->head_.at("qa_outputs.weight")),
+        b_(this->head_.at("qa_outputs.bias")) {}
+  /// @brief A batch -> [len_i x 2] per sequence: column 0 start logits, column 1 end logits.
+  /// @throws InputError as BertModel::forward.
+  std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
+    std::vector<Matrix<T>> out;
+    for (const auto& h : this->model_.forward(batch, o).last_hidden_state) {
+      out.emplace_back();
+      ops::linear<T>(h, w_.matrix(), b_.vector(), out.back());
+    }
+    return out;
+  }
+
+ private:
+  Tensor<T> w_, b_;
+};
+
+}  // namespace bertpp

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+// What every task head shares: a BertModel<T> plus the head's own tensors, loaded from one
+// WeightStore (one copy of the encoder), and the label names of HF's config fields
+// (`num_labels`, `id2label`, `problem_type`).
+#pragma once
+
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bertpp/core/config.hpp"
+#include "bertpp/core/error.hpp"
+#include "bertpp/io/tensor_table.hpp"
+#include "bertpp/io/weight_store.hpp"
+#include "bertpp/models/bert.hpp"
+
+namespace bertpp {
+
+/// @brief The labels of a classification head, from config.json as HF reads it.
+struct HeadLabels {
+  std::vector<std::string> names;  ///< id -> label ("LABEL_<i>" where config.json names none)
+  std::string problem_type;        ///< "", single_label_classification, multi_label_classification, regression
+
+  /// @brief Number of labels.
+  std::int64_t size() const noexcept { return static_cast<std::int64_t>(names.size()); }
+
+  /// @brief The labels of `c`: `id2label`, else `num_labels` (HF's default: 2).
+  /// @throws ConfigError when `num_labels` and `id2label` disagree, or `num_labels` < 1.
+  static HeadLabels from_config(const BertConfig& c) {
+    HeadLabels l;
+    l.problem_type = c.problem_type;
+    std::int64_t n = c.num_labels();
+    if (auto it = c.raw.find("num_labels"); it != c.raw.end() && !it->is_null()) {
+      if (!it->is_number_integer())
+        throw ConfigError(c.source + ": field 'num_labels' must be an integer, got " + it->dump());
+      const auto given = it->get<std::int64_t>();
+      if (!c.id2label.empty() && given != n)
+        throw ConfigError(c.source + ": field 'num_labels' (" + std::to_string(given) +
+                          ") disagrees with the " + std::to_string(n) + " labels of 'id2label'");
+      n = given;
+    }
+    if (n < 1) throw ConfigError(c.source + ": field 'num_labels' must be at least 1");
+    for (std::int64_t i = 0; i < n; ++i) {
+      auto it = c.id2label.find(i);
+      l.names.push_back(it != c.id2label.end() ? it->second : "LABEL_" + std::to_string(i));
+    }
+    const auto& p = l.problem_type;
+    if (!p.empty() && p != "single_label_classification" && p != "multi_label_classification" &&
+        p != "regression")
+      throw ConfigError(c.source + ": field 'problem_type' is '" + p +
+                        "'; expected single_label_classification, multi_label_classification "
+                        "or regression");
+    return l;
+  }
+};
+
+namespace detail {
+
+/// @brief Loads a head's table, after checking that the checkpoint has the head at all
+/// (`marker`, a required tensor) and that every 2-D tensor's rows match `rows` when given.
+/// @throws WeightError naming the head, the tensor and both shapes.
+template <typename T>
+WeightSet<T> load_head(const WeightStore& store, const BertConfig& c,
+                       const std::vector<TensorSpec>& table, const std::string& what,
+                       const std::string& marker) {
+  if (!store.find(marker)) {
+    std::string arch;
+    for (const auto& a : c.architectures) arch += (arch.empty() ? "" : ", ") + a;
+    throw WeightError("the checkpoint has no " + what + " head: tensor '" + marker +
+                      "' is missing (config architectures: " + (arch.empty() ? "none" : arch) +
+                      ")");
+  }
+  for (const auto& spec : table) {
+    const TensorInfo* t = store.find(spec.name);
+    if (t && spec.shape.size() == 2 && t->shape.size() == 2 && t->shape[0] != spec.shape[0] &&
+        t->shape[1] == spec.shape[1])
+      throw WeightError(what + " head: tensor '" + spec.name + "' has " +
+                        std::to_string(t->shape[0]) + " rows but config " + c.source + " asks for " +
+                        std::to_string(spec.shape[0]) + " (num_labels / id2label)");
+  }
+  return WeightSet<T>(store, table);
+}
+
+}  // namespace detail
+
+/// @brief Base of the task models: the encoder and the head's loaded tensors. The encoder's
+/// unused_tensors() excludes what the head consumes.
+template <typename T>
+class TaskModel {
+ public:
+  /// @brief The encoder (shared weights: the head holds no copy of it).
+  const BertModel<T>& model() const noexcept { return model_; }
+  /// @brief The configuration.
+  const BertConfig& config() const noexcept { return model_.config(); }
+  /// @brief Stored tensors used neither by the encoder nor by the head, sorted.
+  const std::vector<std::string>& unused_tensors() const noexcept { return model_.unused_tensors(); }
+
+ protected:
+  TaskModel(const BertConfig& c, const WeightStore& store, const LoadOptions& options,
+            const std::vector<TensorSpec>& table, const std::string& what, const std::string& marker)
+      : head_(detail::load_head<T>(store, c, table, what, marker)),
+        model_(c, store, options, head_.consumed()) {}
+
+  WeightSet<T> head_;
+  BertModel<T> model_;
+};
+
+}  // namespace bertpp

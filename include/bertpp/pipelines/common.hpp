@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the pipelines share: their options (batching, truncation), checked encoding of the
+// input texts, and small numeric helpers (softmax, sigmoid, top-k).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <numeric>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "bertpp/core/config.hpp"
+#include "bertpp/core/error.hpp"
+#include "bertpp/core/types.hpp"
+#include "bertpp/tokenizer/tokenizer.hpp"
+
+namespace bertpp {
+
+/// @brief Options every pipeline takes.
+///
+/// Inputs longer than `max_length` tokens (special tokens included) are truncated by
+/// default, as sentence-transformers and HF's token-classification pipeline do; with
+/// `truncate = false` they are refused with an InputError instead. `max_length` 0 means the
+/// model's maximum: the smaller of `max_position_embeddings` and the tokenizer's
+/// `model_max_length`.
+struct PipelineOptions {
+  std::size_t max_length = 0;   ///< tokens per input, specials included; 0: the model's maximum
+  bool truncate = true;         ///< false: an input longer than max_length is an InputError
+  std::size_t batch_size = 32;  ///< inputs per forward call
+  int num_threads = 1;          ///< threads of each forward call (and of batch tokenization)
+};
+
+namespace detail {
+
+/// @brief The effective max_length of `o` for a model with config `c` and tokenizer `t`.
+inline std::size_t max_length(const PipelineOptions& o, const BertConfig& c, const Tokenizer& t) {
+  std::size_t m = static_cast<std::size_t>(c.max_position_embeddings);
+  m = std::min(m, t.options().model_max_length);
+  return o.max_length ? std::min(o.max_length, m) : m;
+}
+
+/// @brief Throws InputError when `text` is empty or only whitespace.
+inline void require_text(std::string_view text, const std::string& where) {
+  if (std::all_of(text.begin(), text.end(), [](char ch) {
+        return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+      }))
+    throw InputError(where + " is empty");
+}
+
+/// @brief Encodes `a` (and `b` when given), truncated to `max_len` (longest first) when
+/// `truncate`, else refused with an InputError naming `where` when too long.
+inline Encoding encode(const Tokenizer& tok, std::string_view a, const std::string_view* b,
+                       std::size_t max_len, bool truncate, const std::string& where) {
+  Encoding e = b ? tok.encode(a, *b) : tok.encode(a);
+  if (e.size() <= max_len) return e;
+  if (!truncate)
+    throw InputError(where + " has " + std::to_string(e.size()) + " tokens, more than max_length " +
+                     std::to_string(max_len) + " (PipelineOptions::truncate is false)");
+  EncodeOptions opt;
+  opt.truncation = TruncationStrategy::longest_first;
+  opt.max_length = max_len;
+  return b ? tok.encode(a, *b, opt) : tok.encode(a, opt);
+}
+
+/// @brief Calls f(begin, end) for consecutive ranges of at most `size` of [0, n).
+template <typename F>
+void for_batches(std::size_t n, std::size_t size, F&& f) {
+  size = std::max<std::size_t>(size, 1);
+  for (std::size_t b = 0; b < n; b += size) f(b, std::min(n, b + size));
+}
+
+/// @brief Softmax of `x` [n] (max-subtracted), in double.
+template <typename V>
+std::vector<double> softmax(const V& x) {
+  std::vector<double> out(static_cast<std::size_t>(x.size()));
+  double max = -INFINITY;
+  for (Eigen::Index i = 0; i < x.size(); ++i) max = std::max(max, static_cast<double>(x[i]));
+  double sum = 0.0;
+  for (Eigen::Index i = 0; i < x.size(); ++i) sum += out[static_cast<std::size_t>(i)] = std::exp(static_cast<double>(x[i]) - max);
+  for (auto& v : out) v /= sum;
+  return out;
+}
+
+/// @brief 1 / (1 + exp(-x)).
+inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+/// @brief Indices of the `k` largest values, largest first (ties: lower index first).
+inline std::vector<std::size_t> top_k(const std::vector<double>& v, std::size_t k) {
+  std::vector<std::size_t> idx(v.size());
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  k = std::min(k, v.size());
+  std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(k), idx.end(),
+                    [&](std::size_t a, std::size_t b) { return v[a] > v[b] || (v[a] == v[b] && a < b); });
+  idx.resize(k);
+  return idx;
+}
+
+/// @brief Number of code points of UTF-8 `s`.
+inline std::size_t code_points(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char ch : s) n += (ch & 0xC0) != 0x80;
+  return n;
+}
+
+}  // namespace detail
+}  // namespace bertpp
