@@ -15,12 +15,23 @@ include/bertpp/tokenizer/detail/unicode_tables.hpp.
 Per code point c (alone, or between two 'a' where the pre-tokenizer needs context):
   clean      BertNormalizer(clean_text only)(c)      -> '' (drop), ' ' (to space) or c
   chinese    BertNormalizer(handle_chinese_chars)(c)  -> ' c ' when c is a CJK ideograph
-  strip      BertNormalizer(strip_accents only)(c)    -> NFD(c) without Mn (any string)
+  nfd        normalizers.NFD()(c)                     -> the canonical decomposition of c
+  strip      BertNormalizer(strip_accents only)(c)    -> NFD(c) without Mn: '' for c alone
+                                                         marks c as Mn (dropped)
   lower      BertNormalizer(lowercase only)(c)        -> char::to_lowercase(c)
   ws/punct   BertPreTokenizer('a' c 'a')              -> split-and-drop / split-and-isolate
-The script checks each per-code-point result is one of the shapes the C++ code supports.
+Canonical combining classes (NFD's canonical reordering, which strip_accents applies to the
+whole text before dropping Mn) are measured, not taken from unicodedata: HF's Rust
+`unicode-normalization` crate has its own Unicode version. For every NFD-stable c,
+NFD('a' U+0301 c U+0316) tells starter (order kept) from non-starter (U+0316 moves); a
+non-starter's class is then found by NFD('a' c R) / NFD('a' R c) against one reference mark R
+per class (references checked pairwise against each other first). Only the relative order of
+the classes matters to the C++ code; the numbers written are unicodedata's labels of them.
+The script checks each per-code-point result is one of the shapes the C++ code supports, and
+that strip == NFD without Mn for every code point.
 """
 import argparse
+import unicodedata
 import os
 import sys
 
@@ -29,7 +40,7 @@ from tokenizers import normalizers, pre_tokenizers
 
 PINNED = "0.23.3"
 
-F_DROP, F_SPACE, F_CJK, F_WS, F_PUNCT, F_LOWER, F_STRIP = 1, 2, 4, 8, 16, 32, 64
+F_DROP, F_SPACE, F_CJK, F_WS, F_PUNCT, F_LOWER, F_STRIP, F_NONSTARTER = 1, 2, 4, 8, 16, 32, 64, 128
 
 
 def code_points():
@@ -102,6 +113,64 @@ def wrap(items, width=96):
     return out
 
 
+def run_nfd(n_nfd, tests):
+    """NFD of each test string (all NFD-stable code points, each starting with 'a', so that
+    no reordering crosses two tests); one call for all, split by length."""
+    out = n_nfd.normalize_str("".join(tests))
+    res, pos = [], 0
+    for t in tests:
+        res.append(out[pos:pos + len(t)])
+        pos += len(t)
+    if pos != len(out):
+        sys.exit("combining classes: NFD changed the length of NFD-stable test strings")
+    return res
+
+
+def combining_classes(n_nfd, nfd_map):
+    """{cp: class} of the non-starters among NFD-stable code points, measured on HF's NFD."""
+    stable = [cp for cp in code_points() if cp not in nfd_map]
+    # Starter or not: U+0316 (220) moves before U+0301 (230) unless c (a starter) separates them.
+    tests = ["a\u0301" + chr(cp) + "\u0316" for cp in stable]
+    nonstarters = [cp for cp, t, r in zip(stable, tests, run_nfd(n_nfd, tests)) if r != t]
+    # One reference per class that unicodedata knows: its first code point that HF's NFD
+    # also treats as a non-starter.
+    refs = {}
+    ns = set(nonstarters)
+    for cp in nonstarters:
+        c = unicodedata.combining(chr(cp))
+        if c and c not in refs and cp in ns:
+            refs[c] = cp
+    classes = sorted(refs)
+    pairs = [(v, w) for v in classes for w in classes if v != w]
+    got = run_nfd(n_nfd, ["a" + chr(refs[v]) + chr(refs[w]) for v, w in pairs])
+    for (v, w), r in zip(pairs, got):
+        swapped = r == "a" + chr(refs[w]) + chr(refs[v])
+        if swapped != (w < v):
+            sys.exit(f"combining classes: references U+{refs[v]:04X} ({v}) and "
+                     f"U+{refs[w]:04X} ({w}) do not order as their classes")
+    tests = []
+    for cp in nonstarters:
+        for v in classes:
+            tests.append("a" + chr(cp) + chr(refs[v]))
+            tests.append("a" + chr(refs[v]) + chr(cp))
+    got = iter(run_nfd(n_nfd, tests))
+    out = {}
+    for cp in nonstarters:
+        found = []
+        for v in classes:
+            after = next(got) != "a" + chr(cp) + chr(refs[v])   # ref moved before: v < class
+            before = next(got) != "a" + chr(refs[v]) + chr(cp)  # cp moved before: class < v
+            if not after and not before:
+                found.append(v)
+        if len(found) != 1:
+            sys.exit(f"combining classes: U+{cp:04X} matches classes {found}")
+        out[cp] = found[0]
+    diff = sum(1 for cp in out if unicodedata.combining(chr(cp)) != out[cp])
+    print(f"{len(out)} non-starters in HF's NFD, {diff} with another class in unicodedata "
+          f"{unicodedata.unidata_version}; {len(classes)} classes")
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(__file__), "..", "include",
@@ -121,8 +190,10 @@ def main():
     n_strip, n_lower = bn(strip_accents=True), bn(lowercase=True)
     pre = pre_tokenizers.BertPreTokenizer()
 
+    n_nfd = normalizers.NFD()
     flags = {}
-    strip_map, lower_map = {}, {}
+    strip_map, lower_map, nfd_map = {}, {}, {}
+    mn = set()
     for cp in code_points():
         ch = chr(cp)
         f = 0
@@ -139,9 +210,16 @@ def main():
         elif r != ch:
             sys.exit(f"chinese: unsupported result for U+{cp:04X}: {r!r}")
         r = n_strip.normalize_str(ch)
+        d = n_nfd.normalize_str(ch)
+        if d != ch:
+            nfd_map[cp] = d
+        elif r == "":
+            mn.add(cp)
         if r != ch:
             f |= F_STRIP
             strip_map[cp] = r
+        if (r != ch) != (d != ch or cp in mn):
+            sys.exit(f"strip: U+{cp:04X} changes ({r!r}) but is neither decomposed nor Mn")
         r = n_lower.normalize_str(ch)
         if r != ch:
             f |= F_LOWER
@@ -155,6 +233,18 @@ def main():
             sys.exit(f"pre-tokenizer: unsupported result for U+{cp:04X}: {toks!r}")
         if f:
             flags[cp] = f
+
+    # NFD outputs are NFD-stable, and strip == NFD without Mn, code point by code point.
+    for cp, d in nfd_map.items():
+        for x in d:
+            if ord(x) in nfd_map:
+                sys.exit(f"nfd: U+{cp:04X} decomposes to U+{ord(x):04X}, itself not NFD-stable")
+        if "".join(x for x in d if ord(x) not in mn) != strip_map.get(cp, chr(cp)):
+            sys.exit(f"strip: U+{cp:04X} is not NFD {d!r} without Mn: {strip_map.get(cp)!r}")
+
+    ccc = combining_classes(n_nfd, nfd_map)
+    for cp in ccc:
+        flags[cp] = flags.get(cp, 0) | F_NONSTARTER
 
     # Context checks: whitespace/punctuation also split at the start and end of a word, and
     # the mappings compose per character (spot-check a mixed string against the reference).
@@ -178,19 +268,29 @@ def main():
         want = chr(0x1100 + i // 588) + chr(0x1161 + (i % 588) // 28)
         if i % 28:
             want += chr(0x11A7 + i % 28)
-        if strip_map.get(cp) != want:
-            sys.exit(f"Hangul U+{cp:04X} does not decompose algorithmically: {strip_map.get(cp)!r}")
+        if strip_map.get(cp) != want or nfd_map.get(cp) != want:
+            sys.exit(f"Hangul U+{cp:04X} does not decompose algorithmically: {nfd_map.get(cp)!r}")
         del strip_map[cp]
+        del nfd_map[cp]
 
     lower_lines, lower_stats = mapping_tables("Lower", lower_map)
-    strip_lines, strip_stats = mapping_tables("Strip", strip_map)
+    strip_lines, strip_stats = mapping_tables("Nfd", nfd_map)
+    ccc_ranges = []
+    for cp in sorted(ccc):
+        if ccc_ranges and ccc_ranges[-1][1] == cp - 1 and ccc_ranges[-1][2] == ccc[cp]:
+            ccc_ranges[-1][1] = cp
+        else:
+            ccc_ranges.append([cp, cp, ccc[cp]])
+    strip_stats += f"; {len(mn)} Mn; {len(ccc)} non-starters in {len(ccc_ranges)} class ranges"
     out = []
     out.append("// SPDX-License-Identifier: Apache-2.0")
     out.append("// GENERATED by tools/gen_unicode_tables.py -- do not edit.")
     out.append(f"// Source: HF tokenizers {tokenizers.__version__} (Rust BertNormalizer and")
     out.append(f"// BertPreTokenizer), Python {sys.version.split()[0]}, run on every code point.")
+    out.append(f"// Unicode data of the NFD (decompositions, combining classes) measured on HF's NFD;")
+    out.append(f"// labels of the classes from unicodedata {unicodedata.unidata_version}.")
     out.append("// Hangul syllables U+AC00..U+D7A3 (kStrip) decompose algorithmically, not listed.")
-    out.append(f"// Flag ranges: {len(ranges)}. Lower: {lower_stats}. Strip: {strip_stats}.")
+    out.append(f"// Flag ranges: {len(ranges)}. Lower: {lower_stats}. NFD: {strip_stats}.")
     out.append("#pragma once")
     out.append("// clang-format off")
     out.append("")
@@ -206,7 +306,8 @@ def main():
     out.append("  kWs = 8,      ///< the pre-tokenizer splits on it and drops it")
     out.append("  kPunct = 16,  ///< the pre-tokenizer isolates it")
     out.append("  kLower = 32,  ///< lowercasing changes it (see kLower*)")
-    out.append("  kStrip = 64,  ///< accent stripping changes it (see kStrip*)")
+    out.append("  kStrip = 64,  ///< accent stripping changes it: NFD decomposes it (see kNfd*) or it is Mn")
+    out.append("  kNonStarter = 128,  ///< canonical combining class > 0 (see kCcc)")
     out.append("};")
     out.append("")
     out.append("struct FlagRange { std::uint32_t lo, hi; std::uint8_t flags; };")
@@ -215,6 +316,8 @@ def main():
     out.append("struct DeltaRange { std::uint32_t lo, hi; std::int32_t delta; std::uint32_t stride; };")
     out.append("/// Maps cp to `len` code points of the pool starting at `offset`.")
     out.append("struct MultiMap { std::uint32_t cp; std::uint32_t offset, len; };")
+    out.append("/// Canonical combining class `ccc` of [lo, hi].")
+    out.append("struct CccRange { std::uint32_t lo, hi; std::uint8_t ccc; };")
     out.append("")
     out.append("inline constexpr FlagRange kFlags[] = {")
     out += wrap([f"{{0x{a:X}, 0x{b:X}, {f}}}" for a, b, f in ranges])
@@ -224,11 +327,15 @@ def main():
     out.append("")
     out += strip_lines
     out.append("")
+    out.append("inline constexpr CccRange kCcc[] = {")
+    out += wrap([f"{{0x{a:X}, 0x{b:X}, {c}}}" for a, b, c in ccc_ranges])
+    out.append("};")
+    out.append("")
     out.append("}  // namespace bertpp::tokenizer_detail::tables")
     out.append("// clang-format on")
     with open(args.out, "w") as fh:
         fh.write("\n".join(out) + "\n")
-    print(f"wrote {args.out}: {len(ranges)} flag ranges; lower {lower_stats}; strip {strip_stats}")
+    print(f"wrote {args.out}: {len(ranges)} flag ranges; lower {lower_stats}; nfd {strip_stats}")
 
 
 if __name__ == "__main__":

@@ -455,6 +455,21 @@ def build(sst2_dir):
         add("edge", s)
     for c in range(0x21, 0x7F):
         add("edge", chr(c))
+    # Runs of combining marks (canonical reordering in strip_accents moves marks, and with
+    # them the offsets), mixed with decomposable letters, base letters and separators. Own
+    # generator, appended last, so the lines above stay as they were.
+    mrng = random.Random(SEED + 1)
+    marks = [c for c in range(0x300, 0x30000) if unicodedata.combining(chr(c))]
+    decomposable = [c for c in range(0xC0, 0x30000)
+                    if unicodedata.decomposition(chr(c))
+                    and not unicodedata.decomposition(chr(c)).startswith("<")]
+    bases = [ord(x) for x in "abcxyzKLMÆ"] + [0x3B1, 0x436, 0x5D0, 0x627, 0x915, 0xE01, 0xF40,
+                                            0x4E00, 0x3042, 0xAC00, 0x1100]
+    seps = [0x20, 0x0, 0x200D, 0x85, 0x2E, 0x300A]
+    kinds = [marks] * 5 + [decomposable] * 2 + [bases] * 3 + [seps]
+    for _ in range(600):
+        add("marks", "".join(chr(mrng.choice(mrng.choice(kinds)))
+                             for _ in range(mrng.randint(2, 32))))
     return out
 
 

@@ -15,6 +15,8 @@ options, versions, corpus hash), then one JSON object per case ("k" gives the ki
   p  pair (line i, line j = i + 1)           {"i", "j", "e": ENC}
   t  truncation (j = -1: single)             {"i", "j", "strategy", "max_length", "side", "e"|"err"}
   o  overflowing windows with stride         {"i", "j", ..., "stride", "e": [ENC, ...]|"err"}
+     ("t" and "o" may also carry "stride" / "ast" (add_special_tokens, default true): the
+     edge cases of max_length around the number of special tokens, see EDGE_*)
   b  padded batch                            {"items": [[i, j], ...], "padding", "max_length",
                                               "side", "multiple", "truncation", "e": [ENC, ...]}
   d  decode of the single-text ids of line i {"i", "ids", "out": [skip+clean, skip, clean, raw]}
@@ -51,6 +53,12 @@ BATCH_EVERY = 150     # padded batches of 8
 DECODE_EVERY = 3      # decode
 MAX_LENGTHS = [1, 3, 4, 5, 8, 13, 16, 32, 64, 128]
 STRIDES = [0, 1, 2, 3, 5, 7]
+# Edge cases of truncation: lines (each alone and with the next line; 21804 is empty), every
+# strategy, max_length 1..6 around the 2 / 3 special tokens, strides 0..4, with and without
+# special tokens and overflowing windows.
+EDGE_LINES = [0, 4, 21804]
+EDGE_MAX_LENGTHS = [1, 2, 3, 4, 5, 6]
+EDGE_STRIDES = [0, 1, 2, 3, 4]
 
 
 def enc_dict(e):
@@ -132,6 +140,28 @@ def generate(name, vocab_path, options, lines, header, out_path):
                    "stride": stride, "side": side}
             rec.update({"err": err} if err else {"e": r[0]})
             recs.append(rec)
+    for i in EDGE_LINES:
+        if i + 1 >= n:
+            continue
+        for j in (-1, i + 1):
+            for strategy in ("longest_first", "only_first", "only_second"):
+                for ml in EDGE_MAX_LENGTHS:
+                    for stride in EDGE_STRIDES:
+                        for ast in (True, False):
+                            for k in ("t", "o"):
+                                side = "left" if c % 4 == 1 else "right"
+                                c += 1
+                                kw = {"truncation": strategy, "max_length": ml, "stride": stride,
+                                      "add_special_tokens": ast}
+                                if k == "o":
+                                    kw["return_overflowing_tokens"] = True
+                                r, err = call(tok, [lines[i]], [lines[j]] if j >= 0 else None,
+                                              side, **kw)
+                                rec = {"k": k, "i": i, "j": j, "strategy": strategy,
+                                       "max_length": ml, "stride": stride, "side": side,
+                                       "ast": ast}
+                                rec.update({"err": err} if err else {"e": r[0]})
+                                recs.append(rec)
     configs = [("longest", 0, "right", 0, None), ("longest", 0, "left", 0, None),
                ("max_length", 48, "right", 0, "longest_first"),
                ("max_length", 40, "left", 0, "longest_first"),

@@ -138,13 +138,61 @@ def main():
     print(table)
     if args.results:
         old = open(args.results, encoding="utf-8").read() if os.path.exists(args.results) else ""
-        block = "%s\n%s\n%s" % (BEGIN, table, END)
+        block = "%s\n%s\n\n%s\n\n%s\n%s" % (BEGIN, section_header(), table, REPRODUCE, END)
         if BEGIN in old and END in old:
             new = old[:old.index(BEGIN)] + block + old[old.index(END) + len(END):]
-        else:
-            new = (old.rstrip("\n") + "\n\n## Tokenizer\n\n" if old else "## Tokenizer\n\n") + block + "\n"
+        else:  # a section of its own after whatever the file holds (other benchmarks)
+            new = (old.rstrip("\n") + "\n\n" if old else "") + block + "\n"
         with open(args.results, "w", encoding="utf-8") as f:
             f.write(new)
+
+
+REPRODUCE = """Reproduce (needs the packages of tools/requirements-test.txt; SST-2 from
+../shared/data/sst2, see tests/tokenizer/data/README.md):
+
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBERTPP_BUILD_BENCH=ON
+    cmake --build build --target bench_tokenizer
+    python3 bench/tokenizer/run.py --bertpp-bin build/bench/tokenizer/bench_tokenizer \\
+        --results bench/RESULTS.md
+
+The table between the `tokenizer-bench` markers is rewritten by each run; the rest of the
+file (other benchmarks) is kept."""
+
+
+def section_header():
+    """Heading, date, commit and machine (CPU model and the SIMD flags that matter)."""
+    model, flags = platform.processor() or platform.machine(), []
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and model == (platform.processor() or platform.machine()):
+                    model = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = value.split()
+    except OSError:
+        pass
+    simd = [x for x in flags if x.startswith(("sse4", "avx", "bmi", "popcnt", "fma"))]
+    try:
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
+                             capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        rev = "unknown"
+    dirty = ""
+    try:
+        if subprocess.run(["git", "status", "--porcelain", "--", "include/bertpp/tokenizer"],
+                          cwd=ROOT, capture_output=True, text=True).stdout.strip():
+            dirty = " (tokenizer sources modified since that commit)"
+    except OSError:
+        pass
+    return ("## Tokenizer (bench/tokenizer/run.py)\n\n"
+            "Written on %s, commit `%s`%s.\n"
+            "Machine: %s, %d logical cores; SIMD flags: %s.\n"
+            "Load average (1 / 5 min) at the end of the run: %.1f / %.1f. Shared machines are noisy:\n"
+            "compare the ratios (both engines run back to back on the same inputs), not absolute\n"
+            "numbers; with a load near the core count, the all-threads rows mean little."
+            % (time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), rev, dirty, model,
+               os.cpu_count() or 0, " ".join(simd) or "n/a", *os.getloadavg()[:2]))
 
 
 if __name__ == "__main__":

@@ -80,6 +80,31 @@ TEST(Tables, LookupsOutsideTheBmp) {
   EXPECT_EQ(bertpp::tokenizer_detail::flags_of(0x10FFFF) & t::kPunct, 0);
 }
 
+// strip_accents is NFD of the whole text, canonical reordering included, then dropping Mn;
+// the outputs and offsets below are HF tokenizers 0.23.3's (BertTokenizerFast, this vocab).
+TEST(Normalizer, CanonicalReorderingAndItsOffsets) {
+  const bertpp::BertNormalizer norm;
+  // U+1D16D (class 226) moves after U+1D166 (216); neither is Mn, both stay.
+  EXPECT_EQ(norm.normalize_str("\xF0\x9D\x85\xAD\xF0\x9D\x85\xA6 b"),
+            "\xF0\x9D\x85\xA6\xF0\x9D\x85\xAD b");
+  // U+0344 -> U+0308 U+0301 (Mn), U+0316 (Mn, 220) sorts first: all dropped.
+  EXPECT_EQ(norm.normalize_str("\xCD\x84\xCC\x96z"), "z");
+  bertpp::NormalizerOptions cased;
+  cased.lowercase = false;  // accents kept: no NFD at all
+  EXPECT_EQ(bertpp::BertNormalizer(cased).normalize_str("\xF0\x9D\x85\xAD\xF0\x9D\x85\xA6"),
+            "\xF0\x9D\x85\xAD\xF0\x9D\x85\xA6");
+  const auto tok = bertpp::Tokenizer::from_vocab_file(kData + "vocab.txt");
+  bertpp::EncodeOptions o;
+  o.add_special_tokens = false;
+  // "a" U+0F73 U+0F71 " " U+302E U+302A U+302F "q": U+302A (218, Mn) moves before U+302E
+  // and U+302F (224, Mc) and is dropped; the kept marks take the next positions, so the
+  // [UNK] starts at 5, not 4.
+  const auto e = tok.encode("a\xE0\xBD\xB3\xE0\xBD\xB1 \xE3\x80\xAE\xE3\x80\xAA\xE3\x80\xAFq", o);
+  EXPECT_EQ(e.tokens, (std::vector<std::string>{"a", "[UNK]"}));
+  using P = std::pair<std::size_t, std::size_t>;
+  EXPECT_EQ(e.offsets, (std::vector<P>{{0, 1}, {5, 8}}));
+}
+
 TEST(WordPiece, GreedyLongestMatchAndUnk) {
   const std::vector<std::string> vocab = {"[UNK]", "un", "##aff", "##able", "a", "##a", "", "##"};
   const bertpp::WordPiece wp(vocab, "[UNK]", "##", 10);
@@ -142,11 +167,48 @@ TEST(Tokenizer, ApiBasics) {
   EXPECT_EQ(tok.tokenize("Hello [MASK]!"), (std::vector<std::string>{"hello", "[MASK]", "!"}));
   // decode skips ids it does not know
   EXPECT_EQ(tok.decode({tok.token_to_id("hello"), 999999, -5}), "hello");
-  // impossible truncation is an error, not a crash
+  // truncation below / at the number of special tokens, as HF (Rust's usize arithmetic):
+  // below, nothing is truncated; at it, both sequences are emptied, for every strategy.
   bertpp::EncodeOptions o;
   o.truncation = bertpp::TruncationStrategy::longest_first;
   o.max_length = 1;
+  EXPECT_EQ(tok.encode("a b c", o).size(), 5u);
+  o.max_length = 2;
+  EXPECT_EQ(tok.encode("a b c", o).ids, (std::vector<std::int32_t>{tok.cls_id(), tok.sep_id()}));
+  o.truncation = bertpp::TruncationStrategy::only_second;
+  EXPECT_EQ(tok.encode("a b c", o).size(), 2u);  // no second sequence, yet no error
+  o.max_length = 3;
   EXPECT_THROW(tok.encode("a b c", o), bertpp::TokenizerError);
+  EXPECT_EQ(tok.encode("a b c", "d e", o).ids,
+            (std::vector<std::int32_t>{tok.cls_id(), tok.sep_id(), tok.sep_id()}));
+  o.max_length = 2;
+  EXPECT_EQ(tok.encode("a b c", "d e", o).size(), 8u);
+  o.max_length = 4;
+  EXPECT_THROW(tok.encode("a b c", "d e", o), bertpp::TokenizerError);  // too short to cut
+  // transformers: truncation length must be a multiple of pad_to_multiple_of
+  o = {};
+  o.truncation = bertpp::TruncationStrategy::longest_first;
+  o.padding = bertpp::Padding::longest;
+  o.max_length = 24;
+  o.pad_to_multiple_of = 16;
+  EXPECT_THROW(tok.encode("a b c", o), bertpp::TokenizerError);
+  EXPECT_THROW(tok.encode_batch(std::vector<std::string>{"a", "b"}, o), bertpp::TokenizerError);
+  o.max_length = 32;
+  EXPECT_EQ(tok.encode("a b c", o).size(), 16u);
+  o.truncation = bertpp::TruncationStrategy::do_not_truncate;
+  o.max_length = 24;
+  EXPECT_EQ(tok.encode("a b c", o).size(), 16u);
+  // Rust with_truncation: stride > max_length - 2 (the single-text specials) fails up front,
+  // even when nothing needs cutting
+  o = {};
+  o.truncation = bertpp::TruncationStrategy::longest_first;
+  o.max_length = 4;
+  o.stride = 3;
+  EXPECT_THROW(tok.encode("a", o), bertpp::TokenizerError);
+  o.max_length = 1;  // below the specials: no check, no truncation
+  EXPECT_EQ(tok.encode("a b c", o).size(), 5u);
+  o = {};
+  o.truncation = bertpp::TruncationStrategy::longest_first;
   o.max_length = 5;
   o.stride = 3;
   o.return_overflowing_tokens = true;

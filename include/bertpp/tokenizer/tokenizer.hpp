@@ -7,10 +7,14 @@
 //  - invalid UTF-8 decodes per maximal subpart to U+FFFD (detail/utf8.hpp); offsets count
 //    each such U+FFFD as one code point;
 //  - `vocab_size()` counts every id (vocabulary plus added tokens beyond it);
-//  - known gap: canonical reordering of combining marks (part of NFD) is not applied by
-//    strip_accents. It only matters for two adjacent *non-Mn* marks with non-zero combining
-//    classes out of canonical order (e.g. U+1D16D before U+1D166, U+1D16D before U+302E):
-//    36 of 20,000 random lines stuffed with such marks differed, none elsewhere;
+//  - strip_accents is NFD of each text with canonical reordering (classes measured on HF's
+//    own NFD, see tools/gen_unicode_tables.py), offsets aligned as HF aligns reordered marks
+//    (normalizer.hpp);
+//  - truncation follows Rust's arithmetic: max_length below the special tokens truncates
+//    nothing, equal to them empties both sequences; the call-level checks of transformers /
+//    Rust (pad_to_multiple_of, stride) throw TokenizerError (tokenizer_impl.hpp);
+//  - EncodeOptions::max_length 0 means model_max_length (transformers: max_length=None;
+//    transformers passes an explicit 0 on to Rust);
 //  - single_word added tokens (unused by BERT checkpoints) treat "word character" as
 //    neither whitespace nor punctuation (HF uses the regex \w);
 //  - encode(a, b) with an empty `b` is a pair, as in Rust tokenizers (transformers'
@@ -129,10 +133,12 @@ class Tokenizer {
   /// @brief Encodes one text. @throws TokenizerError (impossible truncation, padding
   /// without a pad token).
   Encoding encode(std::string_view text, const EncodeOptions& opt = {}) const {
+    check_call(opt);
     return finish(encode_pair(text, nullptr, opt), opt);
   }
   /// @brief Encodes a pair: [CLS] A [SEP] B [SEP], B with type id 1. @throws TokenizerError.
   Encoding encode(std::string_view a, std::string_view b, const EncodeOptions& opt = {}) const {
+    check_call(opt);
     return finish(encode_pair(a, &b, opt), opt);
   }
   /// @brief Encodes texts on `num_threads` threads; Padding::longest pads to the longest.
@@ -280,6 +286,10 @@ class Tokenizer {
     return opt.max_length ? opt.max_length : s_->options.model_max_length;
   }
 
+  /// The checks transformers / Rust make on a call's options before encoding anything:
+  /// truncation length not a multiple of pad_to_multiple_of, stride too large for
+  /// max_length. @throws TokenizerError.
+  void check_call(const EncodeOptions& opt) const;
   /// Encodes, truncates and post-processes (no padding).
   Encoding encode_pair(std::string_view a, const std::string_view* b,
                        const EncodeOptions& opt) const;
@@ -294,6 +304,7 @@ class Tokenizer {
   template <typename F>
   std::vector<Encoding> batch(std::size_t n, const EncodeOptions& opt, int num_threads,
                               F&& one) const {
+    check_call(opt);
     std::vector<Encoding> out(n);
     std::size_t threads = num_threads > 1 ? static_cast<std::size_t>(num_threads) : 1;
     threads = std::min(threads, std::max<std::size_t>(n, 1));

@@ -7,6 +7,38 @@
 
 namespace bertpp {
 
+inline void Tokenizer::check_call(const EncodeOptions& opt) const {
+  if (opt.truncation == TruncationStrategy::do_not_truncate) return;
+  const std::size_t max_len = resolve_max(opt);
+  if (max_len >= TokenizerOptions::no_max_length) return;  // HF turns truncation off there
+  // transformers' _get_padding_truncation_strategies.
+  const std::size_t m = opt.pad_to_multiple_of;
+  if (opt.padding != Padding::none && m > 0 && max_len % m != 0)
+    throw TokenizerError("Truncation and padding are both activated but truncation length (" +
+                         std::to_string(max_len) + ") is not a multiple of pad_to_multiple_of (" +
+                         std::to_string(m) + ").");
+  // Rust Tokenizer::with_truncation: the special tokens of a *single* text are counted, for
+  // pairs and without add_special_tokens too; below them the difference wraps (no check).
+  const std::size_t n_single = s_->post.added_tokens(false);
+  if (max_len >= n_single && max_len - n_single < opt.stride)
+    throw TokenizerError("truncation: stride " + std::to_string(opt.stride) +
+                         " is greater than or equal to the effective max length of " +
+                         std::to_string(max_len - n_single) + " (= " + std::to_string(max_len) +
+                         " max_length - " + std::to_string(n_single) + " special tokens)");
+}
+
+// Truncation as HF's Rust TokenizerImpl::post_process + truncate_encodings:
+//  - the budget is max_length minus the special tokens of this call (3 for a BERT pair, 2
+//    for a single text, 0 without add_special_tokens). Below that number Rust's usize
+//    subtraction wraps around, so nothing is truncated at all, whatever the strategy;
+//  - a budget of 0 empties both sequences (their content moves to the overflowing
+//    windows), for every strategy, even only_second on a single text, without errors;
+//  - otherwise nothing happens when everything fits; else longest_first shares the budget
+//    (the shorter keeps min(its length, budget / 2), the longer the rest), only_first /
+//    only_second cut their sequence and fail when it is too short (or, for only_second,
+//    missing);
+//  - each cut with stride >= its window length fails (a Rust panic in Encoding::truncate),
+//    except a cut to 0 tokens.
 inline Encoding Tokenizer::encode_pair(std::string_view a, const std::string_view* b,
                                        const EncodeOptions& opt) const {
   Encoding ea = encode_sequence(a, 0);
@@ -15,16 +47,16 @@ inline Encoding Tokenizer::encode_pair(std::string_view a, const std::string_vie
   std::vector<Encoding> wa, wb;
   const bool right = opt.truncation_side == Side::right;
   const auto& post = s_->post;
+  const std::size_t max_len = resolve_max(opt);
+  const std::size_t added = opt.add_special_tokens ? post.added_tokens(b != nullptr) : 0;
   if (opt.truncation != TruncationStrategy::do_not_truncate &&
-      resolve_max(opt) < TokenizerOptions::no_max_length) {
-    const std::size_t max_len = resolve_max(opt);
-    const std::size_t added = opt.add_special_tokens ? post.added_tokens(b != nullptr) : 0;
-    if (max_len < added)
-      throw TokenizerError("truncation: max_length " + std::to_string(max_len) +
-                           " is smaller than the " + std::to_string(added) + " special tokens");
+      max_len < TokenizerOptions::no_max_length && max_len >= added) {
     const std::size_t budget = max_len - added;
     const std::size_t n1 = ea.size(), n2 = b ? eb.size() : 0;
-    if (n1 + n2 > budget) {
+    if (budget == 0) {
+      wa = tokenizer_detail::windows(ea, 0, opt.stride, right);
+      if (b) wb = tokenizer_detail::windows(eb, 0, opt.stride, right);
+    } else if (n1 + n2 > budget) {
       const std::size_t to_remove = n1 + n2 - budget;
       std::size_t k1 = n1, k2 = n2;
       switch (opt.truncation) {

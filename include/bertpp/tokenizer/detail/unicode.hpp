@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Lookups into the generated tables: per-code-point flags, lowercase and accent stripping.
+// Lookups into the generated tables: per-code-point flags, lowercase, NFD and combining classes.
 #pragma once
 
 #include <bertpp/tokenizer/detail/unicode_tables.hpp>
@@ -78,9 +78,10 @@ void lowercase(std::uint32_t cp, Emit&& emit) {
                 tables::kLowerPool, emit);
 }
 
-/// @brief NFD of one code point without the non-spacing marks (Mn), as HF's strip_accents.
+/// @brief Canonical decomposition (NFD) of one code point as HF's reference build has it,
+/// calling `emit(c)` for each output code point (`cp` itself when it does not decompose).
 template <typename Emit>
-void strip_accents(std::uint32_t cp, Emit&& emit) {
+void nfd(std::uint32_t cp, Emit&& emit) {
   if (cp >= 0xAC00 && cp <= 0xD7A3) {  // Hangul syllable: algorithmic decomposition
     const std::uint32_t s = cp - 0xAC00;
     emit(0x1100 + s / 588);
@@ -88,8 +89,18 @@ void strip_accents(std::uint32_t cp, Emit&& emit) {
     if (s % 28) emit(0x11A7 + s % 28);
     return;
   }
-  apply_mapping(cp, tables::kStripDelete, tables::kStripDelta, tables::kStripMulti,
-                tables::kStripPool, emit);
+  apply_mapping(cp, tables::kNfdDelete, tables::kNfdDelta, tables::kNfdMulti, tables::kNfdPool,
+                emit);
+}
+
+/// @brief Canonical combining class of `cp` (0 for starters), as HF's NFD orders marks.
+inline std::uint8_t combining_class(std::uint32_t cp) {
+  const auto* it =
+      std::upper_bound(std::begin(tables::kCcc), std::end(tables::kCcc), cp,
+                       [](std::uint32_t c, const tables::CccRange& r) { return c < r.lo; });
+  if (it == std::begin(tables::kCcc)) return 0;
+  --it;
+  return cp <= it->hi ? it->ccc : 0;
 }
 
 }  // namespace bertpp::tokenizer_detail
