@@ -1,82 +1,62 @@
 // SPDX-License-Identifier: Apache-2.0
-// The README's main job: embeds the sentences given on the command line with
-// all-MiniLM-L6-v2 (tokenizer, encoder, mean pooling, L2 normalisation) and prints their
-// pairwise cosine similarities.
+// The README's main job: classifies the sentences given on the command line (or stdin, one
+// per line) as positive or negative with the default encoder, all-MiniLM-L6-v2 (mean
+// pooling), and the committed SST-2 head (examples/models/sst2-minilm-head, trained by
+// train_classifier): one line per sentence with its label and probability.
 //
-//   bertpp_main [--model DIR] [--threads N] "A man is eating." "Someone eats food." ...
-#include <bertpp/bertpp.hpp>
+//   bertpp_main [--model DIR] [--head DIR] [--threads N] [--json] "A gripping film." ...
+#include "example_common.hpp"
 
-#include <cstdlib>
-#include <cstring>
-#include <iomanip>
-#include <iostream>
-#include <string>
-#include <vector>
+#include <cstdio>
 
 namespace {
 
-std::string default_model() {
-  if (const char* m = std::getenv("BERTPP_MODEL")) return m;
-  std::string cache;
-  if (const char* c = std::getenv("BERTPP_CACHE"))
-    cache = c;
-  else if (const char* home = std::getenv("HOME"))
-    cache = std::string(home) + "/.cache/bertpp";
-  return cache + "/models/all-MiniLM-L6-v2";
-}
-
-void usage(std::ostream& os) {
-  os << "usage: bertpp_main [--model DIR] [--threads N] SENTENCE...\n"
-        "Embeds each sentence (mean pooling, as sentence-transformers) and prints the\n"
-        "cosine similarity of every pair. Default model: $BERTPP_MODEL, else\n"
-        "$BERTPP_CACHE/models/all-MiniLM-L6-v2 (tools/fetch_model.sh puts it there).\n";
-}
+const char* kUsage = R"(usage: bertpp_main [--model DIR] [--head DIR] [--threads N] [--json] [SENTENCE...]
+Classifies each sentence (arguments, else stdin lines; three samples when neither is
+given) as positive or negative: the
+encoder (default $BERTPP_MODEL, else $BERTPP_CACHE/models/all-MiniLM-L6-v2, which
+tools/fetch_model.sh puts there) with the SST-2 head of examples/models/sst2-minilm-head
+(or --head / $BERTPP_HEAD). Prints "label  probability  sentence" per line.
+A progress bar is drawn on stderr for 64 sentences or more when stderr is a terminal.
+)";
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model_dir = default_model();
-  int threads = 2;
-  std::vector<std::string> sentences;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "-h" || a == "--help") {
-      usage(std::cout);
+  return example::run("bertpp_main", [&] {
+    const auto a = example::parse(argc, argv, {"--model", "--head", "--threads"});
+    if (a.flag("--help")) {
+      std::cout << kUsage;
       return 0;
-    } else if (a == "--model" && i + 1 < argc) {
-      model_dir = argv[++i];
-    } else if (a == "--threads" && i + 1 < argc) {
-      threads = std::atoi(argv[++i]);
-    } else {
-      sentences.push_back(a);
     }
-  }
-  if (sentences.empty())
-    sentences = {"A man is eating food.", "A man is eating a piece of bread.",
-                 "The girl is carrying a baby.", "A man is riding a horse."};
-  try {
-    auto embedder = bertpp::Embedder::load(model_dir);
-    embedder.options().num_threads = threads;
-    const auto v = embedder.embed(sentences);
-    std::cout << "bertpp " << BERTPP_VERSION_STRING << ": " << sentences.size() << " sentences, "
-              << v.cols() << "-dimensional embeddings from " << model_dir << "\n\n";
-    for (std::size_t i = 0; i < sentences.size(); ++i) {
-      const auto enc = embedder.tokenizer().encode(sentences[i]);
-      std::cout << "[" << i << "] " << sentences[i] << "\n    " << enc.size() << " tokens:";
-      for (const auto& t : enc.tokens) std::cout << ' ' << t;
-      std::cout << "\n    embedding[0:4] =" << std::fixed << std::setprecision(4);
-      for (int k = 0; k < 4; ++k) std::cout << ' ' << v(static_cast<Eigen::Index>(i), k);
-      std::cout << "\n";
+    example::check_flags(a, {"--json"});
+    // No sentences and nothing piped in: a few samples, so that the bare command shows something.
+    const auto texts = a.positional.empty() && isatty(0)
+                           ? std::vector<std::string>{"a charming and often affecting journey.",
+                                                      "unflinchingly bleak and desperate",
+                                                      "the acting, costumes, music, cinematography and sound are all astounding"}
+                           : example::texts(a);
+    bertpp::PipelineOptions po;
+    po.num_threads = static_cast<int>(a.get_int("--threads", 2));
+    po.batch_size = 16;
+    const auto clf = bertpp::TextClassifier::load(a.get("--model", example::default_model()),
+                                                  a.get("--head", example::default_head()), po);
+    example::Progress bar("classifying", texts.size());
+    nlohmann::json out = nlohmann::json::array();
+    for (std::size_t b = 0; b < texts.size(); b += po.batch_size) {
+      const std::vector<std::string> chunk(texts.begin() + static_cast<std::ptrdiff_t>(b),
+                                           texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), b + po.batch_size)));
+      const auto res = clf.classify(chunk, 1);
+      for (std::size_t i = 0; i < chunk.size(); ++i) {
+        if (a.flag("--json"))
+          out.push_back({{"text", chunk[i]}, {"label", res[i][0].label}, {"score", res[i][0].score}});
+        else
+          std::printf("%-8s  %.4f  %s\n", res[i][0].label.c_str(), res[i][0].score, chunk[i].c_str());
+      }
+      bar(b + chunk.size(), texts.size());
     }
-    std::cout << "\ncosine similarity\n";
-    for (std::size_t i = 0; i < sentences.size(); ++i)
-      for (std::size_t j = i + 1; j < sentences.size(); ++j)
-        std::cout << "  [" << i << "] vs [" << j << "]  " << std::fixed << std::setprecision(4)
-                  << bertpp::cosine(v.row(static_cast<Eigen::Index>(i)), v.row(static_cast<Eigen::Index>(j)))
-                  << "\n";
-  } catch (const bertpp::Error& e) {
-    std::cerr << "bertpp_main: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+    bar.finish();
+    if (a.flag("--json")) std::cout << out.dump(2) << "\n";
+    return 0;
+  });
 }

@@ -14,6 +14,8 @@
 #include "bertpp/io/tensor_table.hpp"
 #include "bertpp/io/weight_store.hpp"
 #include "bertpp/heads/classification.hpp"
+#include "bertpp/heads/head_training.hpp"
+#include "bertpp/heads/linear_head.hpp"
 #include "bertpp/heads/pooling.hpp"
 #include "bertpp/heads/pretraining.hpp"
 #include "bertpp/heads/task_model.hpp"

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // classify: labels and scores of texts, as HF's "text-classification" pipeline with
-// top_k=None; next_sentence: whether B follows A (BertForNextSentencePrediction).
+// top_k=None (an HF task model, or an encoder + a bertpp LinearHead); next_sentence:
+// whether B follows A (BertForNextSentencePrediction).
 #pragma once
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "bertpp/heads/classification.hpp"
+#include "bertpp/heads/linear_head.hpp"
+#include "bertpp/heads/pooling.hpp"
 #include "bertpp/heads/pretraining.hpp"
 #include "bertpp/pipelines/common.hpp"
 #include "bertpp/tokenizer/tokenizer.hpp"
@@ -25,33 +29,62 @@ struct LabelScore {
 /// multi-label or one label -> sigmoid, otherwise softmax.
 enum class ScoreFunction { automatic, softmax, sigmoid, none };
 
-/// @brief Tokenizer + SequenceClassification<float>: texts in, labels and scores out.
+/// @brief Texts in, labels and scores out: tokenizer + SequenceClassification<float> (an HF
+/// fine-tuned folder), or tokenizer + frozen encoder + LinearHead (a bertpp head).
 class TextClassifier {
  public:
-  /// @brief Loads an HF folder with a `classifier` head.
+  /// @brief Loads an HF folder with a `classifier` head, or a folder holding both an
+  /// encoder and a bertpp head (head.json + head.safetensors).
   /// @throws the loaders' errors; WeightError when the checkpoint has no classifier or its
-  /// label count disagrees with config.json.
+  /// label count disagrees with config.json, or when the head was trained on another encoder.
   static TextClassifier load(const std::string& dir, PipelineOptions options = {}) {
+    if (LinearHead::exists(dir)) return load(dir, dir, options);
     return TextClassifier(Tokenizer::load(dir), SequenceClassification<float>::load(dir), options);
+  }
+  /// @brief Loads the encoder folder `encoder_dir` (tokenizer, config.json, weights) and the
+  /// bertpp head of `head_dir`, checking that the head was trained on this encoder.
+  /// @throws the loaders' errors; WeightError when the head was trained on another encoder;
+  /// ConfigError when it needs a pooler the encoder lacks.
+  static TextClassifier load(const std::string& encoder_dir, const std::string& head_dir,
+                             PipelineOptions options = {}) {
+    LinearHead head = LinearHead::load(head_dir);
+    head.check_encoder(EncoderIdentity::of_dir(encoder_dir), encoder_dir);
+    return TextClassifier(Tokenizer::load(encoder_dir), BertModel<float>::load(encoder_dir), std::move(head),
+                          options);
   }
   TextClassifier(Tokenizer tokenizer, SequenceClassification<float> model, PipelineOptions options = {})
       : tok_(std::move(tokenizer)), model_(std::move(model)), options_(options) {}
+  /// @brief An encoder + a bertpp head (the caller vouches they belong together).
+  /// @throws ConfigError when the head needs a pooler the encoder lacks, or its width differs.
+  TextClassifier(Tokenizer tokenizer, BertModel<float> encoder, LinearHead head, PipelineOptions options = {})
+      : tok_(std::move(tokenizer)), encoder_(std::move(encoder)), head_(std::move(head)), options_(options) {
+    if (head_->pooling.mode == "pooler" && !encoder_->has_pooler())
+      throw ConfigError("bertpp head: pooling 'pooler' needs an encoder with a pooler (pooler.dense.*)");
+    if (head_->weight.cols() != encoder_->config().hidden_size)
+      throw ConfigError("bertpp head: " + std::to_string(head_->weight.cols()) + " inputs, encoder hidden size " +
+                        std::to_string(encoder_->config().hidden_size));
+  }
 
   /// @brief For each text, every label (or the `top_k` best when top_k > 0) sorted by
-  /// score, best first (ties keep label order).
+  /// score, best first (ties keep label order). A bertpp head always uses its own activation
+  /// (`fn` applies to HF task models only).
   /// @throws InputError naming an empty or (truncate = false) too long text.
   std::vector<std::vector<LabelScore>> classify(const std::vector<std::string>& texts, std::size_t top_k = 0,
                                                 ScoreFunction fn = ScoreFunction::automatic) const {
-    const auto& labels = model_.labels();
-    if (fn == ScoreFunction::automatic) {
-      if (labels.problem_type == "regression")
+    const std::vector<std::string>& names = labels();
+    if (fn == ScoreFunction::automatic && model_) {
+      const auto& l = model_->labels();
+      if (l.problem_type == "regression")
         fn = ScoreFunction::none;
-      else if (labels.problem_type == "multi_label_classification" || labels.size() == 1)
+      else if (l.problem_type == "multi_label_classification" || l.size() == 1)
         fn = ScoreFunction::sigmoid;
       else
         fn = ScoreFunction::softmax;
     }
-    const std::size_t max_len = detail::max_length(options_, model_.config(), tok_);
+    const BertConfig& config = model_ ? model_->config() : encoder_->config();
+    PipelineOptions eff = options_;
+    if (head_ && eff.max_length == 0) eff.max_length = head_->max_length;
+    const std::size_t max_len = detail::max_length(eff, config, tok_);
     std::vector<std::vector<LabelScore>> out;
     ForwardOptions fwd;
     fwd.num_threads = options_.num_threads;
@@ -62,17 +95,19 @@ class TextClassifier {
         detail::require_text(texts[i], name);
         batch.push_back(detail::encode(tok_, texts[i], nullptr, max_len, options_.truncate, name));
       }
-      const Matrix<float> logits = model_.forward(batch, fwd);  // [batch x labels]
+      const Matrix<float> logits = model_ ? model_->forward(batch, fwd) : head_logits(batch, fwd);
       for (Eigen::Index r = 0; r < logits.rows(); ++r) {
         std::vector<double> s;
-        if (fn == ScoreFunction::softmax) {
+        if (head_) {
+          s = head_->probabilities(logits, r);
+        } else if (fn == ScoreFunction::softmax) {
           s = detail::softmax(logits.row(r));
         } else {
           for (Eigen::Index c = 0; c < logits.cols(); ++c)
             s.push_back(fn == ScoreFunction::sigmoid ? detail::sigmoid(logits(r, c)) : logits(r, c));
         }
         std::vector<LabelScore> row;
-        for (std::size_t c = 0; c < s.size(); ++c) row.push_back({labels.names[c], s[c]});
+        for (std::size_t c = 0; c < s.size() && c < names.size(); ++c) row.push_back({names[c], s[c]});
         std::stable_sort(row.begin(), row.end(),
                          [](const LabelScore& a, const LabelScore& b) { return a.score > b.score; });
         if (top_k > 0 && row.size() > top_k) row.resize(top_k);
@@ -88,12 +123,42 @@ class TextClassifier {
     return classify(std::vector<std::string>{text}, top_k, fn)[0];
   }
 
+  /// @brief The label names, id order.
+  const std::vector<std::string>& labels() const noexcept { return model_ ? model_->labels().names : head_->labels; }
   const PipelineOptions& options() const noexcept { return options_; }
-  const SequenceClassification<float>& model() const noexcept { return model_; }
+  /// @brief Whether this classifier is an encoder + bertpp head (else an HF task model).
+  bool has_linear_head() const noexcept { return head_.has_value(); }
+  /// @brief The HF task model.
+  /// @throws ConfigError for an encoder + bertpp head classifier.
+  const SequenceClassification<float>& model() const {
+    if (!model_) throw ConfigError("TextClassifier: an encoder + bertpp head has no SequenceClassification model");
+    return *model_;
+  }
+  /// @brief The bertpp head.
+  /// @throws ConfigError for an HF task model classifier.
+  const LinearHead& head() const {
+    if (!head_) throw ConfigError("TextClassifier: an HF task model has no bertpp head");
+    return *head_;
+  }
 
  private:
+  Matrix<float> head_logits(const std::vector<Encoding>& batch, const ForwardOptions& fwd) const {
+    const auto result = encoder_->forward(batch, fwd);
+    Matrix<float> f;
+    if (head_->pooling.mode == "pooler") {
+      f = result.pooler_output;
+    } else {
+      f = pool(result.last_hidden_state, batch, pooling_mode_from_name(head_->pooling.mode), false);
+    }
+    if (head_->pooling.normalize)
+      for (Eigen::Index r = 0; r < f.rows(); ++r) f.row(r) /= std::max(f.row(r).norm(), 1e-12f);
+    return head_->logits(f);
+  }
+
   Tokenizer tok_;
-  SequenceClassification<float> model_;
+  std::optional<SequenceClassification<float>> model_;
+  std::optional<BertModel<float>> encoder_;
+  std::optional<LinearHead> head_;
   PipelineOptions options_;
 };
 

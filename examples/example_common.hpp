@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the example programs share: a tiny option parser, input texts from the command line
+// or stdin (one per line), the default model folders, a progress bar on stderr (drawn only
+// when stderr is a terminal) and JSON output.
+#pragma once
+
+#include <bertpp/bertpp.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace example {
+
+/// The bertpp cache: $BERTPP_CACHE, else ~/.cache/bertpp.
+inline std::string cache_dir() {
+  if (const char* c = std::getenv("BERTPP_CACHE")) return c;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : ".") + "/.cache/bertpp";
+}
+
+/// The default encoder: $BERTPP_MODEL, else all-MiniLM-L6-v2 in the cache.
+inline std::string default_model() {
+  if (const char* m = std::getenv("BERTPP_MODEL")) return m;
+  return cache_dir() + "/models/all-MiniLM-L6-v2";
+}
+
+/// The committed SST-2 head next to the sources: $BERTPP_HEAD, else models/sst2-minilm-head.
+inline std::string default_head() {
+  if (const char* h = std::getenv("BERTPP_HEAD")) return h;
+  return BERTPP_EXAMPLE_SOURCE_DIR "/models/sst2-minilm-head";
+}
+
+/// Command line: `--name value` options (given in `valued`), `--flag`s and positionals.
+struct Args {
+  std::map<std::string, std::string> values;
+  std::vector<std::string> flags, positional;
+
+  bool flag(const std::string& f) const {
+    for (const auto& x : flags)
+      if (x == f) return true;
+    return false;
+  }
+  std::string get(const std::string& k, const std::string& def) const {
+    auto it = values.find(k);
+    return it == values.end() ? def : it->second;
+  }
+  long get_int(const std::string& k, long def) const {
+    auto it = values.find(k);
+    if (it == values.end()) return def;
+    char* end = nullptr;
+    const long v = std::strtol(it->second.c_str(), &end, 10);
+    if (it->second.empty() || *end) throw bertpp::InputError(k + ": not an integer: '" + it->second + "'");
+    return v;
+  }
+  double get_double(const std::string& k, double def) const {
+    auto it = values.find(k);
+    if (it == values.end()) return def;
+    char* end = nullptr;
+    const double v = std::strtod(it->second.c_str(), &end);
+    if (it->second.empty() || *end) throw bertpp::InputError(k + ": not a number: '" + it->second + "'");
+    return v;
+  }
+};
+
+/// Parses argv; an option in `valued` takes the next argument; "--" ends the options.
+inline Args parse(int argc, char** argv, const std::vector<std::string>& valued) {
+  Args a;
+  bool opts = true;
+  for (int i = 1; i < argc; ++i) {
+    const std::string s = argv[i];
+    if (opts && s == "--") {
+      opts = false;
+    } else if (opts && s.size() > 1 && s[0] == '-' && s != "-") {
+      bool takes = false;
+      for (const auto& v : valued) takes = takes || v == s;
+      if (takes) {
+        if (i + 1 >= argc) throw bertpp::InputError(s + " needs a value (see --help)");
+        a.values[s] = argv[++i];
+      } else {
+        a.flags.push_back(s == "-h" ? "--help" : s);
+      }
+    } else {
+      a.positional.push_back(s);
+    }
+  }
+  return a;
+}
+
+/// Throws unless every flag is one of `known`.
+inline void check_flags(const Args& a, const std::vector<std::string>& known) {
+  for (const auto& f : a.flags) {
+    bool ok = false;
+    for (const auto& k : known) ok = ok || k == f;
+    if (!ok) throw bertpp::InputError("unknown option " + f + " (see --help)");
+  }
+}
+
+/// The texts: the positional arguments, else the non-empty lines of stdin.
+inline std::vector<std::string> texts(const Args& a) {
+  if (!a.positional.empty()) return a.positional;
+  std::vector<std::string> out;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) out.push_back(line);
+  }
+  if (out.empty()) throw bertpp::InputError("no input: give texts as arguments or on stdin, one per line");
+  return out;
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal and there are at least
+/// `min_total` items (long inputs); finish() ends the line.
+class Progress {
+ public:
+  Progress(std::string what, std::size_t total, std::size_t min_total = 64)
+      : what_(std::move(what)), total_(total), on_(isatty(2) && total >= min_total) {}
+  void operator()(std::size_t done, std::size_t /*total*/) {
+    if (!on_) return;
+    const int width = 30, filled = static_cast<int>(width * done / std::max<std::size_t>(total_, 1));
+    std::fprintf(stderr, "\r%s [%s%s] %zu/%zu", what_.c_str(), std::string(static_cast<std::size_t>(filled), '#').c_str(),
+                 std::string(static_cast<std::size_t>(width - filled), '.').c_str(), done, total_);
+    std::fflush(stderr);
+  }
+  void finish() {
+    if (on_) std::fprintf(stderr, "\n");
+    on_ = false;
+  }
+  std::function<void(std::size_t, std::size_t)> callback() {
+    return [this](std::size_t d, std::size_t t) { (*this)(d, t); };
+  }
+
+ private:
+  std::string what_;
+  std::size_t total_;
+  bool on_;
+};
+
+/// Runs `body`, turning bertpp::Error (and JSON errors) into "name: message" and exit code 1.
+inline int run(const char* name, const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const bertpp::Error& e) {
+    std::cerr << name << ": " << e.what() << "\n";
+  } catch (const nlohmann::json::exception& e) {
+    std::cerr << name << ": " << e.what() << "\n";
+  }
+  return 1;
+}
+
+}  // namespace example
