@@ -38,35 +38,10 @@ class WordPieceDecoder {
       : prefix_(std::move(prefix)), cleanup_(cleanup), enabled_(enabled) {}
 
   /// @brief HF Rust's tokenizers `cleanup`, applied to each token by the decoder.
-  static void rust_cleanup(std::string& s) {
-    using tokenizer_detail::replace_all;
-    replace_all(s, " .", ".");
-    replace_all(s, " ?", "?");
-    replace_all(s, " !", "!");
-    replace_all(s, " ,", ",");
-    replace_all(s, " ' ", "'");
-    replace_all(s, " n't", "n't");
-    replace_all(s, " 'm", "'m");
-    replace_all(s, " do not", " don't");
-    replace_all(s, " 's", "'s");
-    replace_all(s, " 've", "'ve");
-    replace_all(s, " 're", "'re");
-  }
+  static void rust_cleanup(std::string& s) { apply_cleanup(s, /*rust=*/true); }
 
   /// @brief transformers' `clean_up_tokenization`, applied to the joined text.
-  static void python_cleanup(std::string& s) {
-    using tokenizer_detail::replace_all;
-    replace_all(s, " .", ".");
-    replace_all(s, " ?", "?");
-    replace_all(s, " !", "!");
-    replace_all(s, " ,", ",");
-    replace_all(s, " ' ", "'");
-    replace_all(s, " n't", "n't");
-    replace_all(s, " 'm", "'m");
-    replace_all(s, " 's", "'s");
-    replace_all(s, " 've", "'ve");
-    replace_all(s, " 're", "'re");
-  }
+  static void python_cleanup(std::string& s) { apply_cleanup(s, /*rust=*/false); }
 
   /// @brief Joins tokens: a token starting with the prefix loses it and sticks to the
   /// previous one, others get a space before them; then the optional cleanups.
@@ -96,6 +71,22 @@ class WordPieceDecoder {
   }
 
  private:
+  // The two cleanups differ only in Rust's " do not" -> " don't".
+  static void apply_cleanup(std::string& s, bool rust) {
+    using tokenizer_detail::replace_all;
+    replace_all(s, " .", ".");
+    replace_all(s, " ?", "?");
+    replace_all(s, " !", "!");
+    replace_all(s, " ,", ",");
+    replace_all(s, " ' ", "'");
+    replace_all(s, " n't", "n't");
+    replace_all(s, " 'm", "'m");
+    if (rust) replace_all(s, " do not", " don't");
+    replace_all(s, " 's", "'s");
+    replace_all(s, " 've", "'ve");
+    replace_all(s, " 're", "'re");
+  }
+
   std::string prefix_ = "##";
   bool cleanup_ = true;
   bool enabled_ = true;
