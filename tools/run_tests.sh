@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The README's test command: installs what is missing, fetches the test model, builds
-# everything with warnings as errors and runs ctest; then rebuilds the tests listed below
-# with clang++ under AddressSanitizer + UBSan and runs them. Exits non-zero on any failure.
+# everything with warnings as errors (g++) and runs ctest; builds everything again with
+# clang++ -Werror; then rebuilds the tests listed below with clang++ under AddressSanitizer +
+# UBSan and runs them. Exits non-zero on any failure.
 #
 #   bash tools/run_tests.sh
 #   BERTPP_CACHE=/path   cache for models and the Python venv (default ~/.cache/bertpp)
@@ -74,6 +75,16 @@ cmake --build build -j "$jobs" -- $(keep_going build) || status=1
 
 step "ctest"
 run_ctest build
+
+step "build with clang++ (-Werror): every target compiles without warnings on the second compiler"
+cmake -S . -B build-clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release -DBERTPP_WERROR=ON \
+  >/dev/null
+# shellcheck disable=SC2046  # keep_going prints zero, one or two words
+cmake --build build-clang -j "$jobs" -- $(keep_going build-clang) >/dev/null || {
+  echo "clang++ build FAILED; rerun: cmake --build build-clang"
+  cmake --build build-clang -j 1 2>&1 | grep -E -B2 -A6 'error|warning' | head -n 60
+  status=1
+}
 
 step "sanitizers (clang++, ASan + UBSan): tests labelled '$SANITIZE_LABEL'"
 cmake -S . -B build-asan -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
