@@ -89,12 +89,8 @@ class TextClassifier {
     ForwardOptions fwd;
     fwd.num_threads = options_.num_threads;
     detail::for_batches(texts.size(), options_.batch_size, [&](std::size_t b0, std::size_t b1) {
-      std::vector<Encoding> batch;
-      for (std::size_t i = b0; i < b1; ++i) {
-        const std::string name = "classify: text " + std::to_string(i);
-        detail::require_text(texts[i], name);
-        batch.push_back(detail::encode(tok_, texts[i], nullptr, max_len, options_.truncate, name));
-      }
+      const std::vector<Encoding> batch =
+          detail::encode_texts(tok_, texts, b0, b1, max_len, options_.truncate, "classify");
       const Matrix<float> logits = model_ ? model_->forward(batch, fwd) : head_logits(batch, fwd);
       for (Eigen::Index r = 0; r < logits.rows(); ++r) {
         std::vector<double> s;

@@ -64,6 +64,22 @@ inline Encoding encode(const Tokenizer& tok, std::string_view a, const std::stri
   return b ? tok.encode(a, *b, opt) : tok.encode(a, opt);
 }
 
+/// @brief Texts [b0, b1) checked (not empty) and encoded as by encode(); errors name
+/// "<pipeline>: text <index>".
+/// @throws InputError for an empty text, or an over-long one when `truncate` is false.
+inline std::vector<Encoding> encode_texts(const Tokenizer& tok, const std::vector<std::string>& texts,
+                                          std::size_t b0, std::size_t b1, std::size_t max_len,
+                                          bool truncate, const char* pipeline) {
+  std::vector<Encoding> batch;
+  batch.reserve(b1 - b0);
+  for (std::size_t i = b0; i < b1; ++i) {
+    const std::string name = std::string(pipeline) + ": text " + std::to_string(i);
+    require_text(texts[i], name);
+    batch.push_back(encode(tok, texts[i], nullptr, max_len, truncate, name));
+  }
+  return batch;
+}
+
 /// @brief Calls f(begin, end) for consecutive ranges of at most `size` of [0, n).
 template <typename F>
 void for_batches(std::size_t n, std::size_t size, F&& f) {

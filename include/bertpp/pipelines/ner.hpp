@@ -61,12 +61,8 @@ class TokenClassifier {
     ForwardOptions fwd;
     fwd.num_threads = options_.num_threads;
     detail::for_batches(texts.size(), options_.batch_size, [&](std::size_t b0, std::size_t b1) {
-      std::vector<Encoding> batch;
-      for (std::size_t i = b0; i < b1; ++i) {
-        const std::string name = "ner: text " + std::to_string(i);
-        detail::require_text(texts[i], name);
-        batch.push_back(detail::encode(tok_, texts[i], nullptr, max_len, options_.truncate, name));
-      }
+      const std::vector<Encoding> batch =
+          detail::encode_texts(tok_, texts, b0, b1, max_len, options_.truncate, "ner");
       const auto logits = model_.forward(batch, fwd);
       for (std::size_t k = 0; k < batch.size(); ++k) {
         std::vector<Entity> kept;
