@@ -54,12 +54,13 @@ struct Shape {
   std::int64_t m, k, n;
 };
 
-/// Every combination of the odd sizes the kernels must handle.
+/// Every combination of the odd sizes the kernels must handle, and a long k.
 inline std::vector<Shape> odd_shapes() {
   std::vector<Shape> s;
   for (std::int64_t m : {1, 3, 7, 17, 128})
     for (std::int64_t k : {1, 5, 31, 64, 768})
       for (std::int64_t n : {1, 15, 33, 48, 100}) s.push_back({m, k, n});
+  s.push_back({50, 2100, 40});  // k in several L1 chunks, rows in several groups
   return s;
 }
 

@@ -22,6 +22,7 @@
 #include "bertpp/exec/cpu.hpp"
 #include "bertpp/exec/kernels/detail/common.hpp"
 #include "bertpp/exec/kernels/detail/driver.hpp"
+#include "bertpp/exec/kernels/detail/quantize.hpp"
 #include "bertpp/exec/kernels/detail/traits_int8.hpp"
 
 namespace bertpp::exec::int8 {
@@ -94,27 +95,8 @@ inline Kernel kernel_of(Isa isa) {
   return isa == Isa::avx512 ? Kernel::avx512 : isa == Isa::avx2 ? Kernel::avx2 : Kernel::generic;
 }
 
-/// The symmetric int8 code of v for scale s: nearbyint(v / s) in the default rounding mode
-/// (to nearest, ties to even), clamped to [-127, 127].
-inline int quantize_value(float v, float s) {
-  float q = std::nearbyint(v / s);
-  q = q > 127.0f ? 127.0f : q;
-  q = q < -127.0f ? -127.0f : q;
-  return static_cast<int>(q);
-}
-
-/// max |v[i]| / 127 over n values (1 when all are zero); NaN when one is not finite.
-inline float symmetric_scale(const float* v, std::int64_t n) {
-  float amax = 0.0f;
-  bool finite = true;
-  for (std::int64_t i = 0; i < n; ++i) {
-    const float a = std::fabs(v[i]);
-    finite = finite && a <= std::numeric_limits<float>::max();
-    amax = a > amax ? a : amax;
-  }
-  if (!finite) return std::numeric_limits<float>::quiet_NaN();
-  return amax == 0.0f ? 1.0f : amax / 127.0f;
-}
+using kernels_detail::quantize_value;
+using kernels_detail::symmetric_scale;
 
 /// @brief pack() for one kernel, including the emulated AVX-512 one (tests use it).
 /// @throws ConfigError when the CPU cannot run `kern`; WeightError for a non-finite weight.
@@ -241,37 +223,18 @@ inline void prepare(QuantizedRows& q, std::int64_t m, std::int64_t k, Isa isa) {
 inline void quantize_rows(const float* x, std::int64_t ldx, std::int64_t r0, std::int64_t r1,
                           QuantizedRows& q) {
   kernels_detail::check_rows("int8::quantize_rows", r0, r1, q.m, ldx, q.k, x);
-  const std::int64_t k = q.k;
-  for (std::int64_t r = r0; r < r1; ++r) {
-    const float* xr = x + r * ldx;
-    const float s = detail::symmetric_scale(xr, k);
-    const bool bad = std::isnan(s);
-    q.scale[r] = s;
-    std::uint8_t* row = q.data.data() + r * q.stride;
-    switch (q.kernel) {
-      case Kernel::generic: {
-        auto* d = reinterpret_cast<std::int8_t*>(row);
-        for (std::int64_t kk = 0; kk < k; ++kk)
-          d[kk] = static_cast<std::int8_t>(bad ? 0 : detail::quantize_value(xr[kk], s));
-        break;
-      }
-      case Kernel::avx2: {
-        const std::int64_t kp = q.stride / 2;
-        for (std::int64_t kk = 0; kk < kp; ++kk) {
-          const std::int16_t v =
-              static_cast<std::int16_t>(kk < k && !bad ? detail::quantize_value(xr[kk], s) : 0);
-          std::memcpy(row + 2 * kk, &v, 2);
-        }
-        break;
-      }
-      case Kernel::avx512:
-      case Kernel::avx512_emulated:
-        for (std::int64_t kk = 0; kk < q.stride; ++kk)
-          row[kk] = static_cast<std::uint8_t>(
-              128 + (kk < k && !bad ? detail::quantize_value(xr[kk], s) : 0));
-        break;
-    }
+  const std::int64_t elems = q.kernel == Kernel::avx2 ? q.stride / 2 : q.stride;
+#if BERTPP_KERNELS_SIMD
+  if (q.kernel != Kernel::generic && cpu().has_avx2()) {
+    for (std::int64_t r = r0; r < r1; ++r)
+      q.scale[r] = kernels_detail::quantize_row_avx2(x + r * ldx, q.k, q.kernel,
+                                                     q.data.data() + r * q.stride, elems);
+    return;
   }
+#endif
+  for (std::int64_t r = r0; r < r1; ++r)
+    q.scale[r] = kernels_detail::quantize_row_scalar(x + r * ldx, q.k, q.kernel,
+                                                     q.data.data() + r * q.stride, elems);
 }
 
 /// @brief The tile rows [m0, m1) x columns [n0, n1) of y (m, n), leading dimension ldy:

@@ -25,6 +25,12 @@ struct Bf16Widen8 {
   using Acc = __m256;
   using W = __m256;
   using B = __m256;
+  BERTPP_TARGET_AVX2 static void save(std::uint8_t* p, Acc a) {
+    _mm256_storeu_ps(reinterpret_cast<float*>(p), a);
+  }
+  BERTPP_TARGET_AVX2 static Acc restore(const std::uint8_t* p) {
+    return _mm256_loadu_ps(reinterpret_cast<const float*>(p));
+  }
   BERTPP_TARGET_AVX2 static Acc zero() { return _mm256_setzero_ps(); }
   template <int PH>
   BERTPP_TARGET_AVX2 static W load_w(const std::uint8_t* p) {
@@ -51,6 +57,12 @@ struct Bf16x16 {
   using Acc = __m512;
   using W = __m512bh;
   using B = __m512bh;
+  BERTPP_TARGET_AVX512_BF16 static void save(std::uint8_t* p, Acc a) {
+    _mm512_storeu_ps(reinterpret_cast<void*>(p), a);
+  }
+  BERTPP_TARGET_AVX512_BF16 static Acc restore(const std::uint8_t* p) {
+    return _mm512_loadu_ps(reinterpret_cast<const void*>(p));
+  }
   BERTPP_TARGET_AVX512_BF16 static Acc zero() { return _mm512_setzero_ps(); }
   template <int PH>
   BERTPP_TARGET_AVX512_BF16 static W load_w(const std::uint8_t* p) {
@@ -80,6 +92,14 @@ struct Bf16x16Emulated {
   using Acc = V2f;
   using W = V2i;
   using B = __m256i;
+  BERTPP_TARGET_AVX2 static void save(std::uint8_t* p, Acc a) {
+    _mm256_storeu_ps(reinterpret_cast<float*>(p), a.lo);
+    _mm256_storeu_ps(reinterpret_cast<float*>(p + 32), a.hi);
+  }
+  BERTPP_TARGET_AVX2 static Acc restore(const std::uint8_t* p) {
+    return {_mm256_loadu_ps(reinterpret_cast<const float*>(p)),
+            _mm256_loadu_ps(reinterpret_cast<const float*>(p + 32))};
+  }
   BERTPP_TARGET_AVX2 static Acc zero() { return {_mm256_setzero_ps(), _mm256_setzero_ps()}; }
   template <int PH>
   BERTPP_TARGET_AVX2 static W load_w(const std::uint8_t* p) {
@@ -113,10 +133,11 @@ struct Bf16x16Emulated {
   }
 };
 
-/// Block shapes (AVX2: 12 accumulators + 2 weight + 1 broadcast ymm; AVX-512: 16 zmm).
+/// Block shapes. AVX2: 5 x 2 (10 accumulators, 2 widened weights, the mask and a broadcast:
+/// 6 rows spill with GCC 12); AVX-512: 8 x 2 (16 of 32 zmm).
 struct Bf16Avx2 {
   using V = Bf16Widen8;
-  static constexpr int MR = 6, NV = 2;
+  static constexpr int MR = 5, NV = 2;
 };
 struct Bf16Avx512 {
   using V = Bf16x16;

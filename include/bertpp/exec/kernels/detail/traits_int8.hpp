@@ -23,6 +23,12 @@ struct I16x8 {
   using Acc = __m256i;
   using W = __m256i;
   using B = __m256i;
+  BERTPP_TARGET_AVX2 static void save(std::uint8_t* p, Acc a) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a);
+  }
+  BERTPP_TARGET_AVX2 static Acc restore(const std::uint8_t* p) {
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  }
   BERTPP_TARGET_AVX2 static Acc zero() { return _mm256_setzero_si256(); }
   template <int PH>
   BERTPP_TARGET_AVX2 static W load_w(const std::uint8_t* p) {
@@ -50,6 +56,12 @@ struct U8S8x16 {
   using Acc = __m512i;
   using W = __m512i;
   using B = __m512i;
+  BERTPP_TARGET_AVX512_VNNI static void save(std::uint8_t* p, Acc a) {
+    _mm512_storeu_si512(reinterpret_cast<void*>(p), a);
+  }
+  BERTPP_TARGET_AVX512_VNNI static Acc restore(const std::uint8_t* p) {
+    return _mm512_loadu_si512(reinterpret_cast<const void*>(p));
+  }
   BERTPP_TARGET_AVX512_VNNI static Acc zero() { return _mm512_setzero_si512(); }
   template <int PH>
   BERTPP_TARGET_AVX512_VNNI static W load_w(const std::uint8_t* p) {
@@ -84,6 +96,14 @@ struct U8S8x16Emulated {
   using Acc = V2;
   using W = V2;
   using B = __m256i;
+  BERTPP_TARGET_AVX2 static void save(std::uint8_t* p, Acc a) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a.lo);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 32), a.hi);
+  }
+  BERTPP_TARGET_AVX2 static Acc restore(const std::uint8_t* p) {
+    return {_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)),
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32))};
+  }
   BERTPP_TARGET_AVX2 static Acc zero() { return {_mm256_setzero_si256(), _mm256_setzero_si256()}; }
   template <int PH>
   BERTPP_TARGET_AVX2 static W load_w(const std::uint8_t* p) {
