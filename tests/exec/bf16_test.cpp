@@ -52,12 +52,14 @@ std::uint16_t ref_bf16(float v) {
   return static_cast<std::uint16_t>((lo & 1u) ? hi : lo);
 }
 
+// Ties, their neighbours, denormal ties, the overflow tie, infinities and zeros.
+const std::uint32_t tie_cases[] = {0x3F808000u, 0x3F818000u, 0x3F808001u, 0x3F807FFFu, 0xBF808000u,
+                                   0xBF818000u, 0x3F80FFFFu, 0x3F7F8000u, 0x00008000u, 0x00018000u,
+                                   0x80018000u, 0x007F8000u, 0x7F7F8000u, 0x7F7F7FFFu, 0xFF7F8000u,
+                                   0x7F800000u, 0xFF800000u, 0x00000000u, 0x80000000u, 0x40490FDBu};
+
 TEST(Bf16Rounding, TiesAndNeighboursMatchTheRule) {
-  const std::uint32_t cases[] = {0x3F808000u, 0x3F818000u, 0x3F808001u, 0x3F807FFFu, 0xBF808000u,
-                                 0xBF818000u, 0x3F80FFFFu, 0x3F7F8000u, 0x00008000u, 0x00018000u,
-                                 0x80018000u, 0x007F8000u, 0x7F7F8000u, 0x7F7F7FFFu, 0xFF7F8000u,
-                                 0x7F800000u, 0xFF800000u, 0x00000000u, 0x80000000u, 0x40490FDBu};
-  for (const std::uint32_t c : cases) {
+  for (const std::uint32_t c : tie_cases) {
     const float v = from_bits(c);
     EXPECT_EQ(bf16::from_float(v), ref_bf16(v)) << std::hex << "0x" << c;
   }
@@ -212,6 +214,24 @@ TEST_P(Bf16Kernel, BadInputsThrow) {
   if (bf16::detail::kernel_supported(different)) {
     bf16::detail::prepare(other, 4, 8, different);
     EXPECT_THROW(bf16::gemm(other, 0, 4, p, 0, 16, nullptr, y.data(), 16), bertpp::InputError);
+  }
+}
+
+// The row converters (8 at a time on AVX2) on the ties, NaNs and a tail past the last 8.
+TEST_P(Bf16Kernel, ConvertRowsRoundsTiesAndKeepsNaN) {
+  std::vector<float> row;
+  for (const std::uint32_t c : tie_cases) row.push_back(from_bits(c));
+  for (const std::uint32_t c : {0x7F800001u, 0xFFC00000u, 0x7F80FFFFu}) row.push_back(from_bits(c));
+  const std::int64_t k = static_cast<std::int64_t>(row.size());
+  bf16::ConvertedRows a;
+  bf16::detail::prepare(a, 1, k, GetParam());
+  bf16::convert_rows(row.data(), k, 0, 1, a);
+  for (std::int64_t kk = 0; kk < k; ++kk) {
+    if (std::isnan(row[kk])) {
+      EXPECT_TRUE(std::isnan(bf16::to_float(a.value(0, kk)))) << kk;
+    } else {
+      EXPECT_EQ(a.value(0, kk), ref_bf16(row[kk])) << kk;
+    }
   }
 }
 

@@ -189,14 +189,20 @@ inline void convert_rows(const float* x, std::int64_t ldx, std::int64_t r0, std:
   for (std::int64_t r = r0; r < r1; ++r) {
     const float* xr = x + r * ldx;
     std::uint8_t* row = a.data.data() + r * a.stride;
+    std::int64_t done = 0;
+#if BERTPP_KERNELS_SIMD
+    if (a.kernel != Kernel::generic && cpu().has_avx2())
+      done = kernels_detail::convert_row_avx2(xr, k, a.kernel == Kernel::avx2, row);
+#endif
     if (a.kernel == Kernel::avx2) {
       auto* d = reinterpret_cast<float*>(row);
       const std::int64_t kp = a.stride / 4;
-      for (std::int64_t kk = 0; kk < kp; ++kk) d[kk] = kk < k ? to_float(from_float(xr[kk])) : 0.f;
+      for (std::int64_t kk = done; kk < kp; ++kk)
+        d[kk] = kk < k ? to_float(from_float(xr[kk])) : 0.f;
     } else {
       auto* d = reinterpret_cast<std::uint16_t*>(row);
       const std::int64_t kp = a.stride / 2;
-      for (std::int64_t kk = 0; kk < kp; ++kk) d[kk] = kk < k ? from_float(xr[kk]) : 0;
+      for (std::int64_t kk = done; kk < kp; ++kk) d[kk] = kk < k ? from_float(xr[kk]) : 0;
     }
   }
 }

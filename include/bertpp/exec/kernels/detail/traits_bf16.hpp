@@ -133,6 +133,37 @@ struct Bf16x16Emulated {
   }
 };
 
+/// Rounds 8 floats to bf16 (nearest even; a NaN stays a quiet NaN), returned as the 32-bit
+/// patterns with the bf16 in the high half and zeros below (the fp32 of the bf16 value).
+BERTPP_TARGET_AVX2 inline __m256i round_to_bf16_high(__m256 v) {
+  const __m256i u = _mm256_castps_si256(v);
+  const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+  const __m256i rounded = _mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7FFF)), odd);
+  const __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, _mm256_set1_epi32(0x7FFFFFFF)),
+                                         _mm256_set1_epi32(0x7F800000));
+  const __m256i quiet = _mm256_or_si256(u, _mm256_set1_epi32(0x00400000));
+  return _mm256_and_si256(_mm256_blendv_epi8(rounded, quiet, nan), _mm256_set1_epi32(-65536));
+}
+
+/// One row of k floats to the avx2 layout (fp32 of the bf16 values) or the bf16 layout,
+/// 8 at a time; writes [0, k) rounded down to 8 and returns that count (the caller does
+/// the rest).
+BERTPP_TARGET_AVX2 inline std::int64_t convert_row_avx2(const float* x, std::int64_t k,
+                                                        bool as_fp32, std::uint8_t* row) {
+  std::int64_t kk = 0;
+  for (; kk + 8 <= k; kk += 8) {
+    const __m256i h = round_to_bf16_high(_mm256_loadu_ps(x + kk));
+    if (as_fp32) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(row + 4 * kk), h);
+    } else {
+      const __m256i w = _mm256_srli_epi32(h, 16);
+      const __m256i p = _mm256_permute4x64_epi64(_mm256_packus_epi32(w, w), 0x08);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(row + 2 * kk), _mm256_castsi256_si128(p));
+    }
+  }
+  return kk;
+}
+
 /// Block shapes. AVX2: 5 x 2 (10 accumulators, 2 widened weights, the mask and a broadcast:
 /// 6 rows spill with GCC 12); AVX-512: 8 x 2 (16 of 32 zmm).
 struct Bf16Avx2 {
