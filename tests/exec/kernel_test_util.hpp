@@ -6,7 +6,9 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <new>
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -14,6 +16,11 @@
 #include <gtest/gtest.h>
 
 #include "bertpp/exec/kernels/detail/common.hpp"
+
+// gtest prints a Kernel parameter by name.
+namespace bertpp::exec::kernels_detail {
+inline void PrintTo(Kernel k, std::ostream* os) { *os << kernel_name(k); }
+}  // namespace bertpp::exec::kernels_detail
 
 namespace kernel_test {
 
