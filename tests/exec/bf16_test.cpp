@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -233,6 +234,35 @@ TEST_P(Bf16Kernel, ConvertRowsRoundsTiesAndKeepsNaN) {
       EXPECT_EQ(a.value(0, kk), ref_bf16(row[kk])) << kk;
     }
   }
+}
+
+// Threads preparing disjoint row ranges and multiplying disjoint tiles of one y, on shared
+// packed weights, give exactly the single-call result.
+TEST_P(Bf16Kernel, ConcurrentTilesEqualOneCall) {
+  std::mt19937 rng(31);
+  const std::int64_t m = 40, k = 96, n = 100;
+  const auto x = kernel_test::random_matrix(rng, m, k, k);
+  const auto w = kernel_test::random_matrix(rng, n, k, k);
+  const auto bias = kernel_test::random_matrix(rng, 1, n, n);
+  const bf16::PackedWeights p = bf16::detail::pack(w.data(), n, k, GetParam());
+  bf16::ConvertedRows a, b;
+  bf16::detail::prepare(a, m, k, GetParam());
+  bf16::detail::prepare(b, m, k, GetParam());
+  bf16::convert_rows(x.data(), k, 0, m, a);
+  std::vector<float> one(static_cast<std::size_t>(m * n)), many(one.size());
+  bf16::gemm(a, 0, m, p, 0, n, bias.data(), one.data(), n);
+  const std::int64_t split = 2 * p.block < n ? 2 * p.block : 0;
+  std::thread t1([&] { bf16::convert_rows(x.data(), k, 0, m / 2, b); });
+  std::thread t2([&] { bf16::convert_rows(x.data(), k, m / 2, m, b); });
+  t1.join();
+  t2.join();
+  std::thread t3([&] { bf16::gemm(b, 0, m, p, 0, split, bias.data(), many.data(), n); });
+  std::thread t4([&] { bf16::gemm(b, 0, m / 3, p, split, n, bias.data(), many.data(), n); });
+  std::thread t5([&] { bf16::gemm(b, m / 3, m, p, split, n, bias.data(), many.data(), n); });
+  t3.join();
+  t4.join();
+  t5.join();
+  for (std::size_t i = 0; i < one.size(); ++i) ASSERT_EQ(one[i], many[i]) << i;
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, Bf16Kernel, testing::ValuesIn(kernel_test::all_kernels),

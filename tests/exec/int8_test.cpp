@@ -8,6 +8,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -249,6 +250,35 @@ TEST_P(Int8Kernel, BadInputsThrow) {
   }
   w[3 * 8 + 1] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_THROW(int8::detail::pack(w.data(), 16, 8, GetParam()), bertpp::WeightError);
+}
+
+// Threads preparing disjoint row ranges and multiplying disjoint tiles of one y, on shared
+// packed weights, give exactly the single-call result.
+TEST_P(Int8Kernel, ConcurrentTilesEqualOneCall) {
+  std::mt19937 rng(31);
+  const std::int64_t m = 40, k = 96, n = 100;
+  const auto x = kernel_test::random_matrix(rng, m, k, k);
+  const auto w = kernel_test::random_matrix(rng, n, k, k);
+  const auto bias = kernel_test::random_matrix(rng, 1, n, n);
+  const int8::PackedWeights p = int8::detail::pack(w.data(), n, k, GetParam());
+  int8::QuantizedRows a, b;
+  int8::detail::prepare(a, m, k, GetParam());
+  int8::detail::prepare(b, m, k, GetParam());
+  int8::quantize_rows(x.data(), k, 0, m, a);
+  std::vector<float> one(static_cast<std::size_t>(m * n)), many(one.size());
+  int8::gemm(a, 0, m, p, 0, n, bias.data(), one.data(), n);
+  const std::int64_t split = 2 * p.block < n ? 2 * p.block : 0;
+  std::thread t1([&] { int8::quantize_rows(x.data(), k, 0, m / 2, b); });
+  std::thread t2([&] { int8::quantize_rows(x.data(), k, m / 2, m, b); });
+  t1.join();
+  t2.join();
+  std::thread t3([&] { int8::gemm(b, 0, m, p, 0, split, bias.data(), many.data(), n); });
+  std::thread t4([&] { int8::gemm(b, 0, m / 3, p, split, n, bias.data(), many.data(), n); });
+  std::thread t5([&] { int8::gemm(b, m / 3, m, p, split, n, bias.data(), many.data(), n); });
+  t3.join();
+  t4.join();
+  t5.join();
+  for (std::size_t i = 0; i < one.size(); ++i) ASSERT_EQ(one[i], many[i]) << i;
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, Int8Kernel, testing::ValuesIn(kernel_test::all_kernels),
