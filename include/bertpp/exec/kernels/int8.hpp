@@ -61,38 +61,14 @@ struct QuantizedRows {
 namespace detail {
 
 inline bool kernel_supported(Kernel kern) {
-  switch (kern) {
-    case Kernel::generic:
-      return true;
-    case Kernel::avx2:
-    case Kernel::avx512_emulated:
-      return BERTPP_KERNELS_SIMD && cpu().has_avx2();
-    case Kernel::avx512:
-      return BERTPP_KERNELS_SIMD && cpu().has_avx512_vnni();
-  }
-  return false;
+  return kernels_detail::kernel_runs(kern, cpu().has_avx512_vnni());
 }
-
-inline std::int64_t kernel_block(Kernel kern) {
-  switch (kern) {
-    case Kernel::generic:
-      return 1;
-    case Kernel::avx2:
-      return 16;
-    case Kernel::avx512:
-    case Kernel::avx512_emulated:
-      return 32;
-  }
-  return 1;
-}
+using kernels_detail::kernel_block;
+using kernels_detail::kernel_of;
 
 // k values per 32-bit lane of the packed layouts.
 inline std::int64_t kernel_group(Kernel kern) {
   return kern == Kernel::avx2 ? 2 : kern == Kernel::generic ? 1 : 4;
-}
-
-inline Kernel kernel_of(Isa isa) {
-  return isa == Isa::avx512 ? Kernel::avx512 : isa == Isa::avx2 ? Kernel::avx2 : Kernel::generic;
 }
 
 using kernels_detail::quantize_value;
@@ -108,7 +84,7 @@ inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel
     kernels_detail::fail("int8::pack", "bad shape or null weights");
   PackedWeights p;
   p.kernel = kern;
-  p.isa = kern == Kernel::avx512_emulated ? Isa::avx512 : static_cast<Isa>(kern);
+  p.isa = kernels_detail::isa_of(kern);
   p.n = n;
   p.k = k;
   p.block = kernel_block(kern);
@@ -152,7 +128,7 @@ inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel
 inline void prepare(QuantizedRows& q, std::int64_t m, std::int64_t k, Kernel kern) {
   if (m < 0 || k < 0) kernels_detail::fail("int8::prepare", "negative shape");
   q.kernel = kern;
-  q.isa = kern == Kernel::avx512_emulated ? Isa::avx512 : static_cast<Isa>(kern);
+  q.isa = kernels_detail::isa_of(kern);
   q.m = m;
   q.k = k;
   const std::int64_t g = kernel_group(kern);
@@ -189,9 +165,7 @@ inline bool supported(Isa isa) {
 /// @brief The highest supported int8 family not above resolve_isa(wanted).
 /// @throws ConfigError when BERTPP_ISA holds an unknown name.
 inline Isa pick(Isa wanted = Isa::best) {
-  Isa isa = resolve_isa(wanted);
-  while (isa != Isa::generic && !supported(isa)) isa = static_cast<Isa>(static_cast<int>(isa) - 1);
-  return isa;
+  return kernels_detail::highest_supported(wanted, supported);
 }
 
 /// @brief Column granularity of gemm() tiles for `isa` (n0 must be a multiple): generic 1,
