@@ -58,6 +58,9 @@ struct QuantizedRows {
   int value(std::int64_t r, std::int64_t kk) const;
 };
 
+/// @brief The longest k the int8 kernels take: 127 * 127 * k must fit in int32.
+constexpr std::int64_t max_k = 2147483647 / (127 * 127);
+
 namespace detail {
 
 inline bool kernel_supported(Kernel kern) {
@@ -75,13 +78,18 @@ using kernels_detail::quantize_value;
 using kernels_detail::symmetric_scale;
 
 /// @brief pack() for one kernel, including the emulated AVX-512 one (tests use it).
-/// @throws ConfigError when the CPU cannot run `kern`; WeightError for a non-finite weight.
+/// @throws ConfigError when the CPU cannot run `kern`; WeightError for a non-finite weight;
+/// InputError for a bad shape or k > max_k.
 inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel kern) {
   if (!kernel_supported(kern))
     throw ConfigError(std::string("int8::pack: kernel ") + kernels_detail::kernel_name(kern) +
                       " is not supported on this CPU");
   if (n < 0 || k < 0 || (w == nullptr && n * k > 0))
     kernels_detail::fail("int8::pack", "bad shape or null weights");
+  if (k > max_k)
+    kernels_detail::fail("int8::pack",
+                         "k=" + std::to_string(k) + " is over " + std::to_string(max_k) +
+                             ", past which an int32 sum of 127 * 127 * k can overflow");
   PackedWeights p;
   p.kernel = kern;
   p.isa = kernels_detail::isa_of(kern);
@@ -115,9 +123,11 @@ inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel
       kernels_detail::pack_panels<std::int8_t>(p.data, n, k, p.block, 4, qv);
       p.comp.assign_zero(static_cast<std::size_t>(np));
       for (std::int64_t c = 0; c < n; ++c) {
-        std::int32_t sum = 0;
+        std::int64_t sum = 0;
         for (std::int64_t kk = 0; kk < k; ++kk) sum += q[c * k + kk];
-        p.comp[c] = 128 * sum;
+        // modulo 2^32, as vpdpbusd wraps: the difference with the sum is right even when
+        // 255 * 127 * k passes int32 (k up to max_k)
+        p.comp[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(128 * sum));
       }
       break;
   }
@@ -177,7 +187,8 @@ inline std::int64_t column_block(Isa isa) {
 /// @brief Quantizes W (n, k) row-major per output channel: sw[c] = max|W[c, :]| / 127 (1 for
 /// an all-zero row), qw = nearbyint(W / sw) (ties to even) clamped to [-127, 127], laid
 /// out for `isa` (`best`: pick()).
-/// @throws ConfigError when the CPU cannot run `isa`; WeightError for a non-finite weight.
+/// @throws ConfigError when the CPU cannot run `isa`; WeightError for a non-finite weight;
+/// InputError for a bad shape or k > max_k (133144).
 inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Isa isa) {
   return detail::pack(w, n, k, detail::kernel_of(isa == Isa::best ? pick() : isa));
 }
