@@ -59,7 +59,7 @@ struct QuantizedRows {
 };
 
 /// @brief The longest k the int8 kernels take: 127 * 127 * k must fit in int32.
-constexpr std::int64_t max_k = 2147483647 / (127 * 127);
+inline constexpr std::int64_t max_k = 2147483647 / (127 * 127);
 
 namespace detail {
 
