@@ -265,6 +265,21 @@ TEST_P(Bf16Kernel, ConcurrentTilesEqualOneCall) {
   for (std::size_t i = 0; i < one.size(); ++i) ASSERT_EQ(one[i], many[i]) << i;
 }
 
+// k = 0: every sum is empty, so y is the bias (or zero).
+TEST_P(Bf16Kernel, EmptyKGivesBias) {
+  const std::int64_t m = 3, n = 20;
+  const std::vector<float> bias(n, 0.75f), none;
+  const bf16::PackedWeights p = bf16::detail::pack(none.data(), n, 0, GetParam());
+  bf16::ConvertedRows a;
+  bf16::detail::prepare(a, m, 0, GetParam());
+  bf16::convert_rows(none.data(), 0, 0, m, a);
+  std::vector<float> y(static_cast<std::size_t>(m * n), -1.0f);
+  bf16::gemm(a, 0, m, p, 0, n, bias.data(), y.data(), n);
+  for (const float v : y) ASSERT_EQ(v, 0.75f);
+  bf16::gemm(a, 0, m, p, 0, n, nullptr, y.data(), n);
+  for (const float v : y) ASSERT_EQ(v, 0.0f);
+}
+
 INSTANTIATE_TEST_SUITE_P(Paths, Bf16Kernel, testing::ValuesIn(kernel_test::all_kernels),
                          kernel_test::kernel_label);
 

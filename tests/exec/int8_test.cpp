@@ -248,6 +248,19 @@ TEST_P(Int8Kernel, BadInputsThrow) {
     int8::detail::prepare(other, 4, 8, different);
     EXPECT_THROW(int8::gemm(other, 0, 4, p, 0, 16, nullptr, y.data(), 16), bertpp::InputError);
   }
+  const std::vector<float> long_row(static_cast<std::size_t>(int8::max_k + 1), 1.0f);
+  {  // the longest k: the sum 127 * 127 * max_k just fits (VNNI's 255 * 127 * k wraps)
+    const int8::PackedWeights lp = int8::detail::pack(long_row.data(), 1, int8::max_k, GetParam());
+    int8::QuantizedRows lq;
+    int8::detail::prepare(lq, 1, int8::max_k, GetParam());
+    int8::quantize_rows(long_row.data(), int8::max_k, 0, 1, lq);
+    float out = 0.0f;
+    int8::gemm(lq, 0, 1, lp, 0, 1, nullptr, &out, 1);
+    const float want = static_cast<float>(127 * 127 * int8::max_k) * lq.scale[0] * lp.scale[0];
+    EXPECT_NEAR(out, want, 1e-6 * want);
+  }
+  EXPECT_THROW(int8::detail::pack(long_row.data(), 1, int8::max_k + 1, GetParam()),
+               bertpp::InputError);
   w[3 * 8 + 1] = std::numeric_limits<float>::quiet_NaN();
   EXPECT_THROW(int8::detail::pack(w.data(), 16, 8, GetParam()), bertpp::WeightError);
 }
@@ -279,6 +292,21 @@ TEST_P(Int8Kernel, ConcurrentTilesEqualOneCall) {
   t4.join();
   t5.join();
   for (std::size_t i = 0; i < one.size(); ++i) ASSERT_EQ(one[i], many[i]) << i;
+}
+
+// k = 0: every sum is empty, so y is the bias (or zero).
+TEST_P(Int8Kernel, EmptyKGivesBias) {
+  const std::int64_t m = 3, n = 20;
+  const std::vector<float> bias(n, 0.75f), none;
+  const int8::PackedWeights p = int8::detail::pack(none.data(), n, 0, GetParam());
+  int8::QuantizedRows a;
+  int8::detail::prepare(a, m, 0, GetParam());
+  int8::quantize_rows(none.data(), 0, 0, m, a);
+  std::vector<float> y(static_cast<std::size_t>(m * n), -1.0f);
+  int8::gemm(a, 0, m, p, 0, n, bias.data(), y.data(), n);
+  for (const float v : y) ASSERT_EQ(v, 0.75f);
+  int8::gemm(a, 0, m, p, 0, n, nullptr, y.data(), n);
+  for (const float v : y) ASSERT_EQ(v, 0.0f);
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, Int8Kernel, testing::ValuesIn(kernel_test::all_kernels),

@@ -72,25 +72,10 @@ struct ConvertedRows {
 namespace detail {
 
 inline bool kernel_supported(Kernel kern) {
-  switch (kern) {
-    case Kernel::generic:
-      return true;
-    case Kernel::avx2:
-    case Kernel::avx512_emulated:
-      return BERTPP_KERNELS_SIMD && cpu().has_avx2();
-    case Kernel::avx512:
-      return BERTPP_KERNELS_SIMD && cpu().has_avx512_bf16();
-  }
-  return false;
+  return kernels_detail::kernel_runs(kern, cpu().has_avx512_bf16());
 }
-
-inline std::int64_t kernel_block(Kernel kern) {
-  return kern == Kernel::generic ? 1 : kern == Kernel::avx2 ? 16 : 32;
-}
-
-inline Kernel kernel_of(Isa isa) {
-  return isa == Isa::avx512 ? Kernel::avx512 : isa == Isa::avx2 ? Kernel::avx2 : Kernel::generic;
-}
+using kernels_detail::kernel_block;
+using kernels_detail::kernel_of;
 
 /// @brief pack() for one kernel, including the emulated AVX-512 one (tests use it).
 /// @throws ConfigError when the CPU cannot run `kern`.
@@ -102,7 +87,7 @@ inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel
     kernels_detail::fail("bf16::pack", "bad shape or null weights");
   PackedWeights p;
   p.kernel = kern;
-  p.isa = kern == Kernel::avx512_emulated ? Isa::avx512 : static_cast<Isa>(kern);
+  p.isa = kernels_detail::isa_of(kern);
   p.n = n;
   p.k = k;
   p.block = kernel_block(kern);
@@ -121,7 +106,7 @@ inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel
 inline void prepare(ConvertedRows& a, std::int64_t m, std::int64_t k, Kernel kern) {
   if (m < 0 || k < 0) kernels_detail::fail("bf16::prepare", "negative shape");
   a.kernel = kern;
-  a.isa = kern == Kernel::avx512_emulated ? Isa::avx512 : static_cast<Isa>(kern);
+  a.isa = kernels_detail::isa_of(kern);
   a.m = m;
   a.k = k;
   const std::int64_t kp = kern == Kernel::generic ? k : kernels_detail::round_up(k, 2);
@@ -155,9 +140,7 @@ inline bool supported(Isa isa) {
 /// @brief The highest supported bf16 family not above resolve_isa(wanted).
 /// @throws ConfigError when BERTPP_ISA holds an unknown name.
 inline Isa pick(Isa wanted = Isa::best) {
-  Isa isa = resolve_isa(wanted);
-  while (isa != Isa::generic && !supported(isa)) isa = static_cast<Isa>(static_cast<int>(isa) - 1);
-  return isa;
+  return kernels_detail::highest_supported(wanted, supported);
 }
 
 /// @brief Column granularity of gemm() tiles for `isa`: generic 1, avx2 16, avx512 32.

@@ -58,57 +58,41 @@ struct QuantizedRows {
   int value(std::int64_t r, std::int64_t kk) const;
 };
 
+/// @brief The longest k the int8 kernels take: 127 * 127 * k must fit in int32.
+inline constexpr std::int64_t max_k = 2147483647 / (127 * 127);
+
 namespace detail {
 
 inline bool kernel_supported(Kernel kern) {
-  switch (kern) {
-    case Kernel::generic:
-      return true;
-    case Kernel::avx2:
-    case Kernel::avx512_emulated:
-      return BERTPP_KERNELS_SIMD && cpu().has_avx2();
-    case Kernel::avx512:
-      return BERTPP_KERNELS_SIMD && cpu().has_avx512_vnni();
-  }
-  return false;
+  return kernels_detail::kernel_runs(kern, cpu().has_avx512_vnni());
 }
-
-inline std::int64_t kernel_block(Kernel kern) {
-  switch (kern) {
-    case Kernel::generic:
-      return 1;
-    case Kernel::avx2:
-      return 16;
-    case Kernel::avx512:
-    case Kernel::avx512_emulated:
-      return 32;
-  }
-  return 1;
-}
+using kernels_detail::kernel_block;
+using kernels_detail::kernel_of;
 
 // k values per 32-bit lane of the packed layouts.
 inline std::int64_t kernel_group(Kernel kern) {
   return kern == Kernel::avx2 ? 2 : kern == Kernel::generic ? 1 : 4;
 }
 
-inline Kernel kernel_of(Isa isa) {
-  return isa == Isa::avx512 ? Kernel::avx512 : isa == Isa::avx2 ? Kernel::avx2 : Kernel::generic;
-}
-
 using kernels_detail::quantize_value;
 using kernels_detail::symmetric_scale;
 
 /// @brief pack() for one kernel, including the emulated AVX-512 one (tests use it).
-/// @throws ConfigError when the CPU cannot run `kern`; WeightError for a non-finite weight.
+/// @throws ConfigError when the CPU cannot run `kern`; WeightError for a non-finite weight;
+/// InputError for a bad shape or k > max_k.
 inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel kern) {
   if (!kernel_supported(kern))
     throw ConfigError(std::string("int8::pack: kernel ") + kernels_detail::kernel_name(kern) +
                       " is not supported on this CPU");
   if (n < 0 || k < 0 || (w == nullptr && n * k > 0))
     kernels_detail::fail("int8::pack", "bad shape or null weights");
+  if (k > max_k)
+    kernels_detail::fail("int8::pack",
+                         "k=" + std::to_string(k) + " is over " + std::to_string(max_k) +
+                             ", past which an int32 sum of 127 * 127 * k can overflow");
   PackedWeights p;
   p.kernel = kern;
-  p.isa = kern == Kernel::avx512_emulated ? Isa::avx512 : static_cast<Isa>(kern);
+  p.isa = kernels_detail::isa_of(kern);
   p.n = n;
   p.k = k;
   p.block = kernel_block(kern);
@@ -139,9 +123,11 @@ inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel
       kernels_detail::pack_panels<std::int8_t>(p.data, n, k, p.block, 4, qv);
       p.comp.assign_zero(static_cast<std::size_t>(np));
       for (std::int64_t c = 0; c < n; ++c) {
-        std::int32_t sum = 0;
+        std::int64_t sum = 0;
         for (std::int64_t kk = 0; kk < k; ++kk) sum += q[c * k + kk];
-        p.comp[c] = 128 * sum;
+        // modulo 2^32, as vpdpbusd wraps: the difference with the sum is right even when
+        // 255 * 127 * k passes int32 (k up to max_k)
+        p.comp[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(128 * sum));
       }
       break;
   }
@@ -152,7 +138,7 @@ inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel
 inline void prepare(QuantizedRows& q, std::int64_t m, std::int64_t k, Kernel kern) {
   if (m < 0 || k < 0) kernels_detail::fail("int8::prepare", "negative shape");
   q.kernel = kern;
-  q.isa = kern == Kernel::avx512_emulated ? Isa::avx512 : static_cast<Isa>(kern);
+  q.isa = kernels_detail::isa_of(kern);
   q.m = m;
   q.k = k;
   const std::int64_t g = kernel_group(kern);
@@ -189,9 +175,7 @@ inline bool supported(Isa isa) {
 /// @brief The highest supported int8 family not above resolve_isa(wanted).
 /// @throws ConfigError when BERTPP_ISA holds an unknown name.
 inline Isa pick(Isa wanted = Isa::best) {
-  Isa isa = resolve_isa(wanted);
-  while (isa != Isa::generic && !supported(isa)) isa = static_cast<Isa>(static_cast<int>(isa) - 1);
-  return isa;
+  return kernels_detail::highest_supported(wanted, supported);
 }
 
 /// @brief Column granularity of gemm() tiles for `isa` (n0 must be a multiple): generic 1,
@@ -203,7 +187,8 @@ inline std::int64_t column_block(Isa isa) {
 /// @brief Quantizes W (n, k) row-major per output channel: sw[c] = max|W[c, :]| / 127 (1 for
 /// an all-zero row), qw = nearbyint(W / sw) (ties to even) clamped to [-127, 127], laid
 /// out for `isa` (`best`: pick()).
-/// @throws ConfigError when the CPU cannot run `isa`; WeightError for a non-finite weight.
+/// @throws ConfigError when the CPU cannot run `isa`; WeightError for a non-finite weight;
+/// InputError for a bad shape or k > max_k (133144).
 inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Isa isa) {
   return detail::pack(w, n, k, detail::kernel_of(isa == Isa::best ? pick() : isa));
 }

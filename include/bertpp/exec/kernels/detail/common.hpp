@@ -47,6 +47,45 @@ inline const char* kernel_name(Kernel k) {
   return "?";
 }
 
+/// Column block of a kernel's packed layout (the n0 granularity of its tiles).
+inline std::int64_t kernel_block(Kernel k) {
+  return k == Kernel::generic ? 1 : k == Kernel::avx2 ? 16 : 32;
+}
+
+inline Kernel kernel_of(Isa isa) {
+  return isa == Isa::avx512 ? Kernel::avx512 : isa == Isa::avx2 ? Kernel::avx2 : Kernel::generic;
+}
+
+inline Isa isa_of(Kernel k) {
+  return k == Kernel::avx512 || k == Kernel::avx512_emulated ? Isa::avx512
+         : k == Kernel::avx2                                 ? Isa::avx2
+                                                             : Isa::generic;
+}
+
+/// Whether this build and CPU run `k`; `avx512_feature` is the AVX-512 extension the
+/// family needs (VNNI or BF16). The emulated kernel needs AVX2 only.
+inline bool kernel_runs(Kernel k, bool avx512_feature) {
+  switch (k) {
+    case Kernel::generic:
+      return true;
+    case Kernel::avx2:
+    case Kernel::avx512_emulated:
+      return BERTPP_KERNELS_SIMD && cpu().has_avx2();
+    case Kernel::avx512:
+      return BERTPP_KERNELS_SIMD && avx512_feature;
+  }
+  return false;
+}
+
+/// The highest family not above resolve_isa(wanted) that `supported` accepts.
+/// @throws ConfigError when BERTPP_ISA holds an unknown name.
+template <typename Supported>
+Isa highest_supported(Isa wanted, Supported supported) {
+  Isa isa = resolve_isa(wanted);
+  while (isa != Isa::generic && !supported(isa)) isa = static_cast<Isa>(static_cast<int>(isa) - 1);
+  return isa;
+}
+
 inline std::int64_t round_up(std::int64_t v, std::int64_t to) { return (v + to - 1) / to * to; }
 
 /// What one micro-kernel call reads. Packed weights: panels of `block` columns; panel p,
@@ -62,6 +101,37 @@ struct Operands {
   const float* col_scale = nullptr;    // [panels * block], int8 only
   const std::int32_t* comp = nullptr;  // [panels * block], int8 VNNI only (else zeros)
 };
+
+#if BERTPP_KERNELS_SIMD
+/// The 32-bit value at p (any alignment).
+inline std::int32_t load32(const std::uint8_t* p) {
+  std::int32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+
+/// A 512-bit vector held as two AVX2 registers, for the emulated AVX-512 kernels.
+struct V2i {
+  __m256i lo, hi;
+};
+
+/// What the emulated AVX-512 traits share: 16 lanes; a weight vector is 64 aligned bytes
+/// in two registers; an activation group (4 bytes) is broadcast to all 8 lanes of one.
+struct Emulated512Loads {
+  static constexpr int lanes = 16, phases = 1, wbytes = 64, xbytes = 4;
+  using W = V2i;
+  using B = __m256i;
+  template <int PH>
+  BERTPP_TARGET_AVX2 static W load_w(const std::uint8_t* p) {
+    return {_mm256_load_si256(reinterpret_cast<const __m256i*>(p)),
+            _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 32))};
+  }
+  template <int PH>
+  BERTPP_TARGET_AVX2 static B bcast(const std::uint8_t* p) {
+    return _mm256_set1_epi32(load32(p));
+  }
+};
+#endif
 
 /// @throws InputError "fn: what".
 [[noreturn]] inline void fail(const char* fn, const std::string& what) {

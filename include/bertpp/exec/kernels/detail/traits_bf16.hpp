@@ -70,9 +70,7 @@ struct Bf16x16 {
   }
   template <int PH>
   BERTPP_TARGET_AVX512_BF16 static B bcast(const std::uint8_t* p) {
-    std::int32_t v;
-    std::memcpy(&v, p, 4);
-    return (__m512bh)_mm512_set1_epi32(v);
+    return (__m512bh)_mm512_set1_epi32(load32(p));
   }
   BERTPP_TARGET_AVX512_BF16 static Acc step(Acc a, B x, W w) { return _mm512_dpbf16_ps(a, x, w); }
   BERTPP_TARGET_AVX512_BF16 static void store(float* d, Acc a, float, const float*,
@@ -81,17 +79,11 @@ struct Bf16x16 {
   }
 };
 
-struct Bf16x16Emulated {
+struct Bf16x16Emulated : Emulated512Loads {
   struct V2f {
     __m256 lo, hi;
   };
-  struct V2i {
-    __m256i lo, hi;
-  };
-  static constexpr int lanes = 16, phases = 1, wbytes = 64, xbytes = 4;
   using Acc = V2f;
-  using W = V2i;
-  using B = __m256i;
   BERTPP_TARGET_AVX2 static void save(std::uint8_t* p, Acc a) {
     _mm256_storeu_ps(reinterpret_cast<float*>(p), a.lo);
     _mm256_storeu_ps(reinterpret_cast<float*>(p + 32), a.hi);
@@ -101,17 +93,6 @@ struct Bf16x16Emulated {
             _mm256_loadu_ps(reinterpret_cast<const float*>(p + 32))};
   }
   BERTPP_TARGET_AVX2 static Acc zero() { return {_mm256_setzero_ps(), _mm256_setzero_ps()}; }
-  template <int PH>
-  BERTPP_TARGET_AVX2 static W load_w(const std::uint8_t* p) {
-    return {_mm256_load_si256(reinterpret_cast<const __m256i*>(p)),
-            _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 32))};
-  }
-  template <int PH>
-  BERTPP_TARGET_AVX2 static B bcast(const std::uint8_t* p) {
-    std::int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
-  }
   BERTPP_TARGET_AVX2 static __m256 even(__m256i v) {
     return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
   }

@@ -36,9 +36,7 @@ struct I16x8 {
   }
   template <int PH>
   BERTPP_TARGET_AVX2 static B bcast(const std::uint8_t* p) {
-    std::int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
+    return _mm256_set1_epi32(load32(p));
   }
   BERTPP_TARGET_AVX2 static Acc step(Acc a, B x, W w) {
     return _mm256_add_epi32(a, _mm256_madd_epi16(x, w));
@@ -69,9 +67,7 @@ struct U8S8x16 {
   }
   template <int PH>
   BERTPP_TARGET_AVX512_VNNI static B bcast(const std::uint8_t* p) {
-    std::int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm512_set1_epi32(v);
+    return _mm512_set1_epi32(load32(p));
   }
   // Per 32-bit lane: a + sum of 4 products u8(x byte) * s8(w byte), no saturation.
   BERTPP_TARGET_AVX512_VNNI static Acc step(Acc a, B x, W w) {
@@ -88,14 +84,8 @@ struct U8S8x16 {
   }
 };
 
-struct U8S8x16Emulated {
-  struct V2 {
-    __m256i lo, hi;
-  };
-  static constexpr int lanes = 16, phases = 1, wbytes = 64, xbytes = 4;
-  using Acc = V2;
-  using W = V2;
-  using B = __m256i;
+struct U8S8x16Emulated : Emulated512Loads {
+  using Acc = V2i;
   BERTPP_TARGET_AVX2 static void save(std::uint8_t* p, Acc a) {
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), a.lo);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(p + 32), a.hi);
@@ -105,17 +95,6 @@ struct U8S8x16Emulated {
             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32))};
   }
   BERTPP_TARGET_AVX2 static Acc zero() { return {_mm256_setzero_si256(), _mm256_setzero_si256()}; }
-  template <int PH>
-  BERTPP_TARGET_AVX2 static W load_w(const std::uint8_t* p) {
-    return {_mm256_load_si256(reinterpret_cast<const __m256i*>(p)),
-            _mm256_load_si256(reinterpret_cast<const __m256i*>(p + 32))};
-  }
-  template <int PH>
-  BERTPP_TARGET_AVX2 static B bcast(const std::uint8_t* p) {
-    std::int32_t v;
-    std::memcpy(&v, p, 4);
-    return _mm256_set1_epi32(v);
-  }
   // vpdpbusd on 8 lanes: bytes 0 and 2 of each lane come out of the even-byte words
   // (zero-extended for x, sign-extended for w), bytes 1 and 3 out of the odd ones; each
   // vpmaddwd sums two products of at most 255 * 128 in magnitude, so all of it is exact.
