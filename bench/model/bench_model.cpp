@@ -2,7 +2,7 @@
 // Times bertpp's BertModel<float>::forward on one workload and prints one JSON line.
 //
 //   bench_model --model base|large|DIR (--batch B --seq L | --ids FILE --batch B)
-//               [--threads T] [--isa generic|avx2|avx512|best] [--precision f32]
+//               [--threads T] [--isa generic|avx2|avx512|best] [--precision f32|bf16|int8]
 //               [--min-runs N] [--max-runs N] [--min-seconds S] [--profile]
 //
 // base / large: synthetic weights (bertpp::synthetic_bert_weights, bit for bit those of
@@ -46,7 +46,7 @@ struct Args {
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "bench_model: " << why << "\n"
             << "usage: bench_model --model base|large|DIR (--batch B --seq L | --ids FILE --batch B)\n"
-               "                   [--threads T] [--isa generic|avx2|avx512|best] [--precision f32]\n"
+               "                   [--threads T] [--isa generic|avx2|avx512|best] [--precision f32|bf16|int8]\n"
                "                   [--min-runs N] [--max-runs N] [--min-seconds S] [--profile]\n";
   std::exit(2);
 }

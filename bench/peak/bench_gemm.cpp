@@ -5,7 +5,11 @@
 //   bench_gemm [--threads N] [--seconds S] [--json]
 //
 // bench/run.py divides each figure by peak_flops' measured peak for the same thread count.
+// One-thread rows are timed in thread CPU time (what a shared machine's other jobs do not
+// inflate), the others in wall time.
 #include <bertpp/exec/linear.hpp>
+
+#include <time.h>
 
 #include <chrono>
 #include <cstdio>

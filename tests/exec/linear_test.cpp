@@ -259,3 +259,60 @@ TEST(Isa, EnvironmentVariableLowersTheFamily) {
 }
 
 }  // namespace
+
+namespace {
+
+// int8 and bf16 Linear layers against the fp32 product: the error their rounding allows
+// (int8: half a step of each operand's per-row / per-channel scale; bf16: 2^-8 relative).
+TEST(Linear, ReducedPrecisionsStayWithinTheirRounding) {
+  std::mt19937 rng(13);
+  const std::int64_t m = 19, k = 200, n = 70;
+  const auto wv = random_values(static_cast<std::size_t>(n * k), rng, 0.3f);
+  const auto bv = random_values(static_cast<std::size_t>(n), rng);
+  bertpp::Matrix<float> x = bertpp::Matrix<float>::Random(m, k);
+  bertpp::Matrix<float> res = bertpp::Matrix<float>::Random(m, n);
+  bertpp::ExecOptions f32;
+  f32.isa = Isa::generic;
+  const bertpp::exec::Linear<float> ref(bertpp::Tensor<float>(wv, {n, k}), bertpp::Tensor<float>(bv, {n}), f32);
+  Context one(1), two(2);
+  bertpp::Matrix<float> want;
+  ref.forward(x, want, one, Act::none, &res);
+  std::vector<Isa> isas = {Isa::generic};
+  if (bertpp::exec::cpu().has_avx2()) isas.push_back(Isa::avx2);
+  if (bertpp::exec::cpu().has_avx512()) isas.push_back(Isa::avx512);
+  for (auto precision : {bertpp::Precision::int8, bertpp::Precision::bf16})
+    for (Isa isa : isas) {
+      bertpp::ExecOptions opts;
+      opts.isa = isa;
+      opts.precision = precision;
+      const bertpp::exec::Linear<float> lin(bertpp::Tensor<float>(wv, {n, k}), bertpp::Tensor<float>(bv, {n}), opts);
+      EXPECT_EQ(lin.precision(), precision);
+      bertpp::Matrix<float> y1, y2;
+      lin.forward(x, y1, one, Act::none, &res);
+      lin.forward(x, y2, two, Act::none, &res);
+      EXPECT_TRUE(y1 == y2) << bertpp::precision_name(precision) << " " << lin.kernel() << ": threads differ";
+      for (std::int64_t r = 0; r < m; ++r)
+        for (std::int64_t c = 0; c < n; ++c) {
+          double sum_abs = 0, xmax = 0, wmax = 0;
+          for (std::int64_t q = 0; q < k; ++q) {
+            sum_abs += std::fabs(x(r, q) * wv[static_cast<std::size_t>(c * k + q)]);
+            xmax = std::max(xmax, static_cast<double>(std::fabs(x(r, q))));
+            wmax = std::max(wmax, static_cast<double>(std::fabs(wv[static_cast<std::size_t>(c * k + q)])));
+          }
+          double tol = 1e-5 * (1 + sum_abs);
+          if (precision == bertpp::Precision::bf16) tol += 2 * 0.0039 * sum_abs;
+          if (precision == bertpp::Precision::int8)
+            tol += static_cast<double>(k) * 0.5 * (xmax / 127 * wmax + wmax / 127 * xmax) + 1e-5;
+          ASSERT_NEAR(y1(r, c), want(r, c), tol)
+              << bertpp::precision_name(precision) << " " << lin.kernel() << " at (" << r << ", " << c << ")";
+        }
+    }
+  bertpp::ExecOptions bad;
+  bad.precision = bertpp::Precision::int8;
+  EXPECT_THROW((bertpp::exec::Linear<double>(bertpp::Tensor<double>(std::vector<double>(4, 1.0), {2, 2}),
+                                             bertpp::Tensor<double>(), bad)),
+               bertpp::ConfigError);
+  EXPECT_THROW(bertpp::precision_from_name("fp8", "--precision"), bertpp::ConfigError);
+}
+
+}  // namespace

@@ -12,23 +12,31 @@
 
 #include "bertpp/core/error.hpp"
 #include "bertpp/core/types.hpp"
-#include "bertpp/exec/context.hpp"
+#include "bertpp/core/context.hpp"
 #include "bertpp/exec/cpu.hpp"
 #include "bertpp/exec/detail/kernels_f32.hpp"
+#include "bertpp/exec/kernels/bf16.hpp"
+#include "bertpp/exec/kernels/int8.hpp"
 #include "bertpp/io/weight_store.hpp"
 
 namespace bertpp {
 
 /// @brief The storage and compute type of the linear layers' weights.
 enum class Precision {
-  f32,  ///< float weights, fp32 GEMMs (the default)
+  f32,   ///< float weights, fp32 GEMMs (the default)
+  bf16,  ///< bfloat16 weights and activations in the GEMMs, fp32 accumulation and elsewhere
+  int8,  ///< int8 weights per output channel, activations quantized per row at run time
 };
 
-/// @brief "f32" for Precision::f32.
+/// @brief "f32", "bf16" or "int8".
 inline const char* precision_name(Precision p) {
   switch (p) {
     case Precision::f32:
       return "f32";
+    case Precision::bf16:
+      return "bf16";
+    case Precision::int8:
+      return "int8";
   }
   return "?";
 }
@@ -37,7 +45,9 @@ inline const char* precision_name(Precision p) {
 /// @throws ConfigError for another name, naming `where`.
 inline Precision precision_from_name(const std::string& name, const std::string& where) {
   if (name == "f32") return Precision::f32;
-  throw ConfigError(where + ": unknown precision '" + name + "'; expected f32");
+  if (name == "bf16") return Precision::bf16;
+  if (name == "int8") return Precision::int8;
+  throw ConfigError(where + ": unknown precision '" + name + "'; expected f32, bf16 or int8");
 }
 
 /// @brief How a model's layers are prepared: the kernel family and the weights' precision.
@@ -45,6 +55,10 @@ struct ExecOptions {
   /// Highest kernel family to use; the CPU's best by default. The environment variable
   /// BERTPP_ISA (generic | avx2 | avx512) lowers it further.
   exec::Isa isa = exec::Isa::best;
+  /// Storage and compute type of the dense layers' weights. bf16 uses AVX512_BF16 dot
+  /// products where the CPU has them; elsewhere it keeps bf16 weights (half the memory) and
+  /// widens them to fp32 in registers (AVX2), or runs the generic path. int8 uses
+  /// AVX512_VNNI, else exact int16 dot products on AVX2, else the generic path.
   Precision precision = Precision::f32;
 };
 
@@ -101,8 +115,25 @@ class Linear {
          const char* op = "linear")
       : out_(weight.shape().at(0)), in_(weight.shape().at(1)), op_(op), bias_(std::move(bias)) {
     isa_ = resolve_isa(options.isa);
+    precision_ = options.precision;
+    if (precision_ != Precision::f32 && !std::is_same_v<T, float>)
+      throw ConfigError(std::string("precision ") + precision_name(precision_) +
+                        " needs a float model (BertModel<float>)");
     if constexpr (std::is_same_v<T, float>) {
-      kernels_ = &f32_kernels(isa_);
+      // The epilogue (activation, residual) of the reduced-precision GEMMs runs on the
+      // fp32 family's vector kernels when there is one.
+      const auto& f32 = f32_kernels(isa_);
+      if (precision_ == Precision::int8) {
+        q8_ = int8::pack(weight.data(), out_, in_, int8::pick(options.isa));
+        kernels_ = f32.simd() ? &f32 : nullptr;
+        return;
+      }
+      if (precision_ == Precision::bf16) {
+        b16_ = bf16::pack(weight.data(), out_, in_, bf16::pick(options.isa));
+        kernels_ = f32.simd() ? &f32 : nullptr;
+        return;
+      }
+      kernels_ = &f32;
       if (kernels_->simd()) {
         packed_ = pack_panels(weight.data(), out_, in_, kernels_->nr);
         return;
@@ -117,7 +148,13 @@ class Linear {
   /// @brief Input features (columns of W).
   std::int64_t in_features() const noexcept { return in_; }
   /// @brief The kernel family this layer runs ("generic", "avx2", "avx512").
-  const char* kernel() const noexcept { return kernels_ ? kernels_->name : "generic"; }
+  const char* kernel() const noexcept {
+    if (precision_ == Precision::int8) return isa_name(q8_.isa);
+    if (precision_ == Precision::bf16) return isa_name(b16_.isa);
+    return kernels_ ? kernels_->name : "generic";
+  }
+  /// @brief The weights' precision.
+  Precision precision() const noexcept { return precision_; }
 
   /// @brief y [m x out] = act(x [m x in] W^T + b) + residual [m x out] (rows `ldx`, `ldy`,
   /// `ldr` apart). `residual` may be null; it may not alias x. y may not alias x.
@@ -126,6 +163,14 @@ class Linear {
     if (m == 0 || out_ == 0) return;
     const ScopedOpTimer timer(ctx, op_);
     if constexpr (std::is_same_v<T, float>) {
+      if (precision_ == Precision::int8) {
+        run_quantized<int8::QuantizedRows>(x, m, ldx, y, ldy, act, residual, ldr, ctx);
+        return;
+      }
+      if (precision_ == Precision::bf16) {
+        run_quantized<bf16::ConvertedRows>(x, m, ldx, y, ldy, act, residual, ldr, ctx);
+        return;
+      }
       if (kernels_) {
         run_simd(x, m, ldx, y, ldy, act, residual, ldr, ctx);
         return;
@@ -217,8 +262,77 @@ class Linear {
     });
   }
 
+  // int8 / bf16: activations prepared once for all rows (split over the threads), then the
+  // GEMM tiles (columns in the kernel's blocks, rows when there are fewer blocks than
+  // threads), then activation and residual on each tile while it is in cache.
+  template <typename Rows>
+  void run_quantized(const float* x, std::int64_t m, std::int64_t ldx, float* y, std::int64_t ldy, Act act,
+                     const float* residual, std::int64_t ldr, Context& ctx) const {
+    constexpr bool is_int8 = std::is_same_v<Rows, int8::QuantizedRows>;
+    auto& rows = ctx.scratch<Rows>();
+    const Isa isa = is_int8 ? q8_.isa : b16_.isa;
+    const std::int64_t block = is_int8 ? int8::column_block(isa) : bf16::column_block(isa);
+    if constexpr (is_int8)
+      int8::prepare(rows, m, in_, isa);
+    else
+      bf16::prepare(rows, m, in_, isa);
+    const auto threads = static_cast<std::int64_t>(ctx.num_threads());
+    auto prep = [&](std::size_t r0, std::size_t r1) {
+      if constexpr (is_int8)
+        int8::quantize_rows(x, ldx, static_cast<std::int64_t>(r0), static_cast<std::int64_t>(r1), rows);
+      else
+        bf16::convert_rows(x, ldx, static_cast<std::int64_t>(r0), static_cast<std::int64_t>(r1), rows);
+    };
+    if (threads > 1 && m > 1)
+      ctx.parallel_for(static_cast<std::size_t>(m), prep);
+    else
+      prep(0, static_cast<std::size_t>(m));
+    Epilogue ep;
+    ep.act = act;
+    ep.residual = residual;
+    ep.ld_residual = ldr;
+    const float* bias = bias_.empty() ? nullptr : bias_.data();
+    auto tile = [&](std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1) {
+      if constexpr (is_int8)
+        int8::gemm(rows, r0, r1, q8_, c0, c1, bias, y, ldy);
+      else
+        bf16::gemm(rows, r0, r1, b16_, c0, c1, bias, y, ldy);
+      if (act == Act::none && !residual) return;
+      if (kernels_) {
+        kernels_->epilogue(y, ldy, r0, r1, c0, c1, ep);
+        return;
+      }
+      for (std::int64_t r = r0; r < r1; ++r)
+        for (std::int64_t c = c0; c < c1; ++c) {
+          float& v = y[r * ldy + c];
+          v = apply_act(act, v);
+          if (residual) v += residual[r * ldr + c];
+        }
+    };
+    const std::int64_t blocks = (out_ + block - 1) / block;
+    if (threads == 1) {
+      tile(0, m, 0, out_);
+      return;
+    }
+    const std::int64_t col_parts = std::min(threads, blocks);
+    const std::int64_t row_parts = std::max<std::int64_t>(1, std::min(threads / col_parts, m));
+    const std::int64_t tasks = col_parts * row_parts;
+    ctx.parallel_for(static_cast<std::size_t>(tasks), [&](std::size_t t0, std::size_t t1) {
+      for (auto t = static_cast<std::int64_t>(t0); t < static_cast<std::int64_t>(t1); ++t) {
+        const std::int64_t cp = t % col_parts, rp = t / col_parts;
+        const std::int64_t c0 = std::min(out_, blocks * cp / col_parts * block);
+        const std::int64_t c1 = std::min(out_, blocks * (cp + 1) / col_parts * block);
+        const std::int64_t r0 = m * rp / row_parts, r1 = m * (rp + 1) / row_parts;
+        if (c0 < c1 && r0 < r1) tile(r0, r1, c0, c1);
+      }
+    });
+  }
+
   std::int64_t out_ = 0, in_ = 0;
   const char* op_ = "linear";
+  Precision precision_ = Precision::f32;
+  int8::PackedWeights q8_;
+  bf16::PackedWeights b16_;
   Isa isa_ = Isa::generic;
   Tensor<T> weight_, bias_;
   const F32Kernels* kernels_ = nullptr;

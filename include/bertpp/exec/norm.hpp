@@ -8,7 +8,7 @@
 #include <type_traits>
 
 #include "bertpp/core/types.hpp"
-#include "bertpp/exec/context.hpp"
+#include "bertpp/core/context.hpp"
 #include "bertpp/exec/detail/kernels_f32.hpp"
 
 namespace bertpp::exec {

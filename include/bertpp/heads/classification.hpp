@@ -9,7 +9,7 @@
 
 #include "bertpp/core/config.hpp"
 #include "bertpp/heads/task_model.hpp"
-#include "bertpp/exec/context.hpp"
+#include "bertpp/core/context.hpp"
 #include "bertpp/exec/linear.hpp"
 
 namespace bertpp {

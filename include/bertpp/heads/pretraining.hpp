@@ -11,7 +11,7 @@
 #include "bertpp/core/config.hpp"
 #include "bertpp/core/error.hpp"
 #include "bertpp/heads/task_model.hpp"
-#include "bertpp/exec/context.hpp"
+#include "bertpp/core/context.hpp"
 #include "bertpp/exec/linear.hpp"
 #include "bertpp/exec/norm.hpp"
 #include "bertpp/layers/feed_forward.hpp"

@@ -6,10 +6,11 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "bertpp/core/config.hpp"
-#include "bertpp/exec/context.hpp"
+#include "bertpp/core/context.hpp"
 #include "bertpp/exec/linear.hpp"
 #include "bertpp/exec/norm.hpp"
 #include "bertpp/io/tensor_table.hpp"
@@ -21,7 +22,9 @@ namespace bertpp {
 template <typename T>
 struct Workspace {
   Matrix<T> hidden, qkv, context, inter, tmp, first;
-  std::vector<std::vector<T>> scores;  ///< one attention score buffer per thread (grows only)
+  /// Per thread (grow only): attention scores, and one head's keys and values packed for
+  /// the SIMD kernels.
+  std::vector<std::vector<T>> scores, keys, values;
   PackedBatch packed;
 };
 
@@ -78,8 +81,11 @@ class SelfAttention {
     const Eigen::Index h = x.cols();
     qkv_.forward(x, ws.qkv, ctx);
     ws.context.resize(x.rows(), h);
-    if (ws.scores.size() < static_cast<std::size_t>(ctx.num_threads()))
+    if (ws.scores.size() < static_cast<std::size_t>(ctx.num_threads())) {
       ws.scores.resize(static_cast<std::size_t>(ctx.num_threads()));
+      ws.keys.resize(ws.scores.size());
+      ws.values.resize(ws.scores.size());
+    }
     const T scale = T(1) / std::sqrt(static_cast<T>(head_size_));
     // Tasks: (sequence, head, query block), in that order.
     const auto hs = static_cast<std::size_t>(heads_);
@@ -89,7 +95,8 @@ class SelfAttention {
     const Matrix<T>& qkv = ws.qkv;
     {
       const ScopedOpTimer timer(ctx, "attention (scores, softmax, context)");
-      auto run = [&](std::size_t begin, std::size_t end, std::vector<T>& buffer) {
+      auto run = [&](std::size_t begin, std::size_t end, std::size_t thread) {
+        std::vector<T>& buffer = ws.scores[thread];
         std::size_t t = 0;
         for (std::size_t s = 0; s < batch.batch() && t < end; ++s) {
           const auto len = static_cast<Eigen::Index>(batch.length[s]);
@@ -109,6 +116,13 @@ class SelfAttention {
               if (buffer.size() < static_cast<std::size_t>(qn * len))
                 buffer.resize(static_cast<std::size_t>(qn * len));
               Eigen::Map<Matrix<T>> scores(buffer.data(), qn, len);
+              if constexpr (std::is_same_v<T, float>) {
+                if (kernels_) {
+                  head_simd(qkv, r0, q0, qn, len, c0, scores, ws.keys[thread], ws.values[thread],
+                            ws.context, scale, b == 0 || t == begin);
+                  continue;
+                }
+              }
               scores.noalias() = qkv.block(r0 + q0, c0, qn, head_size_) *
                                  qkv.block(r0, h + c0, len, head_size_).transpose();
               exec::softmax_rows(scores, scale, kernels_);
@@ -123,10 +137,10 @@ class SelfAttention {
             std::min<std::size_t>(static_cast<std::size_t>(ctx.num_threads()), tasks);
         ctx.parallel_for(parts, [&](std::size_t p0, std::size_t p1) {
           for (std::size_t p = p0; p < p1; ++p)
-            run(tasks * p / parts, tasks * (p + 1) / parts, ws.scores[p]);
+            run(tasks * p / parts, tasks * (p + 1) / parts, p);
         });
       } else {
-        run(0, tasks, ws.scores[0]);
+        run(0, tasks, 0);
       }
     }
     out_.forward(ws.context, ws.tmp, ctx, exec::Act::none, &x);
@@ -135,6 +149,32 @@ class SelfAttention {
   }
 
  private:
+  // One query block of one head on the SIMD kernels: scores = Q K^T (K packed as the
+  // GEMM's weight), softmax, context = scores V (V packed likewise). The keys and values
+  // are packed at the first query block of the head a thread runs (`pack`), reused after.
+  void head_simd(const Matrix<float>& qkv, Eigen::Index r0, Eigen::Index q0, Eigen::Index qn,
+                 Eigen::Index len, Eigen::Index c0, Eigen::Map<Matrix<float>>& scores,
+                 std::vector<float>& keys, std::vector<float>& values, Matrix<float>& context,
+                 float scale, bool pack) const {
+    const auto& k = *kernels_;
+    const std::int64_t h = qkv.cols() / 3, ld = qkv.cols(), d = head_size_;
+    const std::int64_t key_panels = (len + k.nr - 1) / k.nr, value_panels = (d + k.nr - 1) / k.nr;
+    if (pack) {
+      if (keys.size() < static_cast<std::size_t>(key_panels * d * k.nr))
+        keys.resize(static_cast<std::size_t>(key_panels * d * k.nr));
+      if (values.size() < static_cast<std::size_t>(value_panels * len * k.nr))
+        values.resize(static_cast<std::size_t>(value_panels * len * k.nr));
+      exec::pack_panels_into(qkv.data() + r0 * ld + h + c0, len, d, ld, k.nr, keys.data());
+      exec::pack_panels_kn_into(qkv.data() + r0 * ld + 2 * h + c0, len, d, ld, k.nr, values.data());
+    }
+    const exec::Epilogue none;
+    k.gemm(qkv.data() + (r0 + q0) * ld + c0, ld, keys.data(), d, len, scores.data(), len, 0, qn, 0,
+           key_panels, none, k.kc, k.mc);
+    for (Eigen::Index r = 0; r < qn; ++r) k.softmax(scores.data() + r * len, len, scale);
+    k.gemm(scores.data(), len, values.data(), len, d, context.data() + (r0 + q0) * context.cols() + c0,
+           context.cols(), 0, qn, 0, value_panels, none, k.kc, k.mc);
+  }
+
   Eigen::Index heads_ = 0, head_size_ = 0;
   double eps_ = 1e-12;
   exec::Linear<T> qkv_, out_;

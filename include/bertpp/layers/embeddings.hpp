@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "bertpp/core/config.hpp"
-#include "bertpp/exec/context.hpp"
+#include "bertpp/core/context.hpp"
 #include "bertpp/exec/linear.hpp"
 #include "bertpp/exec/norm.hpp"
 #include "bertpp/io/tensor_table.hpp"

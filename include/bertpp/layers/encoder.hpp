@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "bertpp/core/config.hpp"
-#include "bertpp/exec/context.hpp"
+#include "bertpp/core/context.hpp"
 #include "bertpp/io/tensor_table.hpp"
 #include "bertpp/layers/attention.hpp"
 #include "bertpp/layers/batch.hpp"
@@ -57,6 +57,7 @@ class Encoder {
   Encoder() = default;
   Encoder(const WeightSet<T>& w, const std::string& prefix, const BertConfig& c,
           const ExecOptions& exec = {}) {
+    layers_.reserve(static_cast<std::size_t>(c.num_hidden_layers));  // no copies of packed weights
     for (std::int64_t i = 0; i < c.num_hidden_layers; ++i)
       layers_.emplace_back(w, prefix + "layer." + std::to_string(i) + ".", c, exec);
   }

@@ -10,7 +10,7 @@
 #include "bertpp/core/config.hpp"
 #include "bertpp/core/encoding.hpp"
 #include "bertpp/core/error.hpp"
-#include "bertpp/exec/context.hpp"
+#include "bertpp/core/context.hpp"
 #include "bertpp/exec/linear.hpp"
 #include "bertpp/io/synthetic.hpp"
 #include "bertpp/io/tensor_table.hpp"
