@@ -20,6 +20,7 @@
 #include "bertpp/core/types.hpp"
 #include "bertpp/io/dtype.hpp"
 #include "bertpp/io/safetensors.hpp"
+#include "bertpp/io/tf_checkpoint.hpp"
 
 namespace bertpp {
 
@@ -66,8 +67,9 @@ class WeightStore {
  public:
   WeightStore() = default;
 
-  /// @brief The weights of an HF checkpoint folder: `model.safetensors`, or the shards
-  /// listed in `model.safetensors.index.json`.
+  /// @brief The weights of a checkpoint folder: `model.safetensors`, or the shards
+  /// listed in `model.safetensors.index.json`, or a TensorFlow checkpoint as Google released
+  /// BERT (`bert_model.ckpt.index` + `.data-*`, io/tf_checkpoint.hpp).
   /// @throws IoError when neither exists; FormatError for a malformed file.
   static WeightStore from_dir(const std::string& dir) {
     WeightStore store;
@@ -92,8 +94,10 @@ class WeightStore {
         shards.insert(file.get<std::string>());
       }
       for (const auto& shard : shards) store.add_file(dir + "/" + shard);
+    } else if (const std::string ckpt = find_tf_checkpoint(dir); !ckpt.empty()) {
+      for (auto& t : tf1_checkpoint_tensors(ckpt)) store.add_view(std::move(t.info), std::move(t.owner));
     } else {
-      throw IoError(dir + ": no model.safetensors or model.safetensors.index.json (convert "
+      throw IoError(dir + ": no model.safetensors, model.safetensors.index.json or *.ckpt.index (convert "
                           "other formats with tools/convert_checkpoint.py)");
     }
     return store;
@@ -108,6 +112,15 @@ class WeightStore {
         throw FormatError(path + ": tensor '" + name + "' is also in " + entries_[name].info.file);
       entries_[name] = Entry{info, file};
     }
+  }
+
+  /// @brief Adds a tensor whose bytes `info.data` stay valid while `owner` lives (no copy).
+  /// @throws FormatError when a tensor of that name is already present.
+  void add_view(TensorInfo info, std::shared_ptr<const void> owner) {
+    if (entries_.count(info.name))
+      throw FormatError(info.file + ": tensor '" + info.name + "' is also in " + entries_[info.name].info.file);
+    const std::string name = info.name;
+    entries_[name] = Entry{std::move(info), std::move(owner)};
   }
 
   /// @brief Adds a tensor held in memory (float32 values), e.g. generated weights.
