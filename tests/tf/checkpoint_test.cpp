@@ -157,10 +157,27 @@ TEST(TfCheckpoint, MapsGoogleNamesToHfNames) {
   EXPECT_FALSE(bertpp::is_tf1_training_state("bert/pooler/dense/bias"));
 }
 
-// Copies the fixture folder into `dir`.
-void copy_fixture(const ScratchDir& dir) {
+// Copies the fixture folder into `dir` (under `name` when given).
+std::string copy_fixture(const ScratchDir& dir, const std::string& name = "") {
+  std::filesystem::create_directories(dir.path(name));
   for (const auto& e : std::filesystem::directory_iterator(kDir))
-    std::filesystem::copy_file(e.path(), dir.path(e.path().filename().string()));
+    std::filesystem::copy_file(e.path(), dir.path(name) + "/" + e.path().filename().string());
+  return dir.path(name);
+}
+
+TEST(TfCheckpoint, TokenizerLowercasesAsTheFolderNameSays) {
+  // Google's uncased and cased releases differ only in do_lower_case; the vocab has only
+  // lower-case words, so "The Dog" is [the, dog] when lowercased and [UNK, UNK] when not.
+  const auto uncased = bertpp::Tokenizer::load(kDir).encode("The Dog");
+  EXPECT_EQ(uncased.tokens, (std::vector<std::string>{"[CLS]", "the", "dog", "[SEP]"}));
+  ScratchDir dir;
+  const auto cased =
+      bertpp::Tokenizer::load(copy_fixture(dir, "cased_L-2_H-36_A-6")).encode("The Dog");
+  EXPECT_EQ(cased.tokens, (std::vector<std::string>{"[CLS]", "[UNK]", "[UNK]", "[SEP]"}));
+  const std::string multi = copy_fixture(dir, "multi_cased_L-2_H-36_A-6");
+  write_bytes(multi + "/tokenizer_config.json",
+              "{\"do_lower_case\": true}");  // an explicit option wins
+  EXPECT_EQ(bertpp::Tokenizer::load(multi).encode("The Dog").tokens, uncased.tokens);
 }
 
 TEST(TfCheckpoint, ShapeThatDisagreesWithTheConfigIsAWeightError) {
