@@ -18,10 +18,15 @@ Step `tf` (tensorflow-cpu) writes, deterministically:
       activation as HF reads `hidden_act`), on the input cases of tiny-bert/reference.safetensors
       and on the weights TF reads back from the checkpoint; outputs last_hidden_state,
       pooler_output, and (for HEAD_CASES) prediction_logits, seq_relationship_logits.
+  tf/bert_en_uncased_L-2_H-36_A-6/  the same weights as a TF Hub BERT encoder SavedModel, converted
+      and exported by TF Model Garden (tf-models-no-deps, see write_savedmodel): variables/ and
+      assets/vocab.txt (saved_model.pb left out: large and never read), a config.json beside
+      them, and reference.safetensors `tf.<case>.f32.*`: the SavedModel's outputs run by TF.
   tf/dtypes.ckpt.*  one variable of each dtype (float32, float64, float16, bfloat16, int32) and
       a partitioned one; tf/dtypes_expected.safetensors their values (as float64).
 Step `hf` (torch, transformers) adds to the same reference file `hf.<case>.<f32|f64>.*`: HF's
-BertForPreTraining on the same weights, and prints the max abs diffs TF vs HF.
+BertForPreTraining on the same weights, to the SavedModel's reference `hf.<case>.<f32|f64>.*`:
+HF's BertModel with the SavedModel's config.json, and prints the max abs diffs TF vs HF.
 """
 import json
 import os
@@ -35,6 +40,8 @@ TINY = os.path.join(ROOT, "tiny-bert")
 OUT = os.path.join(ROOT, "tf")
 CKPT_DIR = os.path.join(OUT, "uncased_L-2_H-36_A-6")
 REF = os.path.join(CKPT_DIR, "reference.safetensors")
+SM_DIR = os.path.join(OUT, "bert_en_uncased_L-2_H-36_A-6")
+SM_REF = os.path.join(SM_DIR, "reference.safetensors")
 SLOTTED = ("bert.embeddings.LayerNorm.", "bert.pooler.", "cls.seq_relationship.")
 CASES = ["single", "pair", "batch", "long"]
 HEAD_CASES = ["batch"]  # the heads' logits of one case keep the reference small
@@ -210,11 +217,52 @@ def tf_forward(tf, cfg, read, ids, tt, mask, dtype):
             "prediction_logits": tf.reshape(mlm, [B, L, -1]).numpy(), "seq_relationship_logits": nsp.numpy()}
 
 
+def write_savedmodel(tf, cfg):
+    """The TF1 checkpoint converted and exported as TF Hub's BERT encoders are, by Model
+    Garden itself (tf2_bert_encoder_checkpoint_converter, export_tfhub_lib.export_model), and
+    the outputs of that SavedModel, run by TensorFlow (float32: the export's dtype).
+    saved_model.pb (~900 KB of traced graphs, never read by bertpp) is left out of the fixture."""
+    import shutil
+    import tempfile
+    from official.legacy.bert import configs
+    from official.nlp.tools import export_tfhub_lib
+    from official.nlp.tools import tf2_bert_encoder_checkpoint_converter as converter
+    bert_config = configs.BertConfig.from_json_file(os.path.join(CKPT_DIR, "bert_config.json"))
+    with tempfile.TemporaryDirectory() as tmp:
+        converter.convert_checkpoint(bert_config, os.path.join(tmp, "v2", "ckpt"),
+                                     os.path.join(CKPT_DIR, "bert_model.ckpt"))
+        export = os.path.join(tmp, "export")
+        export_tfhub_lib.export_model(export, bert_config=bert_config,
+                                      model_checkpoint_path=os.path.join(tmp, "v2", "ckpt-1"),
+                                      with_mlm=False, vocab_file=os.path.join(CKPT_DIR, "vocab.txt"),
+                                      do_lower_case=True)
+        encoder = tf.saved_model.load(export)
+        out = {}
+        for case, (ids, tt, mask) in input_cases().items():
+            r = encoder(dict(input_word_ids=tf.constant(ids, tf.int32), input_mask=tf.constant(mask, tf.int32),
+                             input_type_ids=tf.constant(tt, tf.int32)))
+            out[case + ".input_ids"], out[case + ".token_type_ids"], out[case + ".attention_mask"] = ids, tt, mask
+            out[f"tf.{case}.f32.last_hidden_state"] = r["sequence_output"].numpy()
+            out[f"tf.{case}.f32.pooler_output"] = r["pooled_output"].numpy()
+        shutil.rmtree(SM_DIR, ignore_errors=True)
+        os.makedirs(os.path.join(SM_DIR, "assets"))
+        shutil.copytree(os.path.join(export, "variables"), os.path.join(SM_DIR, "variables"))
+        shutil.copy(os.path.join(export, "assets", "vocab.txt"), os.path.join(SM_DIR, "assets"))
+    # Model Garden computes BERT's "gelu" with the tanh approximation: HF's gelu_new.
+    hf_cfg = {k: cfg[k] for k in GOOGLE_FIELDS}
+    hf_cfg.update(model_type="bert", hidden_act="gelu_new", layer_norm_eps=1e-12)
+    with open(os.path.join(SM_DIR, "config.json"), "w") as f:
+        json.dump(hf_cfg, f, indent=2, sort_keys=True)
+        f.write("\n")
+    save_file(out, SM_REF)
+
+
 def step_tf():
     import tensorflow as tf
     cfg, w = hf_weights()
     write_checkpoint(tf, cfg, w)
     write_dtypes(tf)
+    write_savedmodel(tf, cfg)
     reader = tf.train.load_checkpoint(os.path.join(CKPT_DIR, "bert_model.ckpt"))
     hf_ref = load_file(os.path.join(TINY, "reference.safetensors"))
     out = {}
@@ -257,6 +305,26 @@ def step_hf():
                 sel = mask.numpy().astype(bool) if k == "prediction_logits" else slice(None)
                 print(f"TF vs HF {k} {case} {tag}: {np.abs(v[sel] - t[sel]).max():.3g}")
     save_file(out, REF)
+    # The SavedModel's encoder in HF, as its config.json says (gelu_new), float32 and float64.
+    from transformers import BertModel
+    out = load_file(SM_REF)
+    with open(os.path.join(SM_DIR, "config.json")) as f:
+        model = BertModel(BertConfig(**json.load(f)), add_pooling_layer=True)
+    model.load_state_dict({k: torch.from_numpy(v) for k, v in load_file(os.path.join(TINY, "model.safetensors")).items()})
+    model.eval()
+    for case in CASES:
+        ids, tt, mask = (torch.from_numpy(out[f"{case}.{k}"]) for k in ("input_ids", "token_type_ids", "attention_mask"))
+        for tag, dtype in (("f32", torch.float32), ("f64", torch.float64)):
+            with torch.inference_mode():
+                r = model.to(dtype)(input_ids=ids, token_type_ids=tt, attention_mask=mask)
+            for k in ("last_hidden_state", "pooler_output"):
+                out[f"hf.{case}.{tag}.{k}"] = getattr(r, k).numpy()
+            m = mask.numpy().astype(bool)
+            if tag == "f32":
+                d = np.abs(out[f"hf.{case}.f32.last_hidden_state"][m] - out[f"tf.{case}.f32.last_hidden_state"][m]).max()
+                dp = np.abs(out[f"hf.{case}.f32.pooler_output"] - out[f"tf.{case}.f32.pooler_output"]).max()
+                print(f"SavedModel TF vs HF {case} f32: last_hidden_state {d:.3g} pooler_output {dp:.3g}")
+    save_file(out, SM_REF)
 
 
 if __name__ == "__main__":

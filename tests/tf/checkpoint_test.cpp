@@ -12,44 +12,24 @@
 #include <iostream>
 
 #include "bundle_edit.hpp"
+#include "compare.hpp"
 #include "reference.hpp"
 #include "scratch.hpp"
 #include "testutil.hpp"
 
 namespace {
 
+using bertpp::test::dense_diff;
 using bertpp::test::expect_error;
 using bertpp::test::fixture;
 using bertpp::test::IndexImage;
+using bertpp::test::masked_diff;
 using bertpp::test::read_bytes;
 using bertpp::test::Reference;
 using bertpp::test::ScratchDir;
 using bertpp::test::write_bytes;
 
 const std::string kDir = fixture("tf/uncased_L-2_H-36_A-6");
-
-// Max |actual - expected| over the unmasked rows; `expected` is [B, L, cols] row-major.
-template <typename T>
-double masked_diff(const std::vector<bertpp::Matrix<T>>& actual, const std::vector<T>& expected,
-                   const std::vector<bertpp::Encoding>& batch) {
-  double worst = 0.0;
-  for (std::size_t b = 0; b < batch.size(); ++b) {
-    const auto L = batch[b].ids.size();
-    const auto C = static_cast<std::size_t>(actual.at(b).cols());
-    EXPECT_EQ(static_cast<std::size_t>(actual[b].rows()), L);
-    for (std::size_t j = 0; j < L; ++j)
-      if (batch[b].attention_mask[j])
-        worst = std::max(worst, bertpp::test::max_abs_diff(actual[b].data() + j * C,
-                                                           expected.data() + (b * L + j) * C, C));
-  }
-  return worst;
-}
-
-template <typename T>
-double dense_diff(const bertpp::Matrix<T>& actual, const std::vector<T>& expected) {
-  EXPECT_EQ(static_cast<std::size_t>(actual.size()), expected.size());
-  return bertpp::test::max_abs_diff(actual.data(), expected.data(), expected.size());
-}
 
 void report(const std::string& what, double diff, double tol) {
   std::cout << "[ max abs diff ] " << what << ": " << diff << "\n";

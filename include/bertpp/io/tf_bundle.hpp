@@ -132,7 +132,9 @@ class TfBundle {
                         "' is partitioned (saved in slices); bertpp does not read sliced tensors");
     const unsigned char* p =
         e.size ? shards_[static_cast<std::size_t>(e.shard_id)]->data() + e.offset : nullptr;
-    const std::uint32_t crc = detail::crc32c(p, static_cast<std::size_t>(e.size));
+    const std::uint32_t crc = e.dtype == tf_dtype::kString
+                                  ? string_crc32c(e, p)
+                                  : detail::crc32c(p, static_cast<std::size_t>(e.size));
     if (crc != detail::crc32c_unmask(e.masked_crc32c))
       throw FormatError(shard_path(e.shard_id) + ": tensor '" + e.name +
                         "': crc32c mismatch (data corrupt)");
@@ -167,21 +169,10 @@ class TfBundle {
       throw FormatError(index_path() + ": tensor '" + name + "' is " + tf_dtype_name(e->dtype) +
                         ", expected DT_STRING");
     const unsigned char* p = bytes(*e);
-    const unsigned char* end = p + e->size;
-    auto bad = [&](const std::string& why) -> FormatError {
-      return FormatError(shard_path(e->shard_id) + ": string tensor '" + name + "': " + why);
-    };
-    const std::uint64_t n = e->numel();
-    if (n > e->size) throw bad("more elements than bytes");
-    std::vector<std::uint64_t> lengths(static_cast<std::size_t>(n));
-    for (auto& len : lengths)
-      if (!detail::read_varint(p, end, len)) throw bad("truncated length");
-    if (end - p < 4) throw bad("truncated length checksum");
-    p += 4;  // masked crc32c of the lengths: covered by the entry's crc32c checked above
+    std::vector<std::uint64_t> lengths;
+    p = string_lengths(*e, p, lengths);
     std::vector<std::string> out;
     for (auto len : lengths) {
-      if (len > static_cast<std::uint64_t>(end - p))
-        throw bad("element runs past the tensor's bytes");
       out.emplace_back(reinterpret_cast<const char*>(p), static_cast<std::size_t>(len));
       p += len;
     }
@@ -206,6 +197,46 @@ class TfBundle {
 
   [[noreturn]] void fail(const std::string& why) const {
     throw FormatError(index_path() + ": invalid tensor bundle index: " + why);
+  }
+
+  // A DT_STRING tensor's layout: varint64 lengths, a 4-byte masked crc32c of the lengths,
+  // then the bytes. Reads the lengths into `lengths` and returns the first string byte.
+  // @throws FormatError when the lengths run past the tensor's bytes.
+  const unsigned char* string_lengths(const TfBundleEntry& e, const unsigned char* p,
+                                      std::vector<std::uint64_t>& lengths) const {
+    const unsigned char* end = p + e.size;
+    auto bad = [&](const std::string& why) {
+      return FormatError(shard_path(e.shard_id) + ": string tensor '" + e.name + "': " + why);
+    };
+    const std::uint64_t n = e.numel();
+    if (n > e.size) throw bad("more elements than bytes");
+    lengths.assign(static_cast<std::size_t>(n), 0);
+    for (auto& len : lengths)
+      if (!detail::read_varint(p, end, len)) throw bad("truncated length");
+    if (end - p < 4) throw bad("truncated length checksum");
+    p += 4;
+    std::uint64_t total = 0;
+    for (auto len : lengths) {
+      if (len > static_cast<std::uint64_t>(end - p) - total)
+        throw bad("element runs past the tensor's bytes");
+      total += len;
+    }
+    return p;
+  }
+
+  // The crc32c TF's BundleWriter records for a string tensor: over each length as a
+  // little-endian uint32 (uint64 when larger), the 4 length-checksum bytes, then the bytes.
+  std::uint32_t string_crc32c(const TfBundleEntry& e, const unsigned char* p) const {
+    std::vector<std::uint64_t> lengths;
+    const unsigned char* data = string_lengths(e, p, lengths);
+    std::uint32_t crc = 0;
+    for (auto len : lengths) {
+      unsigned char le[8];
+      for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>((len >> (8 * i)) & 0xFFu);
+      crc = detail::crc32c_extend(crc, le, len <= 0xFFFFFFFFu ? 4 : 8);
+    }
+    crc = detail::crc32c_extend(crc, data - 4, 4);
+    return detail::crc32c_extend(crc, data, static_cast<std::size_t>(p + e.size - data));
   }
 
   struct Handle {

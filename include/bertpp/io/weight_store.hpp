@@ -20,7 +20,7 @@
 #include "bertpp/core/types.hpp"
 #include "bertpp/io/dtype.hpp"
 #include "bertpp/io/safetensors.hpp"
-#include "bertpp/io/tf_checkpoint.hpp"
+#include "bertpp/io/tf_saved_model.hpp"
 
 namespace bertpp {
 
@@ -69,7 +69,8 @@ class WeightStore {
 
   /// @brief The weights of a checkpoint folder: `model.safetensors`, or the shards
   /// listed in `model.safetensors.index.json`, or a TensorFlow checkpoint as Google released
-  /// BERT (`bert_model.ckpt.index` + `.data-*`, io/tf_checkpoint.hpp).
+  /// BERT (`bert_model.ckpt.index` + `.data-*`), or a TF2 SavedModel's `variables/`
+  /// (io/tf_checkpoint.hpp, io/tf_saved_model.hpp).
   /// @throws IoError when neither exists; FormatError for a malformed file.
   static WeightStore from_dir(const std::string& dir) {
     WeightStore store;
@@ -94,11 +95,11 @@ class WeightStore {
         shards.insert(file.get<std::string>());
       }
       for (const auto& shard : shards) store.add_file(dir + "/" + shard);
-    } else if (const std::string ckpt = find_tf_checkpoint(dir); !ckpt.empty()) {
-      for (auto& t : tf1_checkpoint_tensors(ckpt)) store.add_view(std::move(t.info), std::move(t.owner));
+    } else if (std::vector<OwnedTensor> tf; tf_folder_tensors(dir, tf)) {
+      for (auto& t : tf) store.add_view(std::move(t.info), std::move(t.owner));
     } else {
-      throw IoError(dir + ": no model.safetensors, model.safetensors.index.json or *.ckpt.index (convert "
-                          "other formats with tools/convert_checkpoint.py)");
+      throw IoError(dir + ": no model.safetensors, model.safetensors.index.json, *.ckpt.index or "
+                          "variables/ (convert other formats with tools/convert_checkpoint.py)");
     }
     return store;
   }
@@ -118,7 +119,8 @@ class WeightStore {
   /// @throws FormatError when a tensor of that name is already present.
   void add_view(TensorInfo info, std::shared_ptr<const void> owner) {
     if (entries_.count(info.name))
-      throw FormatError(info.file + ": tensor '" + info.name + "' is also in " + entries_[info.name].info.file);
+      throw FormatError(info.file + ": tensor '" + info.name + "' is also in " +
+                        entries_[info.name].info.file);
     const std::string name = info.name;
     entries_[name] = Entry{std::move(info), std::move(owner)};
   }
