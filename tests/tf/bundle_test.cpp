@@ -29,7 +29,7 @@ const std::string kPrefix = fixture("tf/dtypes.ckpt");
 // A copy of the dtypes bundle in `dir` (index and shard as given), returning its prefix.
 std::string write_bundle(const ScratchDir& dir, const std::string& index, bool with_shard = true) {
   write_bytes(dir.path("b.index"), index);
-  if (with_shard)
+  if (with_shard && !std::filesystem::exists(dir.path("b.data-00000-of-00001")))
     write_bytes(dir.path("b.data-00000-of-00001"), read_bytes(kPrefix + ".data-00000-of-00001"));
   return dir.path("b");
 }
@@ -146,6 +146,43 @@ TEST(TfBundle, UnknownDtypeIsRefusedByNumber) {
   ScratchDir dir;
   const auto b = bertpp::TfBundle::open(write_bundle(dir, img.bytes()));
   expect_error<bertpp::FormatError>([&] { b->tensor("f32"); }, {"'f32'", "DT_<99>"});
+}
+
+// Opens the bundle and reads every tensor; true when it all succeeded, false on a
+// bertpp::Error (anything else escapes and fails the test).
+bool open_and_read(const std::string& prefix) {
+  try {
+    const auto b = bertpp::TfBundle::open(prefix);
+    for (const auto& [name, e] : b->entries()) {
+      if (e.dtype == bertpp::tf_dtype::kString)
+        b->strings(name);
+      else if (!e.sliced && name[0] != '\0')
+        (void)b->bytes(e);
+    }
+    return true;
+  } catch (const bertpp::Error&) {
+    return false;
+  }
+}
+
+TEST(TfBundle, EveryTruncationAndEveryResealedByteFlipIsHandled) {
+  const std::string good = read_bytes(kPrefix + ".index");
+  ScratchDir dir;
+  EXPECT_TRUE(open_and_read(write_bundle(dir, good)));
+  for (std::size_t n = 0; n < good.size(); ++n)
+    EXPECT_FALSE(open_and_read(write_bundle(dir, good.substr(0, n)))) << n;
+  // Flips inside the data block, resealed so that the parser (not the checksum) meets them.
+  IndexImage img(good);
+  const auto& e = img.entry("f32");
+  int refused = 0;
+  for (std::size_t i = e.block_at; i < e.block_at + e.block_size; ++i)
+    for (unsigned char x : {0x01, 0x80, 0xFF}) {
+      IndexImage bad(good);
+      bad.bytes()[i] = static_cast<char>(bad.bytes()[i] ^ x);
+      bad.reseal(e);
+      refused += open_and_read(write_bundle(dir, bad.bytes())) ? 0 : 1;
+    }
+  EXPECT_GT(refused, 0);
 }
 
 TEST(TfBundle, Crc32cMatchesTheStandardCheckValue) {
