@@ -105,7 +105,7 @@ TEST(TfBundle, CompressedBlockIsRefused) {
 TEST(TfBundle, TensorChecksumMismatchIsAFormatError) {
   ScratchDir dir;
   const std::string prefix = write_bundle(dir, read_bytes(kPrefix + ".index"));
-  const auto& entry = *bertpp::TfBundle::open(kPrefix)->find("f64");
+  const auto entry = *bertpp::TfBundle::open(kPrefix)->find("f64");  // a copy: the bundle goes
   std::string data = read_bytes(prefix + ".data-00000-of-00001");
   data[static_cast<std::size_t>(entry.offset + 3)] ^= 0x10;
   write_bytes(prefix + ".data-00000-of-00001", data);

@@ -108,6 +108,23 @@ TEST(TfSavedModel, CorruptObjectGraphIsAFormatError) {
                                     {"_CHECKPOINTABLE_OBJECT_GRAPH", "crc32c mismatch"});
 }
 
+TEST(TfSavedModel, ObjectGraphParserSurvivesTruncationsAndFlips) {
+  const auto bundle = bertpp::TfBundle::open(kDir + "/variables/variables");
+  const std::string good = bundle->strings("_CHECKPOINTABLE_OBJECT_GRAPH").at(0);
+  EXPECT_GT(bertpp::TfObjectGraph::parse(good, "graph").nodes.size(), 39u);
+  int refused = 0;
+  for (std::size_t n = 0; n < good.size(); n += 13) {
+    std::string cut = good.substr(0, n), flip = good;
+    flip[n] = static_cast<char>(flip[n] ^ 0xA5);
+    for (const std::string* bytes : {&cut, &flip}) try {
+        (void)bertpp::TfObjectGraph::parse(*bytes, "graph");
+      } catch (const bertpp::FormatError&) {
+        ++refused;
+      }
+  }
+  EXPECT_GT(refused, 0);
+}
+
 TEST(TfSavedModel, BundleWithoutObjectGraphIsAFormatError) {
   ScratchDir dir;
   std::filesystem::create_directories(dir.path("variables"));
