@@ -157,6 +157,16 @@ struct BertConfig {
     return c;
   }
 
+  /// @brief Reads the config of a checkpoint folder: `config.json` (HF), else
+  /// `bert_config.json` (Google's TF releases: the same field names, no model_type).
+  /// @throws IoError naming config.json when neither exists; FormatError, ConfigError as
+  /// from_file.
+  static BertConfig from_dir(const std::string& dir) {
+    const std::string hf = dir + "/config.json", google = dir + "/bert_config.json";
+    if (!std::ifstream(hf).good() && std::ifstream(google).good()) return from_file(google);
+    return from_file(hf);
+  }
+
   /// @brief Reads and validates a config.json file.
   /// @throws IoError if the file cannot be read; FormatError if it is not JSON;
   /// ConfigError on a wrong or unsupported value.

@@ -134,7 +134,7 @@ class MaskedLM : public TaskModel<T> {
   /// @brief Loads an HF checkpoint folder.
   /// @throws IoError, FormatError, ConfigError; WeightError when it has no masked-LM head.
   static MaskedLM load(const std::string& dir, const LoadOptions& options = {}) {
-    return MaskedLM(BertConfig::from_file(dir + "/config.json"), WeightStore::from_dir(dir), options);
+    return MaskedLM(BertConfig::from_dir(dir), WeightStore::from_dir(dir), options);
   }
   /// @brief Encoder and head from the tensors of `store`.
   /// @throws ConfigError, WeightError (no head, wrong shapes, strict and unused tensors).
@@ -176,7 +176,7 @@ class NextSentence : public TaskModel<T> {
   /// @brief Loads an HF checkpoint folder.
   /// @throws IoError, FormatError, ConfigError; WeightError when it has no NSP head or pooler.
   static NextSentence load(const std::string& dir, const LoadOptions& options = {}) {
-    return NextSentence(BertConfig::from_file(dir + "/config.json"), WeightStore::from_dir(dir), options);
+    return NextSentence(BertConfig::from_dir(dir), WeightStore::from_dir(dir), options);
   }
   /// @throws ConfigError, WeightError.
   NextSentence(const BertConfig& c, const WeightStore& store, const LoadOptions& options = {})
@@ -217,7 +217,7 @@ class PreTraining : public TaskModel<T> {
   /// @brief Loads an HF checkpoint folder.
   /// @throws IoError, FormatError, ConfigError, WeightError.
   static PreTraining load(const std::string& dir, const LoadOptions& options = {}) {
-    return PreTraining(BertConfig::from_file(dir + "/config.json"), WeightStore::from_dir(dir), options);
+    return PreTraining(BertConfig::from_dir(dir), WeightStore::from_dir(dir), options);
   }
   /// @throws ConfigError, WeightError.
   PreTraining(const BertConfig& c, const WeightStore& store, const LoadOptions& options = {})

@@ -20,6 +20,7 @@
 #include "bertpp/core/types.hpp"
 #include "bertpp/io/dtype.hpp"
 #include "bertpp/io/safetensors.hpp"
+#include "bertpp/io/tf_saved_model.hpp"
 
 namespace bertpp {
 
@@ -66,8 +67,10 @@ class WeightStore {
  public:
   WeightStore() = default;
 
-  /// @brief The weights of an HF checkpoint folder: `model.safetensors`, or the shards
-  /// listed in `model.safetensors.index.json`.
+  /// @brief The weights of a checkpoint folder: `model.safetensors`, or the shards
+  /// listed in `model.safetensors.index.json`, or a TensorFlow checkpoint as Google released
+  /// BERT (`bert_model.ckpt.index` + `.data-*`), or a TF2 SavedModel's `variables/`
+  /// (io/tf_checkpoint.hpp, io/tf_saved_model.hpp).
   /// @throws IoError when neither exists; FormatError for a malformed file.
   static WeightStore from_dir(const std::string& dir) {
     WeightStore store;
@@ -92,9 +95,11 @@ class WeightStore {
         shards.insert(file.get<std::string>());
       }
       for (const auto& shard : shards) store.add_file(dir + "/" + shard);
+    } else if (std::vector<OwnedTensor> tf; tf_folder_tensors(dir, tf)) {
+      for (auto& t : tf) store.add_view(std::move(t.info), std::move(t.owner));
     } else {
-      throw IoError(dir + ": no model.safetensors or model.safetensors.index.json (convert "
-                          "other formats with tools/convert_checkpoint.py)");
+      throw IoError(dir + ": no model.safetensors, model.safetensors.index.json, *.ckpt.index or "
+                          "variables/ (convert other formats with tools/convert_checkpoint.py)");
     }
     return store;
   }
@@ -108,6 +113,16 @@ class WeightStore {
         throw FormatError(path + ": tensor '" + name + "' is also in " + entries_[name].info.file);
       entries_[name] = Entry{info, file};
     }
+  }
+
+  /// @brief Adds a tensor whose bytes `info.data` stay valid while `owner` lives (no copy).
+  /// @throws FormatError when a tensor of that name is already present.
+  void add_view(TensorInfo info, std::shared_ptr<const void> owner) {
+    if (entries_.count(info.name))
+      throw FormatError(info.file + ": tensor '" + info.name + "' is also in " +
+                        entries_[info.name].info.file);
+    const std::string name = info.name;
+    entries_[name] = Entry{std::move(info), std::move(owner)};
   }
 
   /// @brief Adds a tensor held in memory (float32 values), e.g. generated weights.

@@ -79,7 +79,7 @@ class BertModel {
   /// @brief Loads `dir`/config.json and the safetensors weights of an HF checkpoint folder.
   /// @throws IoError, FormatError, ConfigError or WeightError naming the file, field or tensor.
   static BertModel load(const std::string& dir, const LoadOptions& options = {}) {
-    return BertModel(BertConfig::from_file(dir + "/config.json"), WeightStore::from_dir(dir),
+    return BertModel(BertConfig::from_dir(dir), WeightStore::from_dir(dir),
                      options);
   }
 
@@ -198,7 +198,7 @@ class BertBase : public BertModel<T> {
       : BertBase(BertConfig::base(), store, options) {}
   /// @brief Loads a BERT-base checkpoint folder.
   static BertBase load(const std::string& dir, const LoadOptions& options = {}) {
-    return BertBase(BertConfig::from_file(dir + "/config.json"), WeightStore::from_dir(dir), options);
+    return BertBase(BertConfig::from_dir(dir), WeightStore::from_dir(dir), options);
   }
 };
 
@@ -214,7 +214,7 @@ class BertLarge : public BertModel<T> {
       : BertLarge(BertConfig::large(), store, options) {}
   /// @brief Loads a BERT-large checkpoint folder.
   static BertLarge load(const std::string& dir, const LoadOptions& options = {}) {
-    return BertLarge(BertConfig::from_file(dir + "/config.json"), WeightStore::from_dir(dir), options);
+    return BertLarge(BertConfig::from_dir(dir), WeightStore::from_dir(dir), options);
   }
 };
 

@@ -193,7 +193,7 @@ inline Tokenizer Tokenizer::load(const std::string& dir) {
     st.normalized_matcher = AddedTokenMatcher();
     return build(std::move(st));
   }
-  o.do_lower_case = get_or<bool>(cfg, "do_lower_case", true, wc);
+  o.do_lower_case = get_or<bool>(cfg, "do_lower_case", default_do_lower_case(base), wc);
   if (cfg.contains("strip_accents") && !cfg["strip_accents"].is_null())
     o.strip_accents = get_or<bool>(cfg, "strip_accents", false, wc);
   o.tokenize_chinese_chars = get_or<bool>(cfg, "tokenize_chinese_chars", true, wc);

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: Apache-2.0
+// A TF2 SavedModel of a BERT encoder as TF Model Garden exports it for TF Hub (written by
+// tools/make_tf_fixtures.py from the tiny random BERT): loaded through its object graph,
+// against the SavedModel's own outputs run by TensorFlow (float32) and HF's (float, double).
+#include <bertpp/bertpp.hpp>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "bundle_edit.hpp"
+#include "compare.hpp"
+#include "reference.hpp"
+#include "scratch.hpp"
+#include "testutil.hpp"
+
+namespace {
+
+using bertpp::test::dense_diff;
+using bertpp::test::expect_error;
+using bertpp::test::fixture;
+using bertpp::test::masked_diff;
+using bertpp::test::read_bytes;
+using bertpp::test::Reference;
+using bertpp::test::ScratchDir;
+using bertpp::test::write_bytes;
+
+const std::string kDir = fixture("tf/bert_en_uncased_L-2_H-36_A-6");
+
+template <typename T>
+void check(const char* tag, double tol, bool with_tf) {
+  const Reference ref(kDir + "/reference.safetensors");
+  bertpp::LoadOptions strict;
+  strict.strict = true;  // every float variable of the SavedModel is an encoder weight
+  const auto model = bertpp::BertModel<T>::load(kDir, strict);
+  EXPECT_EQ(model.prefix(), "");
+  for (const std::string c : {"single", "pair", "batch", "long"}) {
+    const auto batch = ref.batch(c + ".");
+    const auto out = model.forward(batch);
+    for (const std::string& src :
+         with_tf ? std::vector<std::string>{"tf.", "hf."} : std::vector<std::string>{"hf."}) {
+      const std::string k = src + c + "." + tag + ".";
+      const double worst =
+          masked_diff(out.last_hidden_state, ref.floats<T>(k + "last_hidden_state"), batch);
+      const double pd = dense_diff(out.pooler_output, ref.floats<T>(k + "pooler_output"));
+      std::cout << "[ max abs diff ] SavedModel " << k << "last_hidden_state: " << worst
+                << ", pooler_output: " << pd << "\n";
+      EXPECT_LE(worst, tol) << k;
+      EXPECT_LE(pd, tol) << k;
+    }
+  }
+}
+
+TEST(TfSavedModel, EncoderMatchesTensorFlowAndHfInFloat) { check<float>("f32", 1e-5, true); }
+TEST(TfSavedModel, EncoderMatchesHfInDouble) { check<double>("f64", 1e-9, false); }
+
+TEST(TfSavedModel, ReadsDoLowerCaseFromTheObjectGraph) {
+  EXPECT_TRUE(bertpp::is_tf_saved_model(kDir));
+  EXPECT_EQ(bertpp::tf2_do_lower_case(kDir), std::optional<bool>(true));
+  // The keys are Hub's `variables/N/...`: the names come from the object graph.
+  const auto bundle = bertpp::TfBundle::open(kDir + "/variables/variables");
+  EXPECT_NE(bundle->find("variables/0/.ATTRIBUTES/VARIABLE_VALUE"), nullptr);
+  const auto store = bertpp::WeightStore::from_dir(kDir);
+  EXPECT_EQ(store.find("encoder.layer.1.attention.self.query.weight")->shape,
+            (std::vector<std::int64_t>{36, 36}));
+  EXPECT_EQ(store.find("encoder.layer.1.attention.self.query.bias")->shape,
+            (std::vector<std::int64_t>{36}));
+  EXPECT_EQ(store.find("encoder.layer.0.attention.output.dense.weight")->shape,
+            (std::vector<std::int64_t>{36, 36}));
+}
+
+TEST(TfSavedModel, MapsTf2NamesWhateverTheScope) {
+  bertpp::detail::Tf2Layout layout;
+  EXPECT_EQ(bertpp::detail::tf2_to_hf_name(
+                "bert_encoder/transformer/layer_3/self_attention/query/kernel:0", layout),
+            "encoder.layer.3.attention.self.query.weight");
+  EXPECT_EQ(layout, bertpp::detail::Tf2Layout::qkv_kernel);
+  EXPECT_EQ(bertpp::detail::tf2_to_hf_name(
+                "transformer/layer_0/self_attention/attention_output/kernel", layout),
+            "encoder.layer.0.attention.output.dense.weight");
+  EXPECT_EQ(layout, bertpp::detail::Tf2Layout::out_kernel);
+  EXPECT_EQ(bertpp::detail::tf2_to_hf_name("model/word_embeddings/embeddings", layout),
+            "embeddings.word_embeddings.weight");
+  EXPECT_EQ(bertpp::detail::tf2_to_hf_name("my_word_embeddings/embeddings", layout), "");
+  EXPECT_EQ(bertpp::detail::tf2_to_hf_name("xtransformer/layer_0/output/kernel", layout), "");
+  EXPECT_EQ(bertpp::detail::tf2_to_hf_name("transformer/layer_x/output/kernel", layout), "");
+}
+
+TEST(TfSavedModel, TokenizerFromTheAssetsAndTheLowerCaseFlag) {
+  bertpp::TokenizerOptions o;
+  o.do_lower_case = bertpp::tf2_do_lower_case(kDir).value_or(true);
+  const auto tok = bertpp::Tokenizer::from_vocab_file(kDir + "/assets/vocab.txt", o);
+  EXPECT_EQ(tok.encode("The Dog").tokens,
+            (std::vector<std::string>{"[CLS]", "the", "dog", "[SEP]"}));
+}
+
+TEST(TfSavedModel, CorruptObjectGraphIsAFormatError) {
+  ScratchDir dir;
+  std::filesystem::copy(kDir, dir.path(), std::filesystem::copy_options::recursive);
+  const auto e =
+      *bertpp::TfBundle::open(kDir + "/variables/variables")->find("_CHECKPOINTABLE_OBJECT_GRAPH");
+  const std::string data_path = dir.path("variables/variables.data-00000-of-00001");
+  std::string data = read_bytes(data_path);
+  data[static_cast<std::size_t>(e.offset + e.size - 10)] ^= 0x01;
+  write_bytes(data_path, data);
+  expect_error<bertpp::FormatError>([&] { bertpp::BertModel<float>::load(dir.path()); },
+                                    {"_CHECKPOINTABLE_OBJECT_GRAPH", "crc32c mismatch"});
+}
+
+TEST(TfSavedModel, ObjectGraphParserSurvivesTruncationsAndFlips) {
+  const auto bundle = bertpp::TfBundle::open(kDir + "/variables/variables");
+  const std::string good = bundle->strings("_CHECKPOINTABLE_OBJECT_GRAPH").at(0);
+  EXPECT_GT(bertpp::TfObjectGraph::parse(good, "graph").nodes.size(), 39u);
+  int refused = 0;
+  for (std::size_t n = 0; n < good.size(); n += 13) {
+    std::string cut = good.substr(0, n), flip = good;
+    flip[n] = static_cast<char>(flip[n] ^ 0xA5);
+    for (const std::string* bytes : {&cut, &flip}) try {
+        (void)bertpp::TfObjectGraph::parse(*bytes, "graph");
+      } catch (const bertpp::FormatError&) {
+        ++refused;
+      }
+  }
+  EXPECT_GT(refused, 0);
+}
+
+TEST(TfSavedModel, BundleWithoutObjectGraphIsAFormatError) {
+  ScratchDir dir;
+  std::filesystem::create_directories(dir.path("variables"));
+  for (const char* ext : {".index", ".data-00000-of-00001"})
+    write_bytes(dir.path("variables/variables") + ext, read_bytes(fixture("tf/dtypes.ckpt") + ext));
+  expect_error<bertpp::FormatError>([&] { bertpp::WeightStore::from_dir(dir.path()); },
+                                    {"variables.index", "_CHECKPOINTABLE_OBJECT_GRAPH"});
+  EXPECT_EQ(bertpp::tf2_do_lower_case(dir.path()), std::nullopt);
+}
+
+}  // namespace
