@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bertpp/core/detail/json_error.hpp"
 #include "bertpp/core/error.hpp"
 #include "bertpp/core/types.hpp"
 #include "bertpp/heads/pooling.hpp"
@@ -26,6 +27,65 @@
 #include "bertpp/tokenizer/tokenizer.hpp"
 
 namespace bertpp {
+
+namespace detail {
+
+/// @brief Typed, range-checked reads of the fields of a JSON object from file `path`; every
+/// error is a FormatError naming the file and the field (`prefix` + name).
+struct JsonFields {
+  const nlohmann::json& j;
+  std::string path;
+  std::string prefix;
+
+  [[noreturn]] void fail(const std::string& name, const std::string& why) const {
+    throw FormatError(path + ": field '" + prefix + name + "' " + why);
+  }
+  const nlohmann::json& at(const std::string& name) const {
+    if (!j.is_object()) throw FormatError(path + ": expected a JSON object" + (prefix.empty() ? "" : " at '" + prefix + "'"));
+    auto it = j.find(name);
+    if (it == j.end()) fail(name, "is missing");
+    return *it;
+  }
+  std::string string(const std::string& name) const {
+    const auto& v = at(name);
+    if (!v.is_string()) fail(name, std::string("must be a string, got a ") + v.type_name());
+    return v.get<std::string>();
+  }
+  bool boolean(const std::string& name, bool fallback) const {
+    if (!j.is_object() || !j.contains(name)) return fallback;
+    const auto& v = at(name);
+    if (!v.is_boolean()) fail(name, std::string("must be true or false, got a ") + v.type_name());
+    return v.get<bool>();
+  }
+  /// An integer (not a float such as 1e300 or 2.5) in [lo, hi] (0 <= hi).
+  std::int64_t integer(const std::string& name, std::int64_t lo, std::int64_t hi) const {
+    const auto& v = at(name);
+    if (!v.is_number_integer()) fail(name, std::string("must be an integer, got a ") + v.type_name());
+    const bool above = v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi);
+    const std::int64_t x = above ? hi : v.get<std::int64_t>();
+    if (above || x < lo || x > hi)
+      fail(name, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v.dump());
+    return x;
+  }
+  std::vector<std::string> strings(const std::string& name, std::size_t max) const {
+    const auto& v = at(name);
+    if (!v.is_array()) fail(name, std::string("must be a list of strings, got a ") + v.type_name());
+    if (v.size() > max) fail(name, "holds " + std::to_string(v.size()) + " entries, more than " + std::to_string(max));
+    std::vector<std::string> out;
+    for (const auto& x : v) {
+      if (!x.is_string()) fail(name, "must hold strings only, entry " + std::to_string(out.size()) + " is a " + x.type_name());
+      out.push_back(x.get<std::string>());
+    }
+    return out;
+  }
+  const nlohmann::json& object(const std::string& name) const {
+    const auto& v = at(name);
+    if (!v.is_object()) fail(name, std::string("must be an object, got a ") + v.type_name());
+    return v;
+  }
+};
+
+}  // namespace detail
 
 /// @brief What identifies an encoder: its folder name (informative only), hidden size and a
 /// digest of its weight files (FNV-1a 64 over 8-byte words of every shard, in name order).
@@ -166,6 +226,9 @@ inline void write_safetensors(const std::string& path, const std::vector<F32Tens
 
 /// @brief A linear classifier over encoder features, with what is needed to use it again.
 struct LinearHead {
+  static constexpr std::int64_t kMaxLength = 1 << 20;   ///< head.json max_length bound
+  static constexpr std::int64_t kMaxHidden = 1 << 20;   ///< head.json encoder.hidden_size bound
+  static constexpr std::size_t kMaxLabels = 1 << 16;    ///< head.json labels bound
   std::vector<std::string> labels;  ///< label names, id order
   std::string activation = "sigmoid";  ///< "sigmoid" (2 labels, 1 output) or "softmax"
   HeadPooling pooling;
@@ -247,30 +310,32 @@ struct LinearHead {
     try {
       j = nlohmann::json::parse(in);
     } catch (const nlohmann::json::exception& e) {
-      throw FormatError(path + ": not valid JSON: " + e.what());
+      throw FormatError(path + ": not valid JSON (" + detail::json_error_text(e) + ")");
     }
+    const detail::JsonFields f{j, path, ""};
     LinearHead head;
-    try {
-      if (j.at("format").get<std::string>() != "bertpp-linear-head")
-        throw FormatError(path + ": field 'format' is not 'bertpp-linear-head'");
-      head.labels = j.at("labels").get<std::vector<std::string>>();
-      head.activation = j.at("activation").get<std::string>();
-      head.pooling.mode = j.at("pooling").get<std::string>();
-      head.pooling.normalize = j.value("normalize", false);
-      head.max_length = j.at("max_length").get<std::size_t>();
-      const auto& e = j.at("encoder");
-      head.encoder.name = e.at("name").get<std::string>();
-      head.encoder.hidden_size = e.at("hidden_size").get<std::int64_t>();
-      head.encoder.weights_digest = e.at("weights_digest").get<std::string>();
-    } catch (const nlohmann::json::exception& e) {
-      throw FormatError(path + ": " + e.what());
-    }
+    if (f.string("format") != "bertpp-linear-head")
+      throw FormatError(path + ": field 'format' is not 'bertpp-linear-head'");
+    if (j.contains("version")) f.integer("version", 1, 1);
+    head.labels = f.strings("labels", kMaxLabels);
+    head.activation = f.string("activation");
+    head.pooling.mode = f.string("pooling");
+    head.pooling.normalize = f.boolean("normalize", false);
+    head.max_length = static_cast<std::size_t>(f.integer("max_length", 2, kMaxLength));
+    const detail::JsonFields e{f.object("encoder"), path, "encoder."};
+    head.encoder.name = e.string("name");
+    head.encoder.hidden_size = e.integer("hidden_size", 1, kMaxHidden);
+    head.encoder.weights_digest = e.string("weights_digest");
     if (head.activation != "sigmoid" && head.activation != "softmax")
       throw FormatError(path + ": field 'activation' is '" + head.activation + "'; expected sigmoid or softmax");
     if (head.activation == "sigmoid" ? head.labels.size() != 2 : head.labels.size() < 2)
-      throw FormatError(path + ": " + std::to_string(head.labels.size()) + " labels for activation " +
-                        head.activation + " (sigmoid: 2, softmax: at least 2)");
-    if (head.pooling.mode != "pooler") pooling_mode_from_name(head.pooling.mode);
+      throw FormatError(path + ": field 'labels' holds " + std::to_string(head.labels.size()) +
+                        " labels for activation " + head.activation + " (sigmoid: 2, softmax: at least 2)");
+    try {
+      if (head.pooling.mode != "pooler") pooling_mode_from_name(head.pooling.mode);
+    } catch (const ConfigError& err) {
+      throw FormatError(path + ": field 'pooling': " + err.what());
+    }
     WeightStore store;
     store.add_file(dir + "/head.safetensors");
     const auto o = static_cast<std::int64_t>(head.outputs());

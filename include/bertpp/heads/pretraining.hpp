@@ -50,10 +50,7 @@ class MlmHead {
       bias_ = w.at("cls.predictions.decoder.bias");
     else
       throw WeightError("masked-LM head: missing tensor 'cls.predictions.bias'");
-    const auto& raw = model.config().raw;
-    const bool tied = !raw.contains("tie_word_embeddings") || !raw["tie_word_embeddings"].is_boolean() ||
-                      raw["tie_word_embeddings"].template get<bool>();
-    if (tied) {
+    if (model.config().tie_word_embeddings) {  // read and type-checked by BertConfig::from_json
       decoder_ = model.embeddings().word_embeddings();  // shares the mapping or buffer
     } else if (w.has("cls.predictions.decoder.weight")) {
       decoder_ = w.at("cls.predictions.decoder.weight");
