@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "scratch.hpp"
@@ -137,7 +138,7 @@ void expect_head_refused(const std::string& field, const std::string& value,
   ScratchDir dir;
   nlohmann::json j = nlohmann::json::parse(R"({"format": "bertpp-linear-head", "version": 1,
       "labels": ["a", "b"], "activation": "sigmoid", "pooling": "mean", "normalize": false,
-      "max_length": 8, "encoder": {"name": "x", "hidden_size": 4, "weights_digest": "y"}})");
+      "max_length": 8, "encoder": {"name": "x", "hidden_size": 4, "weights_digest": "sampled64:0000000000000000"}})");
   const auto v = nlohmann::json::parse(value);
   if (field.rfind("encoder.", 0) == 0)
     j["encoder"][field.substr(8)] = v;
@@ -177,6 +178,7 @@ TEST(HeadJson, EveryOtherFieldHasItsType) {
   expect_head_refused("format", "1", "string");
   expect_head_refused("encoder", "[]", "object");
   expect_head_refused("encoder.weights_digest", "7", "string");
+  expect_head_refused("encoder.weights_digest", "\"md5:00\"", "sampled64");
   expect_head_refused("encoder.name", "null", "string");
 }
 
@@ -200,6 +202,95 @@ TEST(ConfigJson, HeadFieldsAreTypeChecked) {
   EXPECT_FALSE(c.tie_word_embeddings);
   EXPECT_EQ(c.declared_num_labels, 3);
   EXPECT_TRUE(bertpp::BertConfig::from_json(nlohmann::json::object()).tie_word_embeddings);
+}
+
+// A copy of the tiny pre-training encoder (and a vocabulary) in a scratch folder.
+std::string copy_encoder(const ScratchDir& scratch, const std::string& name) {
+  const std::string dir = scratch.path(name);
+  std::filesystem::copy(bertpp::test::fixture("heads/pretraining"), dir,
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::copy_file(bertpp::test::fixture("vocab/bert-base-uncased/vocab.txt"),
+                             dir + "/vocab.txt");
+  return dir;
+}
+
+// Flips one byte (at `at` of the tensor's data) of tensor `tensor` in `dir`/model.safetensors.
+void flip_byte(const std::string& dir, const std::string& tensor, std::size_t at) {
+  const std::string path = dir + "/model.safetensors";
+  std::fstream io(path, std::ios::binary | std::ios::in | std::ios::out);
+  unsigned char len[8];
+  io.read(reinterpret_cast<char*>(len), 8);
+  std::uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | len[i];
+  std::string header(static_cast<std::size_t>(n), '\0');
+  io.read(&header[0], static_cast<std::streamsize>(n));
+  const auto j = nlohmann::json::parse(header);
+  const auto begin = j.at(tensor).at("data_offsets")[0].get<std::uint64_t>();
+  const auto offset = static_cast<std::streamoff>(8 + n + begin + at);
+  io.seekg(offset);
+  char c = 0;
+  io.read(&c, 1);
+  c = static_cast<char>(c ^ 0x40);
+  io.seekp(offset);
+  io.write(&c, 1);
+  ASSERT_TRUE(io.good());
+}
+
+TEST(EncoderIdentity, SampledDigestRefusesAChangedWeightAndAnotherEncoder) {
+  ScratchDir scratch;
+  const std::string base = bertpp::test::fixture("heads/pretraining");
+  const auto id = bertpp::EncoderIdentity::of_dir(base);
+  EXPECT_EQ(id.weights_digest.rfind("sampled64:", 0), 0u);
+  EXPECT_EQ(bertpp::EncoderIdentity::of_dir(copy_encoder(scratch, "same")).weights_digest,
+            id.weights_digest);
+  bertpp::LinearHead head;
+  head.labels = {"a", "b"};
+  head.encoder = id;
+  // Another encoder: the tiny-bert fixture.
+  EXPECT_THROW(head.check_encoder(
+                   bertpp::EncoderIdentity::of_dir(bertpp::test::fixture("tiny-bert")), "tiny"),
+               bertpp::WeightError);
+  // One changed byte in a small tensor (hashed whole), and in the first, middle-sample and
+  // last bytes of a large one (the word embeddings, 30522 x 32 F16 values: sampled).
+  const auto file = bertpp::SafeTensorsFile::open(base + "/model.safetensors");
+  const std::size_t big = file->tensors().at("bert.embeddings.word_embeddings.weight").nbytes;
+  ASSERT_GT(big, 4096u);
+  const std::vector<std::pair<std::string, std::size_t>> edits = {
+      {"bert.embeddings.LayerNorm.weight", 5},
+      {"bert.embeddings.word_embeddings.weight", 0},
+      {"bert.embeddings.word_embeddings.weight", 7 * (big - 64) / 15 + 3},
+      {"bert.embeddings.word_embeddings.weight", big - 1}};
+  for (std::size_t i = 0; i < edits.size(); ++i) {
+    const std::string dir = copy_encoder(scratch, "edit" + std::to_string(i));
+    flip_byte(dir, edits[i].first, edits[i].second);
+    const auto changed = bertpp::EncoderIdentity::of_dir(dir);
+    EXPECT_NE(changed.weights_digest, id.weights_digest)
+        << edits[i].first << " byte " << edits[i].second;
+    EXPECT_THROW(head.check_encoder(changed, dir), bertpp::WeightError);
+  }
+}
+
+TEST(EncoderIdentity, LegacyDigestOfOldHeadsIsStillChecked) {
+  ScratchDir scratch;
+  const std::string base = bertpp::test::fixture("heads/pretraining");
+  const auto legacy = bertpp::EncoderIdentity::of_dir(base, "fnv1a64");
+  EXPECT_EQ(legacy.weights_digest.rfind("fnv1a64:", 0), 0u);
+  EXPECT_EQ(bertpp::EncoderIdentity::scheme_of(legacy.weights_digest), "fnv1a64");
+  EXPECT_THROW(bertpp::EncoderIdentity::of_dir(base, "md5"), bertpp::ConfigError);
+  // A head stored with the old digest loads with its encoder and is refused on another.
+  const std::string head_dir = scratch.path("head");
+  std::filesystem::create_directories(head_dir);
+  bertpp::LinearHead head;
+  head.labels = {"a", "b"};
+  head.pooling = {"mean", false};
+  head.encoder = legacy;
+  head.weight = bertpp::Matrix<float>::Zero(1, 32);
+  head.bias = bertpp::Vector<float>::Zero(1);
+  head.save(head_dir);
+  EXPECT_NO_THROW(bertpp::TextClassifier::load(copy_encoder(scratch, "same"), head_dir));
+  const std::string other = copy_encoder(scratch, "other");
+  flip_byte(other, "bert.embeddings.word_embeddings.weight", 12345);
+  EXPECT_THROW(bertpp::TextClassifier::load(other, head_dir), bertpp::WeightError);
 }
 
 }  // namespace
