@@ -154,4 +154,25 @@ TEST(Loading, RobertaFilesAndTheirErrors) {
                                     "merges[0]");
 }
 
+TEST(Loading, BpeWordCachesDoNotMixModels) {
+  // Six byte-level BPE models differing only in their merges, used in turn on one thread:
+  // each must keep giving its own tokens (the per-thread word caches hold four models).
+  const std::string vocab = R"({"a": 0, "b": 1, "ab": 2, "\u0120": 3})";
+  std::vector<bertpp::Tokenizer> toks;
+  for (int k = 0; k < 6; ++k) {
+    const std::string merges = k % 2 ? R"([["a", "b"]])" : "[]";
+    toks.push_back(bertpp::Tokenizer::from_tokenizer_json(
+        write("bpe" + std::to_string(k) + ".json",
+              R"({"model": {"type": "BPE", "vocab": )" + vocab + R"(, "merges": )" + merges +
+                  R"(}, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false}})")));
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 6; ++k) {
+      EXPECT_EQ(toks[static_cast<std::size_t>(k)].encode("ab").ids,
+                (k % 2 ? std::vector<std::int32_t>{2} : std::vector<std::int32_t>{0, 1}))
+          << "model " << k << " round " << round;
+    }
+  }
+}
+
 }  // namespace

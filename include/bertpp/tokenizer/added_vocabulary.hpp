@@ -54,8 +54,8 @@ class AddedTokenMatcher {
   /// @brief Finds matches in `text[begin, end)`; calls `on(match_begin, match_end, index,
   /// content_begin, content_end)` for each (non-overlapping, left to right), with
   /// lstrip/rstrip/single_word applied using `tokens[index]`: the match covers the stripped
-  /// whitespace, the content range is the token itself (HF's offsets); `floor` is where the
-  /// previous match ended.
+  /// whitespace (HF's offsets of the token), the content range is the token itself;
+  /// `floor` is where the previous match ended.
   template <typename On>
   void find_all(std::string_view text, std::size_t begin, std::size_t end,
                 const std::vector<AddedToken>& tokens, On&& on) const {

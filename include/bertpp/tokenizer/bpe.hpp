@@ -87,11 +87,7 @@ class Bpe {
   template <typename Emit>
   void tokenize_word(std::string_view word, Emit&& emit) const {
     if (word.empty()) return;
-    auto& cache = thread_cache();
-    if (cache.uid != uid_) {
-      cache.words.clear();
-      cache.uid = uid_;
-    }
+    auto& cache = word_cache(uid_);
     const std::string key_word(word);
     const auto hit = cache.words.find(key_word);
     if (hit != cache.words.end()) {
@@ -127,12 +123,15 @@ class Bpe {
   };
   using Pieces = std::vector<std::pair<std::int32_t, std::uint32_t>>;  // id, end byte
   struct Cache {
-    std::uint64_t uid = 0;
+    std::uint64_t uid = 0;  // the model whose words these are (0: unused)
     std::unordered_map<std::string, Pieces> words;
     Pieces scratch_out;
+  };
+  struct Scratch {
     std::vector<Symbol> symbols;
     std::vector<std::pair<std::uint64_t, std::int32_t>> heap;  // (rank << 32 | pos), new id
   };
+  static constexpr std::size_t kCaches = 4;  // models with a word cache, per thread
   static constexpr std::size_t kCacheSize = 10000;
 
   static std::uint64_t key(std::int32_t a, std::int32_t b) {
@@ -142,9 +141,22 @@ class Bpe {
     static std::atomic<std::uint64_t> n{0};
     return ++n;
   }
-  static Cache& thread_cache() {
-    thread_local Cache c;
+  /// The calling thread's cache for model `uid`: one of kCaches, the oldest reused (ids
+  /// are never reused, so a cache never serves another model).
+  static Cache& word_cache(std::uint64_t uid) {
+    thread_local Cache caches[kCaches];
+    thread_local std::size_t next = 0;
+    for (auto& c : caches)
+      if (c.uid == uid) return c;
+    Cache& c = caches[next];
+    next = (next + 1) % kCaches;
+    c.words.clear();
+    c.uid = uid;
     return c;
+  }
+  static Scratch& scratch() {
+    thread_local Scratch s;
+    return s;
   }
 
   std::int32_t lookup(std::string_view s) const {
@@ -163,7 +175,7 @@ class Bpe {
         return;
       }
     }
-    auto& syms = thread_cache().symbols;
+    auto& syms = scratch().symbols;
     syms.clear();
     auto add = [&](std::int32_t id, std::size_t b, std::size_t e) {
       const auto k = static_cast<std::int32_t>(syms.size());
@@ -212,7 +224,7 @@ class Bpe {
     if (syms.empty()) return;
     syms.back().next = -1;
     // Merges: a min-heap on (rank, position); stale entries are skipped when popped.
-    auto& heap = thread_cache().heap;
+    auto& heap = scratch().heap;
     heap.clear();
     auto greater = [](const std::pair<std::uint64_t, std::int32_t>& a,
                       const std::pair<std::uint64_t, std::int32_t>& b) {

@@ -43,6 +43,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -133,6 +134,29 @@ inline std::size_t count_code_points(std::string_view s) {
     i += len;
   }
   return n;
+}
+
+/// @brief Bytes of the first `n` code points of `s` from byte `at` (valid UTF-8 there).
+inline std::size_t code_point_bytes(std::string_view s, std::size_t at, std::size_t n) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t i = at;
+  for (; n > 0 && i < s.size(); --n) {
+    std::size_t len = 1;
+    if (p[i] >= 0x80) decode_utf8(p + i, s.size() - i, len);
+    i += len;
+  }
+  return i - at;
+}
+
+/// @brief Bytes of the last `n` code points of `s` (valid UTF-8 there).
+inline std::size_t code_point_bytes_back(std::string_view s, std::size_t n) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t i = s.size();
+  for (; n > 0 && i > 0; --n) {
+    --i;
+    while (i > 0 && (p[i] & 0xC0) == 0x80) --i;
+  }
+  return s.size() - i;
 }
 
 /// @brief End of a chunk of `text[b, e)` of at least kChunk bytes: the first U+0020 after
@@ -281,11 +305,16 @@ class Tokenizer {
     std::size_t cp_base = 0, byte_base = 0;  // of dec's first code point in `text`
     bool stop = false;
     std::size_t count = 0;
-    auto push = [&](std::int32_t id, std::size_t cb, std::size_t ce) {  // code points of dec
+    // Code points [cb, ce) of dec. trim_offsets looks at the token's text: its vocabulary
+    // string, or for an added token the matched text with the whitespace lstrip / rstrip
+    // swallowed (HF's token string there).
+    auto push = [&](std::int32_t id, std::size_t cb, std::size_t ce,
+                    std::string_view matched = {}) {
       if (st.trim_offsets && !count_only) {
-        const auto t =
-            tokenizer_detail::trim_amounts(st.id_to_token[static_cast<std::size_t>(id)], count == 0,
-                                           st.trim_prefix_space, cp_base + cb, cp_base + ce);
+        const auto t = tokenizer_detail::trim_amounts(
+            matched.empty() ? std::string_view(st.id_to_token[static_cast<std::size_t>(id)])
+                            : matched,
+            count == 0, st.trim_prefix_space, cp_base + cb, cp_base + ce);
         cb += t.first;
         ce -= t.second;
       }
@@ -353,11 +382,12 @@ class Tokenizer {
       std::size_t pos = 0;
       st.normalized_matcher.find_all(
           norm.text, 0, norm.text.size(), st.added,
-          [&](std::size_t mb, std::size_t me, std::size_t k, std::size_t tb, std::size_t te) {
+          [&](std::size_t mb, std::size_t me, std::size_t k, std::size_t, std::size_t) {
             if (stop) return;
             if (pos < mb) model(pos, mb);
             if (stop) return;
-            push(st.added[k].id, norm.src[tb], norm.src[te - 1] + 1);
+            push(st.added[k].id, norm.src[mb], norm.src[me - 1] + 1,
+                 std::string_view(norm.text).substr(mb, me - mb));
             ++word;
             if (count >= cap) stop = true;
             pos = me;
@@ -377,21 +407,27 @@ class Tokenizer {
     std::size_t pos = 0;
     st.raw_matcher.find_all(
         text, 0, text.size(), st.added,
-        [&](std::size_t mb, std::size_t me, std::size_t k, std::size_t tb, std::size_t te) {
+        [&](std::size_t mb, std::size_t me, std::size_t k, std::size_t, std::size_t) {
           if (stop) return;
           if (pos < mb) segment(pos, mb);
           if (stop) return;
-          using tokenizer_detail::count_code_points;
-          const std::size_t lead = count_code_points(text.substr(mb, tb - mb)),
-                            len = count_code_points(text.substr(tb, te - tb));
-          ++count;
+          const std::string_view m = text.substr(mb, me - mb);
+          const std::size_t n = tokenizer_detail::count_code_points(m);
           if (!count_only) {
+            std::size_t lead = 0, trail = 0, bb = mb, be = me;
+            if (st.trim_offsets) {
+              std::tie(lead, trail) = tokenizer_detail::trim_amounts(
+                  m, count == 0, st.trim_prefix_space, cp_base, cp_base + n);
+              bb = mb + tokenizer_detail::code_point_bytes(m, 0, lead);
+              be = me - tokenizer_detail::code_point_bytes_back(m, trail);
+            }
             out.ids.push_back(st.added[k].id);
-            out.offsets.emplace_back(cp_base + lead, cp_base + lead + len);
-            out.byte_offsets.emplace_back(tb, te);
+            out.offsets.emplace_back(cp_base + lead, cp_base + n - trail);
+            out.byte_offsets.emplace_back(bb, std::max(bb, be));
             out.word_ids.push_back(word);
           }
-          cp_base += lead + len + count_code_points(text.substr(te, me - te));
+          ++count;
+          cp_base += n;
           ++word;
           if (count >= cap) stop = true;
           pos = me;
