@@ -21,6 +21,7 @@
 //    Python layer turns text_pair="" into a single text).
 #pragma once
 
+#include <bertpp/core/context.hpp>
 #include <bertpp/core/encoding.hpp>
 #include <bertpp/core/error.hpp>
 #include <bertpp/tokenizer/added_vocabulary.hpp>
@@ -42,7 +43,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <tuple>
 #include <unordered_map>
 #include <unordered_set>
@@ -216,17 +216,28 @@ class Tokenizer {
     check_call(opt);
     return finish(encode_pair(a, &b, opt), opt);
   }
-  /// @brief Encodes texts on `num_threads` threads; Padding::longest pads to the longest.
+  /// @brief Encodes texts on `num_threads` threads (the calling thread's own Context, see
+  /// thread_context()); Padding::longest pads to the longest.
   /// @throws TokenizerError.
   std::vector<Encoding> encode_batch(const std::vector<std::string>& texts,
                                      const EncodeOptions& opt = {}, int num_threads = 1) const {
-    return batch(texts.size(), opt, num_threads,
+    return encode_batch(texts, opt, thread_context(num_threads));
+  }
+  /// @brief As above, on the threads of `ctx`.
+  std::vector<Encoding> encode_batch(const std::vector<std::string>& texts, const EncodeOptions& opt,
+                                     Context& ctx) const {
+    return batch(texts.size(), opt, ctx,
                  [&](std::size_t i) { return encode_pair(texts[i], nullptr, opt); });
   }
   /// @brief Encodes pairs on `num_threads` threads. @throws TokenizerError.
   std::vector<Encoding> encode_batch(const std::vector<std::pair<std::string, std::string>>& pairs,
                                      const EncodeOptions& opt = {}, int num_threads = 1) const {
-    return batch(pairs.size(), opt, num_threads, [&](std::size_t i) {
+    return encode_batch(pairs, opt, thread_context(num_threads));
+  }
+  /// @brief As above, on the threads of `ctx`.
+  std::vector<Encoding> encode_batch(const std::vector<std::pair<std::string, std::string>>& pairs,
+                                     const EncodeOptions& opt, Context& ctx) const {
+    return batch(pairs.size(), opt, ctx, [&](std::size_t i) {
       std::string_view b = pairs[i].second;
       return encode_pair(pairs[i].first, &b, opt);
     });
@@ -469,31 +480,15 @@ class Tokenizer {
   }
   void pad_to(Encoding& e, std::size_t longest, const EncodeOptions& opt) const;
 
+  // Encodes n inputs in contiguous chunks on the context's threads (the pool rethrows the
+  // first error a chunk threw).
   template <typename F>
-  std::vector<Encoding> batch(std::size_t n, const EncodeOptions& opt, int num_threads,
-                              F&& one) const {
+  std::vector<Encoding> batch(std::size_t n, const EncodeOptions& opt, Context& ctx, F&& one) const {
     check_call(opt);
     std::vector<Encoding> out(n);
-    std::size_t threads = num_threads > 1 ? static_cast<std::size_t>(num_threads) : 1;
-    threads = std::min(threads, std::max<std::size_t>(n, 1));
-    if (threads <= 1) {
-      for (std::size_t i = 0; i < n; ++i) out[i] = one(i);
-    } else {
-      std::vector<std::exception_ptr> errors(threads);
-      std::vector<std::thread> pool;
-      for (std::size_t t = 0; t < threads; ++t) {
-        pool.emplace_back([&, t] {
-          try {
-            for (std::size_t i = t * n / threads; i < (t + 1) * n / threads; ++i) out[i] = one(i);
-          } catch (...) {
-            errors[t] = std::current_exception();
-          }
-        });
-      }
-      for (auto& th : pool) th.join();
-      for (auto& e : errors)
-        if (e) std::rethrow_exception(e);
-    }
+    ctx.parallel_for(n, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) out[i] = one(i);
+    });
     if (opt.padding != Padding::none) {
       std::size_t longest = 0;
       for (const auto& e : out) longest = std::max(longest, e.size());
