@@ -37,6 +37,16 @@ TEST(Hardening, HugeVocabIdIsRefusedBeforeAllocating) {
     expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(p); },
                                       "id of token 'a'");
   }
+  // A gap that an added token fills is fine (ids stay below entries + added tokens).
+  const auto gap =
+      write("gap.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 2}},
+      "added_tokens": [{"id": 1, "content": "x"}]})");
+  EXPECT_EQ(bertpp::Tokenizer::from_tokenizer_json(gap).vocab_size(), 3u);
+  const auto gap2 =
+      write("gap2.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 3}},
+      "added_tokens": [{"id": 1, "content": "x"}]})");
+  expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(gap2); },
+                                    "id of token 'a'");
   // Dense ids are fine; an added token beyond vocabulary + added tokens is not.
   EXPECT_EQ(bertpp::Tokenizer::from_tokenizer_json(write("ok.json", json_with(""))).vocab_size(),
             2u);

@@ -60,15 +60,19 @@ inline std::pair<std::string, std::int32_t> parse_pair(const nlohmann::json& j,
           static_cast<std::int32_t>(int_in(j[1], 0, kMaxId, where + "[1]"))};
 }
 
-/// @brief A vocabulary object {token: id}; ids must be dense (each below the number of
-/// entries), checked before anything is allocated. @throws FormatError.
-inline std::vector<std::string> dense_vocab(const nlohmann::json& vj, const std::string& where) {
+/// @brief A vocabulary object {token: id}. Ids are bounded by the entry count: each below
+/// the number of entries plus `extra` (the added tokens, which may fill gaps), checked
+/// before anything is allocated. @throws FormatError.
+inline std::vector<std::string> dense_vocab(const nlohmann::json& vj, const std::string& where,
+                                            std::size_t extra = 0) {
   if (!vj.is_object()) throw FormatError(where + ": expected an object {token: id}");
   const auto n = static_cast<std::int64_t>(vj.size());
   if (n == 0) throw FormatError(where + ": empty vocabulary");
+  std::int64_t top = 0;
   for (auto it = vj.begin(); it != vj.end(); ++it)
-    int_in(it.value(), 0, n - 1, where + ": id of token '" + it.key() + "'");
-  std::vector<std::string> vocab(static_cast<std::size_t>(n));
+    top = std::max(top, int_in(it.value(), 0, n + static_cast<std::int64_t>(extra) - 1,
+                               where + ": id of token '" + it.key() + "'"));
+  std::vector<std::string> vocab(static_cast<std::size_t>(top) + 1);
   for (auto it = vj.begin(); it != vj.end(); ++it) vocab[it.value().get<std::size_t>()] = it.key();
   return vocab;
 }
@@ -197,8 +201,10 @@ inline Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
   const auto vj = model->find("vocab");
   if (vj == model->end() || !vj->is_object())
     throw FormatError(w + ".model: missing object 'vocab'");
-  vocab = dense_vocab(*vj, w + ".model.vocab");
-  const auto n_vocab = static_cast<std::int64_t>(vocab.size());
+  const auto added_j = j.find("added_tokens");
+  const std::size_t n_added = added_j != j.end() && added_j->is_array() ? added_j->size() : 0;
+  vocab = dense_vocab(*vj, w + ".model.vocab", n_added);
+  const auto n_vocab = static_cast<std::int64_t>(vj->size());
 
   const auto norm = j.find("normalizer");
   if (norm != j.end() && !norm->is_null()) {
