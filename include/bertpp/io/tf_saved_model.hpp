@@ -101,7 +101,8 @@ struct TfObjectGraph {
 
 /// @brief Whether `dir` is a SavedModel (has `variables/variables.index`).
 inline bool is_tf_saved_model(const std::string& dir) {
-  return std::filesystem::is_regular_file(dir + "/variables/variables.index");
+  std::error_code ec;
+  return std::filesystem::is_regular_file(dir + "/variables/variables.index", ec);
 }
 
 namespace detail {
