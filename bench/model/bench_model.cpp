@@ -2,7 +2,8 @@
 // Times bertpp's BertModel<float>::forward on one workload and prints one JSON line.
 //
 //   bench_model --model base|large|DIR (--batch B --seq L | --ids FILE --batch B)
-//               [--threads T] [--min-runs N] [--max-runs N] [--min-seconds S]
+//               [--threads T] [--isa generic|avx2|avx512|best] [--precision f32|bf16|int8]
+//               [--min-runs N] [--max-runs N] [--min-seconds S] [--profile]
 //
 // base / large: synthetic weights (bertpp::synthetic_bert_weights, bit for bit those of
 // tools/synthetic_weights.py); DIR: an HF checkpoint folder. --seq: B sequences of L
@@ -38,12 +39,15 @@ struct Args {
   std::string model = "base", ids_file;
   int batch = 1, seq = 128, threads = 1, min_runs = 3, max_runs = 20;
   double min_seconds = 3.0;
+  bertpp::ExecOptions exec;
+  bool profile = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "bench_model: " << why << "\n"
             << "usage: bench_model --model base|large|DIR (--batch B --seq L | --ids FILE --batch B)\n"
-               "                   [--threads T] [--min-runs N] [--max-runs N] [--min-seconds S]\n";
+               "                   [--threads T] [--isa generic|avx2|avx512|best] [--precision f32|bf16|int8]\n"
+               "                   [--min-runs N] [--max-runs N] [--min-seconds S] [--profile]\n";
   std::exit(2);
 }
 
@@ -61,6 +65,10 @@ Args parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string key = argv[i];
     if (key == "--help" || key == "-h") usage("help");
+    if (key == "--profile") {
+      a.profile = true;
+      continue;
+    }
     if (i + 1 >= argc) usage("missing value after " + key);
     const std::string value = argv[++i];
     try {
@@ -69,6 +77,8 @@ Args parse(int argc, char** argv) {
       else if (key == "--batch") a.batch = std::stoi(value);
       else if (key == "--seq") a.seq = std::stoi(value);
       else if (key == "--threads") a.threads = std::stoi(value);
+      else if (key == "--isa") a.exec.isa = bertpp::exec::isa_from_name(value, "--isa");
+      else if (key == "--precision") a.exec.precision = bertpp::precision_from_name(value, "--precision");
       else if (key == "--min-runs") a.min_runs = std::stoi(value);
       else if (key == "--max-runs") a.max_runs = std::stoi(value);
       else if (key == "--min-seconds") a.min_seconds = std::stod(value);
@@ -113,12 +123,14 @@ std::vector<std::vector<bertpp::Encoding>> read_ids(const std::string& path, int
   return batches;
 }
 
-bertpp::BertModel<float> load(const std::string& model) {
+bertpp::BertModel<float> load(const std::string& model, const bertpp::ExecOptions& exec) {
+  bertpp::LoadOptions options;
+  options.exec = exec;
   if (model == "base" || model == "large") {
     const auto config = model == "base" ? bertpp::BertConfig::base() : bertpp::BertConfig::large();
-    return bertpp::BertModel<float>(config, bertpp::synthetic_bert_weights(config));
+    return bertpp::BertModel<float>(config, bertpp::synthetic_bert_weights(config), options);
   }
-  return bertpp::BertModel<float>::load(model);
+  return bertpp::BertModel<float>::load(model, options);
 }
 
 }  // namespace
@@ -128,25 +140,25 @@ int main(int argc, char** argv) {
   const Args args = parse(argc, argv);
   try {
     const auto t0 = Clock::now();
-    const auto model = load(args.model);
+    const auto model = load(args.model, args.exec);
     const double load_s = seconds_since(t0);
     const auto batches = args.ids_file.empty()
                              ? std::vector<std::vector<bertpp::Encoding>>{synthetic_batch(
                                    args.batch, args.seq, model.config().vocab_size)}
                              : read_ids(args.ids_file, args.batch);
-    bertpp::ForwardOptions options;
-    options.num_threads = args.threads;
-    bertpp::Workspace<float> ws;
+    bertpp::Context ctx(args.threads);
+    bertpp::BertOutput<float> out;
     // The first batch is the warm-up and gives the time to first result; then at least
     // min_runs runs (a run: every batch once), more until min_seconds have passed.
-    const auto first = model.forward(batches.front(), ws, options);
+    model.forward(batches.front(), ctx, out);
     const double first_result_epoch = epoch_seconds();
-    const double probe = static_cast<double>(first.last_hidden_state.front()(0, 0));
+    const double probe = static_cast<double>(out.last_hidden_state.front()(0, 0));
     std::vector<double> runs;
+    ctx.set_profiling(args.profile);
     const auto bench_start = Clock::now();
     while (static_cast<int>(runs.size()) < args.max_runs) {
       const auto r0 = Clock::now();
-      for (const auto& b : batches) model.forward(b, ws, options);
+      for (const auto& b : batches) model.forward(b, ctx, out);
       runs.push_back(seconds_since(r0));
       if (static_cast<int>(runs.size()) >= args.min_runs && seconds_since(bench_start) >= args.min_seconds)
         break;
@@ -155,11 +167,17 @@ int main(int argc, char** argv) {
     std::sort(sorted.begin(), sorted.end());
     const std::size_t n = sorted.size();
     const double median = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+    // Per-op seconds of one run, when profiling.
+    std::string profile;
+    for (const auto& op : ctx.profile())
+      profile += std::string(profile.empty() ? "" : ", ") + "\"" + op.op + "\": " +
+                 std::to_string(op.seconds / static_cast<double>(n));
     std::printf("{\"engine\": \"bertpp\", \"threads\": %d, \"median_s\": %.6f, \"min_s\": %.6f, "
                 "\"runs\": %zu, \"load_s\": %.4f, \"first_result_s\": %.4f, \"peak_rss_mb\": %.1f, "
-                "\"probe\": %.7g, \"first_result_epoch\": %.6f}\n",
-                args.threads, median, sorted.front(), n, load_s, first_result_epoch - start_epoch,
-                peak_rss_mb(), probe, first_result_epoch);
+                "\"probe\": %.7g, \"first_result_epoch\": %.6f, \"kernels\": \"%s\", \"profile\": {%s}}\n",
+                ctx.num_threads(), median, sorted.front(), n, load_s, first_result_epoch - start_epoch,
+                peak_rss_mb(), probe, first_result_epoch,
+                bertpp::exec::isa_name(bertpp::exec::resolve_isa(args.exec.isa)), profile.c_str());
   } catch (const std::exception& e) {
     std::cerr << "bench_model: " << e.what() << "\n";
     return 1;

@@ -9,7 +9,8 @@
 
 #include "bertpp/core/config.hpp"
 #include "bertpp/heads/task_model.hpp"
-#include "bertpp/ops/linear.hpp"
+#include "bertpp/core/context.hpp"
+#include "bertpp/exec/linear.hpp"
 
 namespace bertpp {
 
@@ -42,16 +43,19 @@ class SequenceClassification : public TaskModel<T> {
   SequenceClassification(const BertConfig& c, const WeightStore& store, const LoadOptions& options = {})
       : TaskModel<T>(c, store, options, table(c), "sequence-classification", "classifier.weight"),
         labels_(HeadLabels::from_config(c)),
-        w_(this->head_.at("classifier.weight")),
-        b_(this->head_.at("classifier.bias")) {
+        linear_(this->head_.at("classifier.weight"), this->head_.at("classifier.bias"), this->model_.exec_options()) {
     if (!this->model_.has_pooler())
       throw WeightError("sequence-classification head: the checkpoint has no pooler (pooler.dense.*)");
   }
   /// @brief A batch -> logits [batch x num_labels].
   /// @throws InputError as BertModel::forward.
   Matrix<T> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
+    return forward(batch, thread_context(o.num_threads), o);
+  }
+  /// @brief As above, on the threads and scratch memory of `ctx`.
+  Matrix<T> forward(const std::vector<Encoding>& batch, Context& ctx, const ForwardOptions& o = {}) const {
     Matrix<T> out;
-    ops::linear<T>(this->model_.forward(batch, o).pooler_output, w_.matrix(), b_.vector(), out);
+    linear_.forward(this->model_.forward(batch, ctx, o).pooler_output, out, ctx);
     return out;
   }
   /// @brief Label names and problem type.
@@ -59,7 +63,7 @@ class SequenceClassification : public TaskModel<T> {
 
  private:
   HeadLabels labels_;
-  Tensor<T> w_, b_;
+  exec::Linear<T> linear_;
 };
 
 /// @brief Encoder + per-token classifier (HF's BertForTokenClassification).
@@ -82,15 +86,19 @@ class TokenClassification : public TaskModel<T> {
   TokenClassification(const BertConfig& c, const WeightStore& store, const LoadOptions& options = {})
       : TaskModel<T>(c, store, options, table(c), "token-classification", "classifier.weight"),
         labels_(HeadLabels::from_config(c)),
-        w_(this->head_.at("classifier.weight")),
-        b_(this->head_.at("classifier.bias")) {}
+        linear_(this->head_.at("classifier.weight"), this->head_.at("classifier.bias"), this->model_.exec_options()) {}
   /// @brief A batch -> logits [len_i x num_labels] per sequence.
   /// @throws InputError as BertModel::forward.
   std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
+    return forward(batch, thread_context(o.num_threads), o);
+  }
+  /// @brief As above, on the threads and scratch memory of `ctx`.
+  std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch, Context& ctx,
+                                 const ForwardOptions& o = {}) const {
     std::vector<Matrix<T>> out;
-    for (const auto& h : this->model_.forward(batch, o).last_hidden_state) {
+    for (const auto& h : this->model_.forward(batch, ctx, o).last_hidden_state) {
       out.emplace_back();
-      ops::linear<T>(h, w_.matrix(), b_.vector(), out.back());
+      linear_.forward(h, out.back(), ctx);
     }
     return out;
   }
@@ -99,7 +107,7 @@ class TokenClassification : public TaskModel<T> {
 
  private:
   HeadLabels labels_;
-  Tensor<T> w_, b_;
+  exec::Linear<T> linear_;
 };
 
 /// @brief Encoder + span head (HF's BertForQuestionAnswering).
@@ -119,21 +127,25 @@ class QuestionAnswering : public TaskModel<T> {
   /// @throws ConfigError, WeightError.
   QuestionAnswering(const BertConfig& c, const WeightStore& store, const LoadOptions& options = {})
       : TaskModel<T>(c, store, options, table(c), "question-answering", "qa_outputs.weight"),
-        w_(this->head_.at("qa_outputs.weight")),
-        b_(this->head_.at("qa_outputs.bias")) {}
+        linear_(this->head_.at("qa_outputs.weight"), this->head_.at("qa_outputs.bias"), this->model_.exec_options()) {}
   /// @brief A batch -> [len_i x 2] per sequence: column 0 start logits, column 1 end logits.
   /// @throws InputError as BertModel::forward.
   std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
+    return forward(batch, thread_context(o.num_threads), o);
+  }
+  /// @brief As above, on the threads and scratch memory of `ctx`.
+  std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch, Context& ctx,
+                                 const ForwardOptions& o = {}) const {
     std::vector<Matrix<T>> out;
-    for (const auto& h : this->model_.forward(batch, o).last_hidden_state) {
+    for (const auto& h : this->model_.forward(batch, ctx, o).last_hidden_state) {
       out.emplace_back();
-      ops::linear<T>(h, w_.matrix(), b_.vector(), out.back());
+      linear_.forward(h, out.back(), ctx);
     }
     return out;
   }
 
  private:
-  Tensor<T> w_, b_;
+  exec::Linear<T> linear_;
 };
 
 }  // namespace bertpp

@@ -112,7 +112,6 @@ inline Matrix<float> encode_features(const Tokenizer& tok, const BertModel<float
   enc.max_length = max_length;
   ForwardOptions fwd;
   fwd.num_threads = num_threads;
-  Workspace<float> ws;
   Matrix<float> out(static_cast<Eigen::Index>(texts.size()), model.config().hidden_size);
   batch_size = std::max<std::size_t>(batch_size, 1);
   for (std::size_t b = 0; b < texts.size(); b += batch_size) {
@@ -120,7 +119,7 @@ inline Matrix<float> encode_features(const Tokenizer& tok, const BertModel<float
     const std::vector<std::string> chunk(texts.begin() + static_cast<std::ptrdiff_t>(b),
                                          texts.begin() + static_cast<std::ptrdiff_t>(e));
     const auto batch = tok.encode_batch(chunk, enc, num_threads);
-    const auto result = model.forward(batch, ws, fwd);
+    const auto result = model.forward(batch, fwd);
     Matrix<float> f = pooler ? result.pooler_output : pool(result.last_hidden_state, batch, mode, false);
     if (pooling.normalize)
       for (Eigen::Index r = 0; r < f.rows(); ++r) f.row(r) /= std::max(f.row(r).norm(), 1e-12f);

@@ -11,9 +11,10 @@
 #include "bertpp/core/config.hpp"
 #include "bertpp/core/error.hpp"
 #include "bertpp/heads/task_model.hpp"
-#include "bertpp/ops/activations.hpp"
-#include "bertpp/ops/layer_norm.hpp"
-#include "bertpp/ops/linear.hpp"
+#include "bertpp/core/context.hpp"
+#include "bertpp/exec/linear.hpp"
+#include "bertpp/exec/norm.hpp"
+#include "bertpp/layers/feed_forward.hpp"
 
 namespace bertpp {
 
@@ -38,49 +39,57 @@ class MlmHead {
   MlmHead() = default;
   /// @throws WeightError when the bias is missing, or the decoder is untied and missing.
   MlmHead(const WeightSet<T>& w, const BertModel<T>& model)
-      : act_(ops::activation_from_name(model.config().hidden_act)),
+      : act_(act_from_name(model.config().hidden_act)),
         eps_(model.config().layer_norm_eps),
-        dense_w_(w.at("cls.predictions.transform.dense.weight")),
-        dense_b_(w.at("cls.predictions.transform.dense.bias")),
+        dense_(w.at("cls.predictions.transform.dense.weight"), w.at("cls.predictions.transform.dense.bias"),
+               model.exec_options()),
         gamma_(w.at("cls.predictions.transform.LayerNorm.weight")),
-        beta_(w.at("cls.predictions.transform.LayerNorm.bias")) {
+        beta_(w.at("cls.predictions.transform.LayerNorm.bias")),
+        kernels_(layer_kernels<T>(model.exec_options())) {
+    Tensor<T> bias, decoder;
     if (w.has("cls.predictions.bias"))
-      bias_ = w.at("cls.predictions.bias");
+      bias = w.at("cls.predictions.bias");
     else if (w.has("cls.predictions.decoder.bias"))
-      bias_ = w.at("cls.predictions.decoder.bias");
+      bias = w.at("cls.predictions.decoder.bias");
     else
       throw WeightError("masked-LM head: missing tensor 'cls.predictions.bias'");
     const auto& raw = model.config().raw;
     const bool tied = !raw.contains("tie_word_embeddings") || !raw["tie_word_embeddings"].is_boolean() ||
                       raw["tie_word_embeddings"].template get<bool>();
     if (tied) {
-      decoder_ = model.embeddings().word_embeddings();  // shares the mapping or buffer
+      decoder = model.embeddings().word_embeddings();  // shares the mapping or buffer
     } else if (w.has("cls.predictions.decoder.weight")) {
-      decoder_ = w.at("cls.predictions.decoder.weight");
+      decoder = w.at("cls.predictions.decoder.weight");
     } else {
       throw WeightError("masked-LM head: tie_word_embeddings is false but tensor "
                         "'cls.predictions.decoder.weight' is missing");
     }
+    tied_ = tied;
+    decoder_ = exec::Linear<T>(decoder, bias, model.exec_options());
   }
 
-  /// @brief hidden [n x h] -> logits [n x vocab].
-  Matrix<T> forward(const Matrix<T>& hidden) const {
-    Matrix<T> x;
-    ops::linear<T>(hidden, dense_w_.matrix(), dense_b_.vector(), x);
-    ops::activate(x, act_);
-    ops::add_layer_norm(x, static_cast<const Matrix<T>*>(nullptr), gamma_.vector(), beta_.vector(), eps_);
-    Matrix<T> logits;
-    ops::linear<T>(x, decoder_.matrix(), bias_.vector(), logits);
+  /// @brief hidden [n x h] -> logits [n x vocab], on the threads of `ctx`.
+  Matrix<T> forward(const Matrix<T>& hidden, Context& ctx) const {
+    Matrix<T> x, logits;
+    dense_.forward(hidden, x, ctx, act_);
+    exec::layer_norm(x, gamma_.data(), beta_.data(), eps_, kernels_, ctx);
+    decoder_.forward(x, logits, ctx);
     return logits;
   }
+  /// @brief As above, on the calling thread.
+  Matrix<T> forward(const Matrix<T>& hidden) const { return forward(hidden, thread_context(1)); }
 
-  /// @brief The decoder weight [vocab x h] (the word embeddings when tied).
-  const Tensor<T>& decoder() const noexcept { return decoder_; }
+  /// @brief Whether the decoder is the word embeddings (tie_word_embeddings).
+  bool tied() const noexcept { return tied_; }
 
  private:
-  ops::Activation act_ = ops::Activation::gelu;
+  exec::Act act_ = exec::Act::gelu;
   double eps_ = 1e-12;
-  Tensor<T> dense_w_, dense_b_, gamma_, beta_, bias_, decoder_;
+  exec::Linear<T> dense_;
+  Tensor<T> gamma_, beta_;
+  const exec::F32Kernels* kernels_ = nullptr;
+  exec::Linear<T> decoder_;
+  bool tied_ = true;
 };
 
 /// @brief HF's BertOnlyNSPHead: a [2 x h] linear layer on the pooled output.
@@ -95,20 +104,21 @@ class NspHead {
   NspHead() = default;
   /// @throws WeightError when the model has no pooler.
   NspHead(const WeightSet<T>& w, const BertModel<T>& model)
-      : w_(w.at("cls.seq_relationship.weight")), b_(w.at("cls.seq_relationship.bias")) {
+      : linear_(w.at("cls.seq_relationship.weight"), w.at("cls.seq_relationship.bias"),
+                model.exec_options()) {
     if (!model.has_pooler())
       throw WeightError("next-sentence head: the checkpoint has no pooler (pooler.dense.*), "
                         "which the head reads");
   }
   /// @brief pooled [batch x h] -> logits [batch x 2] (0: B follows A, 1: B is random).
-  Matrix<T> forward(const Matrix<T>& pooled) const {
+  Matrix<T> forward(const Matrix<T>& pooled, Context& ctx) const {
     Matrix<T> out;
-    ops::linear<T>(pooled, w_.matrix(), b_.vector(), out);
+    linear_.forward(pooled, out, ctx);
     return out;
   }
 
  private:
-  Tensor<T> w_, b_;
+  exec::Linear<T> linear_;
 };
 
 /// @brief Encoder + masked-LM head (HF's BertForMaskedLM).
@@ -136,9 +146,14 @@ class MaskedLM : public TaskModel<T> {
   /// positions are unspecified).
   /// @throws InputError as BertModel::forward.
   std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
-    const auto out = this->model_.forward(batch, o);
+    return forward(batch, thread_context(o.num_threads), o);
+  }
+  /// @brief As above, on the threads and scratch memory of `ctx`.
+  std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch, Context& ctx,
+                                 const ForwardOptions& o = {}) const {
+    const auto out = this->model_.forward(batch, ctx, o);
     std::vector<Matrix<T>> logits;
-    for (const auto& h : out.last_hidden_state) logits.push_back(mlm_.forward(h));
+    for (const auto& h : out.last_hidden_state) logits.push_back(mlm_.forward(h, ctx));
     return logits;
   }
   /// @brief The head alone.
@@ -170,7 +185,11 @@ class NextSentence : public TaskModel<T> {
   /// @brief A batch of pairs -> logits [batch x 2] (0: B follows A, 1: B is random).
   /// @throws InputError as BertModel::forward.
   Matrix<T> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
-    return nsp_.forward(this->model_.forward(batch, o).pooler_output);
+    return forward(batch, thread_context(o.num_threads), o);
+  }
+  /// @brief As above, on the threads and scratch memory of `ctx`.
+  Matrix<T> forward(const std::vector<Encoding>& batch, Context& ctx, const ForwardOptions& o = {}) const {
+    return nsp_.forward(this->model_.forward(batch, ctx, o).pooler_output, ctx);
   }
 
  private:
@@ -208,10 +227,15 @@ class PreTraining : public TaskModel<T> {
   /// @brief A batch -> both heads' logits.
   /// @throws InputError as BertModel::forward.
   PreTrainingOutput<T> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
-    const auto out = this->model_.forward(batch, o);
+    return forward(batch, thread_context(o.num_threads), o);
+  }
+  /// @brief As above, on the threads and scratch memory of `ctx`.
+  PreTrainingOutput<T> forward(const std::vector<Encoding>& batch, Context& ctx,
+                               const ForwardOptions& o = {}) const {
+    const auto out = this->model_.forward(batch, ctx, o);
     PreTrainingOutput<T> r;
-    for (const auto& h : out.last_hidden_state) r.prediction_logits.push_back(mlm_.forward(h));
-    r.seq_relationship_logits = nsp_.forward(out.pooler_output);
+    for (const auto& h : out.last_hidden_state) r.prediction_logits.push_back(mlm_.forward(h, ctx));
+    r.seq_relationship_logits = nsp_.forward(out.pooler_output, ctx);
     return r;
   }
 

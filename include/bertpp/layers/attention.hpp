@@ -3,24 +3,39 @@
 // BertAttention: `attention.self` + `attention.output`).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "bertpp/core/config.hpp"
-#include "bertpp/core/threads.hpp"
+#include "bertpp/core/context.hpp"
+#include "bertpp/exec/linear.hpp"
+#include "bertpp/exec/norm.hpp"
 #include "bertpp/io/tensor_table.hpp"
 #include "bertpp/layers/batch.hpp"
-#include "bertpp/ops/attention.hpp"
-#include "bertpp/ops/layer_norm.hpp"
-#include "bertpp/ops/linear.hpp"
 
 namespace bertpp {
+
+/// @brief Scratch buffers of one forward pass, kept in the caller's Context.
+template <typename T>
+struct Workspace {
+  Matrix<T> hidden, qkv, context, inter, tmp, first;
+  /// Per thread (grow only): attention scores, and one head's keys and values packed for
+  /// the SIMD kernels.
+  std::vector<std::vector<T>> scores, keys, values;
+  PackedBatch packed;
+};
 
 /// @brief Self-attention block of one encoder layer.
 template <typename T>
 class SelfAttention {
  public:
+  /// Query rows per block of attention scores: a block of [rows x L] scores stays in L2 even
+  /// for L = 512.
+  static constexpr Eigen::Index query_block = 64;
+
   /// @brief The tensors under `prefix` (e.g. "encoder.layer.0.attention.").
   static void table(const BertConfig& c, const std::string& prefix, std::vector<TensorSpec>& out) {
     const auto h = c.hidden_size;
@@ -36,62 +51,135 @@ class SelfAttention {
 
   SelfAttention() = default;
   /// Q, K and V are fused into one [3h x h] projection at load (one GEMM instead of three).
-  SelfAttention(const WeightSet<T>& w, const std::string& prefix, const BertConfig& c)
+  SelfAttention(const WeightSet<T>& w, const std::string& prefix, const BertConfig& c,
+                const ExecOptions& exec)
       : heads_(c.num_attention_heads),
         head_size_(c.head_size()),
         eps_(c.layer_norm_eps),
-        out_w_(w.at(prefix + "output.dense.weight")),
-        out_b_(w.at(prefix + "output.dense.bias")),
+        out_(w.at(prefix + "output.dense.weight"), w.at(prefix + "output.dense.bias"), exec,
+             "attention output"),
         gamma_(w.at(prefix + "output.LayerNorm.weight")),
-        beta_(w.at(prefix + "output.LayerNorm.bias")) {
+        beta_(w.at(prefix + "output.LayerNorm.bias")),
+        kernels_(layer_kernels<T>(exec)) {
     const auto h = c.hidden_size;
-    qkv_w_.resize(3 * h, h);
-    qkv_b_.resize(3 * h);
+    std::vector<T> qkv_w(static_cast<std::size_t>(3 * h * h)),
+        qkv_b(static_cast<std::size_t>(3 * h));
     const char* names[] = {"query", "key", "value"};
-    for (int i = 0; i < 3; ++i) {
-      qkv_w_.middleRows(i * h, h) = w.at(prefix + "self." + names[i] + ".weight").matrix();
-      qkv_b_.segment(i * h, h) = w.at(prefix + "self." + names[i] + ".bias").vector();
+    for (std::int64_t i = 0; i < 3; ++i) {
+      const auto& wi = w.at(prefix + "self." + names[i] + ".weight");
+      const auto& bi = w.at(prefix + "self." + names[i] + ".bias");
+      std::copy(wi.data(), wi.data() + h * h, qkv_w.begin() + i * h * h);
+      std::copy(bi.data(), bi.data() + h, qkv_b.begin() + i * h);
     }
+    qkv_ = exec::Linear<T>(Tensor<T>(std::move(qkv_w), {3 * h, h}),
+                           Tensor<T>(std::move(qkv_b), {3 * h}), exec, "qkv");
   }
 
-  /// @brief x [tokens x hidden] -> x = LayerNorm(x + Attention(x) W_o^T + b_o), in place.
-  /// `qkv` [tokens x 3 hidden] and `context` [tokens x hidden] are scratch.
-  void forward(Matrix<T>& x, const PackedBatch& batch, Matrix<T>& qkv, Matrix<T>& context,
-               ThreadPool* pool) const {
+  /// @brief ws.hidden [tokens x hidden] -> LayerNorm(x + Attention(x) W_o^T + b_o), in place.
+  void forward(Workspace<T>& ws, const PackedBatch& batch, Context& ctx) const {
+    Matrix<T>& x = ws.hidden;
     const Eigen::Index h = x.cols();
-    ops::linear<T>(x, qkv_w_, qkv_b_, qkv, pool);
-    context.resize(x.rows(), h);
+    qkv_.forward(x, ws.qkv, ctx);
+    ws.context.resize(x.rows(), h);
+    if (ws.scores.size() < static_cast<std::size_t>(ctx.num_threads())) {
+      ws.scores.resize(static_cast<std::size_t>(ctx.num_threads()));
+      ws.keys.resize(ws.scores.size());
+      ws.values.resize(ws.scores.size());
+    }
     const T scale = T(1) / std::sqrt(static_cast<T>(head_size_));
-    const std::size_t tasks = batch.batch() * static_cast<std::size_t>(heads_);
-    auto run = [&](std::size_t begin, std::size_t end) {
-      Matrix<T> scores;
-      for (std::size_t t = begin; t < end; ++t) {
-        const std::size_t s = t / static_cast<std::size_t>(heads_);
-        const auto head = static_cast<Eigen::Index>(t % static_cast<std::size_t>(heads_));
-        const auto r0 = static_cast<Eigen::Index>(batch.start[s]);
-        const auto len = static_cast<Eigen::Index>(batch.length[s]);
-        const Eigen::Index c0 = head * head_size_;
-        ops::attention<T>(qkv.block(r0, c0, len, head_size_),
-                          qkv.block(r0, h + c0, len, head_size_),
-                          qkv.block(r0, 2 * h + c0, len, head_size_), scale, scores,
-                          context.block(r0, c0, len, head_size_));
+    // Tasks: (sequence, head, query block), in that order.
+    const auto hs = static_cast<std::size_t>(heads_);
+    std::size_t tasks = 0;
+    for (std::size_t s = 0; s < batch.batch(); ++s)
+      tasks += hs * ((batch.length[s] + query_block - 1) / query_block);
+    const Matrix<T>& qkv = ws.qkv;
+    {
+      const ScopedOpTimer timer(ctx, "attention (scores, softmax, context)");
+      auto run = [&](std::size_t begin, std::size_t end, std::size_t thread) {
+        std::vector<T>& buffer = ws.scores[thread];
+        std::size_t t = 0;
+        for (std::size_t s = 0; s < batch.batch() && t < end; ++s) {
+          const auto len = static_cast<Eigen::Index>(batch.length[s]);
+          const std::size_t blocks =
+              static_cast<std::size_t>((len + query_block - 1) / query_block);
+          if (t + hs * blocks <= begin) {
+            t += hs * blocks;
+            continue;
+          }
+          const auto r0 = static_cast<Eigen::Index>(batch.start[s]);
+          for (std::size_t head = 0; head < hs; ++head)
+            for (std::size_t b = 0; b < blocks; ++b, ++t) {
+              if (t < begin || t >= end) continue;
+              const Eigen::Index c0 = static_cast<Eigen::Index>(head) * head_size_;
+              const Eigen::Index q0 = static_cast<Eigen::Index>(b) * query_block;
+              const Eigen::Index qn = std::min(query_block, len - q0);
+              if (buffer.size() < static_cast<std::size_t>(qn * len))
+                buffer.resize(static_cast<std::size_t>(qn * len));
+              Eigen::Map<Matrix<T>> scores(buffer.data(), qn, len);
+              if constexpr (std::is_same_v<T, float>) {
+                if (kernels_) {
+                  head_simd(qkv, r0, q0, qn, len, c0, scores, ws.keys[thread], ws.values[thread],
+                            ws.context, scale, b == 0 || t == begin);
+                  continue;
+                }
+              }
+              scores.noalias() = qkv.block(r0 + q0, c0, qn, head_size_) *
+                                 qkv.block(r0, h + c0, len, head_size_).transpose();
+              exec::softmax_rows(scores, scale, kernels_);
+              ws.context.block(r0 + q0, c0, qn, head_size_).noalias() =
+                  scores * qkv.block(r0, 2 * h + c0, len, head_size_);
+            }
+        }
+      };
+      if (ctx.num_threads() > 1 && tasks > 1) {
+        // Chunk i runs on thread i: each thread has its own score buffer.
+        const std::size_t parts =
+            std::min<std::size_t>(static_cast<std::size_t>(ctx.num_threads()), tasks);
+        ctx.parallel_for(parts, [&](std::size_t p0, std::size_t p1) {
+          for (std::size_t p = p0; p < p1; ++p)
+            run(tasks * p / parts, tasks * (p + 1) / parts, p);
+        });
+      } else {
+        run(0, tasks, 0);
       }
-    };
-    if (pool && pool->size() > 1)
-      pool->parallel_for(tasks, run);
-    else
-      run(0, tasks);
-    ops::linear<T>(context, out_w_.matrix(), out_b_.vector(), qkv, pool);
-    qkv.swap(x);  // x <- projection, qkv <- the layer's input (the residual)
-    ops::add_layer_norm(x, &qkv, gamma_.vector(), beta_.vector(), eps_, pool);
+    }
+    out_.forward(ws.context, ws.tmp, ctx, exec::Act::none, &x);
+    exec::layer_norm(ws.tmp, gamma_.data(), beta_.data(), eps_, kernels_, ctx);
+    x.swap(ws.tmp);
   }
 
  private:
+  // One query block of one head on the SIMD kernels: scores = Q K^T (K packed as the
+  // GEMM's weight), softmax, context = scores V (V packed likewise). The keys and values
+  // are packed at the first query block of the head a thread runs (`pack`), reused after.
+  void head_simd(const Matrix<float>& qkv, Eigen::Index r0, Eigen::Index q0, Eigen::Index qn,
+                 Eigen::Index len, Eigen::Index c0, Eigen::Map<Matrix<float>>& scores,
+                 std::vector<float>& keys, std::vector<float>& values, Matrix<float>& context,
+                 float scale, bool pack) const {
+    const auto& k = *kernels_;
+    const std::int64_t h = qkv.cols() / 3, ld = qkv.cols(), d = head_size_;
+    const std::int64_t key_panels = (len + k.nr - 1) / k.nr, value_panels = (d + k.nr - 1) / k.nr;
+    if (pack) {
+      if (keys.size() < static_cast<std::size_t>(key_panels * d * k.nr))
+        keys.resize(static_cast<std::size_t>(key_panels * d * k.nr));
+      if (values.size() < static_cast<std::size_t>(value_panels * len * k.nr))
+        values.resize(static_cast<std::size_t>(value_panels * len * k.nr));
+      exec::pack_panels_into(qkv.data() + r0 * ld + h + c0, len, d, ld, k.nr, keys.data());
+      exec::pack_panels_kn_into(qkv.data() + r0 * ld + 2 * h + c0, len, d, ld, k.nr, values.data());
+    }
+    const exec::Epilogue none;
+    k.gemm(qkv.data() + (r0 + q0) * ld + c0, ld, keys.data(), d, len, scores.data(), len, 0, qn, 0,
+           key_panels, none, k.kc, k.mc);
+    for (Eigen::Index r = 0; r < qn; ++r) k.softmax(scores.data() + r * len, len, scale);
+    k.gemm(scores.data(), len, values.data(), len, d, context.data() + (r0 + q0) * context.cols() + c0,
+           context.cols(), 0, qn, 0, value_panels, none, k.kc, k.mc);
+  }
+
   Eigen::Index heads_ = 0, head_size_ = 0;
   double eps_ = 1e-12;
-  Matrix<T> qkv_w_;
-  Vector<T> qkv_b_;
-  Tensor<T> out_w_, out_b_, gamma_, beta_;
+  exec::Linear<T> qkv_, out_;
+  Tensor<T> gamma_, beta_;
+  const exec::F32Kernels* kernels_ = nullptr;
 };
 
 }  // namespace bertpp

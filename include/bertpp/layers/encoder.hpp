@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "bertpp/core/config.hpp"
-#include "bertpp/core/threads.hpp"
+#include "bertpp/core/context.hpp"
 #include "bertpp/io/tensor_table.hpp"
 #include "bertpp/layers/attention.hpp"
 #include "bertpp/layers/batch.hpp"
@@ -14,12 +14,6 @@
 #include "bertpp/layers/feed_forward.hpp"
 
 namespace bertpp {
-
-/// @brief Scratch buffers of one forward pass; reuse one per thread to avoid allocations.
-template <typename T>
-struct Workspace {
-  Matrix<T> hidden, qkv, context, inter, tmp;
-};
 
 /// @brief One transformer layer: self-attention block, then feed-forward block.
 template <typename T>
@@ -32,15 +26,16 @@ class EncoderLayer {
   }
 
   EncoderLayer() = default;
-  EncoderLayer(const WeightSet<T>& w, const std::string& prefix, const BertConfig& c)
-      : attention_(w, prefix + "attention.", c), ffn_(w, prefix, c) {}
+  EncoderLayer(const WeightSet<T>& w, const std::string& prefix, const BertConfig& c,
+               const ExecOptions& exec)
+      : attention_(w, prefix + "attention.", c, exec), ffn_(w, prefix, c, exec) {}
 
   /// @brief ws.hidden [tokens x hidden] -> ws.hidden, in place.
-  void forward(Workspace<T>& ws, const PackedBatch& batch, ThreadPool* pool, int index,
+  void forward(Workspace<T>& ws, const PackedBatch& batch, Context& ctx, int index,
                const Callback<T>& cb) const {
-    attention_.forward(ws.hidden, batch, ws.qkv, ws.context, pool);
+    attention_.forward(ws, batch, ctx);
     if (cb) cb("layer." + std::to_string(index) + ".attention", ws.hidden);
-    ffn_.forward(ws.hidden, ws.inter, ws.tmp, pool);
+    ffn_.forward(ws.hidden, ws.inter, ws.tmp, ctx);
     if (cb) cb("layer." + std::to_string(index) + ".output", ws.hidden);
   }
 
@@ -60,9 +55,11 @@ class Encoder {
   }
 
   Encoder() = default;
-  Encoder(const WeightSet<T>& w, const std::string& prefix, const BertConfig& c) {
+  Encoder(const WeightSet<T>& w, const std::string& prefix, const BertConfig& c,
+          const ExecOptions& exec = {}) {
+    layers_.reserve(static_cast<std::size_t>(c.num_hidden_layers));  // no copies of packed weights
     for (std::int64_t i = 0; i < c.num_hidden_layers; ++i)
-      layers_.emplace_back(w, prefix + "layer." + std::to_string(i) + ".", c);
+      layers_.emplace_back(w, prefix + "layer." + std::to_string(i) + ".", c, exec);
   }
 
   /// @brief Number of layers.

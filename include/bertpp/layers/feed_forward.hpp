@@ -6,13 +6,29 @@
 #include <vector>
 
 #include "bertpp/core/config.hpp"
-#include "bertpp/core/threads.hpp"
+#include "bertpp/core/context.hpp"
+#include "bertpp/exec/linear.hpp"
+#include "bertpp/exec/norm.hpp"
 #include "bertpp/io/tensor_table.hpp"
 #include "bertpp/ops/activations.hpp"
-#include "bertpp/ops/layer_norm.hpp"
-#include "bertpp/ops/linear.hpp"
 
 namespace bertpp {
+
+/// @brief The exec activation of HF's `hidden_act` name.
+/// @throws ConfigError for an unknown name.
+inline exec::Act act_from_name(const std::string& name) {
+  switch (ops::activation_from_name(name)) {
+    case ops::Activation::gelu:
+      return exec::Act::gelu;
+    case ops::Activation::gelu_tanh:
+      return exec::Act::gelu_tanh;
+    case ops::Activation::relu:
+      return exec::Act::relu;
+    case ops::Activation::silu:
+      return exec::Act::silu;
+  }
+  return exec::Act::gelu;
+}
 
 /// @brief HF's BertIntermediate + BertOutput.
 template <typename T>
@@ -30,30 +46,33 @@ class FeedForward {
   }
 
   FeedForward() = default;
-  FeedForward(const WeightSet<T>& w, const std::string& prefix, const BertConfig& c)
-      : act_(ops::activation_from_name(c.hidden_act)),
+  FeedForward(const WeightSet<T>& w, const std::string& prefix, const BertConfig& c,
+              const ExecOptions& exec)
+      : act_(act_from_name(c.hidden_act)),
         eps_(c.layer_norm_eps),
-        in_w_(w.at(prefix + "intermediate.dense.weight")),
-        in_b_(w.at(prefix + "intermediate.dense.bias")),
-        out_w_(w.at(prefix + "output.dense.weight")),
-        out_b_(w.at(prefix + "output.dense.bias")),
+        in_(w.at(prefix + "intermediate.dense.weight"), w.at(prefix + "intermediate.dense.bias"),
+            exec),
+        out_(w.at(prefix + "output.dense.weight"), w.at(prefix + "output.dense.bias"), exec),
         gamma_(w.at(prefix + "output.LayerNorm.weight")),
-        beta_(w.at(prefix + "output.LayerNorm.bias")) {}
+        beta_(w.at(prefix + "output.LayerNorm.bias")),
+        kernels_(layer_kernels<T>(exec)) {}
 
   /// @brief x [tokens x hidden] -> x = LayerNorm(x + act(x W_i^T + b_i) W_o^T + b_o), in
-  /// place. `inter` [tokens x intermediate] and `tmp` [tokens x hidden] are scratch.
-  void forward(Matrix<T>& x, Matrix<T>& inter, Matrix<T>& tmp, ThreadPool* pool) const {
-    ops::linear<T>(x, in_w_.matrix(), in_b_.vector(), inter, pool);
-    ops::activate(inter, act_, pool);
-    ops::linear<T>(inter, out_w_.matrix(), out_b_.vector(), tmp, pool);
-    tmp.swap(x);  // x <- output projection, tmp <- the residual
-    ops::add_layer_norm(x, &tmp, gamma_.vector(), beta_.vector(), eps_, pool);
+  /// place; the activation runs in the first GEMM's epilogue, the residual in the second's.
+  /// `inter` [tokens x intermediate] and `tmp` [tokens x hidden] are scratch.
+  void forward(Matrix<T>& x, Matrix<T>& inter, Matrix<T>& tmp, Context& ctx) const {
+    in_.forward(x, inter, ctx, act_);
+    out_.forward(inter, tmp, ctx, exec::Act::none, &x);
+    exec::layer_norm(tmp, gamma_.data(), beta_.data(), eps_, kernels_, ctx);
+    x.swap(tmp);
   }
 
  private:
-  ops::Activation act_ = ops::Activation::gelu;
+  exec::Act act_ = exec::Act::gelu;
   double eps_ = 1e-12;
-  Tensor<T> in_w_, in_b_, out_w_, out_b_, gamma_, beta_;
+  exec::Linear<T> in_, out_;
+  Tensor<T> gamma_, beta_;
+  const exec::F32Kernels* kernels_ = nullptr;
 };
 
 }  // namespace bertpp

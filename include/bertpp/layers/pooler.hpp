@@ -7,9 +7,10 @@
 #include <vector>
 
 #include "bertpp/core/config.hpp"
+#include "bertpp/core/context.hpp"
+#include "bertpp/exec/linear.hpp"
 #include "bertpp/io/tensor_table.hpp"
 #include "bertpp/layers/batch.hpp"
-#include "bertpp/ops/linear.hpp"
 
 namespace bertpp {
 
@@ -26,31 +27,31 @@ class Pooler {
 
   Pooler() = default;
   /// @throws WeightError when only one of the two tensors is present.
-  Pooler(const WeightSet<T>& w, const std::string& prefix) {
+  Pooler(const WeightSet<T>& w, const std::string& prefix, const ExecOptions& exec = {}) {
     const bool has_w = w.has(prefix + "dense.weight"), has_b = w.has(prefix + "dense.bias");
     if (has_w != has_b)
       throw WeightError("pooler: found '" + prefix + (has_w ? "dense.weight" : "dense.bias") +
                         "' without '" + prefix + (has_w ? "dense.bias" : "dense.weight") + "'");
-    if (has_w) {
-      w_ = w.at(prefix + "dense.weight");
-      b_ = w.at(prefix + "dense.bias");
-    }
+    if (has_w)
+      dense_ = exec::Linear<T>(w.at(prefix + "dense.weight"), w.at(prefix + "dense.bias"), exec);
   }
 
   /// @brief Whether the checkpoint has pooler weights.
-  bool present() const noexcept { return !w_.empty(); }
+  bool present() const noexcept { return dense_.out_features() > 0; }
 
   /// @brief hidden [tokens x hidden] -> out [batch x hidden] = tanh(first rows W^T + b).
-  void forward(const Matrix<T>& hidden, const PackedBatch& batch, Matrix<T>& out) const {
-    Matrix<T> first(static_cast<Eigen::Index>(batch.batch()), hidden.cols());
+  /// `first` is scratch.
+  void forward(const Matrix<T>& hidden, const PackedBatch& batch, Matrix<T>& first, Matrix<T>& out,
+               Context& ctx) const {
+    first.resize(static_cast<Eigen::Index>(batch.batch()), hidden.cols());
     for (std::size_t s = 0; s < batch.batch(); ++s)
-      first.row(static_cast<Eigen::Index>(s)) = hidden.row(static_cast<Eigen::Index>(batch.start[s]));
-    ops::linear<T>(first, w_.matrix(), b_.vector(), out);
-    out = out.unaryExpr([](T v) { return std::tanh(v); });
+      first.row(static_cast<Eigen::Index>(s)) =
+          hidden.row(static_cast<Eigen::Index>(batch.start[s]));
+    dense_.forward(first, out, ctx, exec::Act::tanh);
   }
 
  private:
-  Tensor<T> w_, b_;
+  exec::Linear<T> dense_;
 };
 
 }  // namespace bertpp

@@ -10,7 +10,8 @@
 #include "bertpp/core/config.hpp"
 #include "bertpp/core/encoding.hpp"
 #include "bertpp/core/error.hpp"
-#include "bertpp/core/threads.hpp"
+#include "bertpp/core/context.hpp"
+#include "bertpp/exec/linear.hpp"
 #include "bertpp/io/synthetic.hpp"
 #include "bertpp/io/tensor_table.hpp"
 #include "bertpp/io/weight_store.hpp"
@@ -26,11 +27,16 @@ struct LoadOptions {
   /// Stored tensors the model does not use are an error (WeightError) instead of being
   /// listed in unused_tensors().
   bool strict = false;
+  /// Kernel family and weight precision of the layers (prepared once, here).
+  ExecOptions exec;
 };
 
 /// @brief How one forward call runs.
 struct ForwardOptions {
-  int num_threads = 1;                ///< threads for this call, the caller's included
+  /// Threads for a call without an explicit Context (the calling thread's own context with
+  /// this many threads is used, clamped to available_cpus()); a Context passed to the call
+  /// brings its own threads and this field is not read.
+  int num_threads = 1;
   bool output_hidden_states = false;  ///< also return every layer's hidden states
 };
 
@@ -87,10 +93,11 @@ class BertModel {
       : config_(config) {
     config_.validate();
     prefix_ = detect_prefix(store);
+    exec_ = options.exec;
     WeightSet<T> w(store, tensor_table(config_), prefix_);
-    embeddings_ = Embeddings<T>(w, "embeddings.", config_);
-    encoder_ = Encoder<T>(w, "encoder.", config_);
-    pooler_ = Pooler<T>(w, "pooler.");
+    embeddings_ = Embeddings<T>(w, "embeddings.", config_, exec_);
+    encoder_ = Encoder<T>(w, "encoder.", config_, exec_);
+    pooler_ = Pooler<T>(w, "pooler.", exec_);
     // HF buffers saved by some versions; not weights.
     std::set<std::string> buffers = {prefix_ + "embeddings.position_ids",
                                      prefix_ + "embeddings.token_type_ids"};
@@ -104,7 +111,8 @@ class BertModel {
     }
   }
 
-  /// @brief Runs the encoder on a batch of sequences of any lengths.
+  /// @brief Runs the encoder on a batch of sequences of any lengths, on the calling
+  /// thread's own context with `options.num_threads` threads (see thread_context()).
   ///
   /// Each Encoding gives ids, and optionally type_ids and attention_mask of the same length.
   /// Masked positions are dropped before the model and come back as zero rows; positions
@@ -113,33 +121,42 @@ class BertModel {
   /// a length mismatch, an empty sequence or one longer than max_position_embeddings.
   BertOutput<T> forward(const std::vector<Encoding>& batch, const ForwardOptions& options = {},
                         const Callback<T>& callback = {}) const {
-    Workspace<T> ws;
-    return forward(batch, ws, options, callback);
+    BertOutput<T> out;
+    forward(batch, thread_context(options.num_threads), out, options, callback);
+    return out;
   }
 
-  /// @brief As forward() above, with caller-owned scratch memory (reuse it across calls on
-  /// one thread to avoid allocations).
-  BertOutput<T> forward(const std::vector<Encoding>& batch, Workspace<T>& ws,
-                        const ForwardOptions& options = {},
-                        const Callback<T>& callback = {}) const {
-    const PackedBatch packed = detail::pack(batch, config_);
-    std::unique_ptr<ThreadPool> pool;
-    if (options.num_threads > 1) pool = std::make_unique<ThreadPool>(options.num_threads);
+  /// @brief As above, on the threads and scratch memory of `ctx`.
+  BertOutput<T> forward(const std::vector<Encoding>& batch, Context& ctx,
+                        const ForwardOptions& options = {}, const Callback<T>& callback = {}) const {
     BertOutput<T> out;
-    embeddings_.forward(packed, ws.hidden, pool.get());
-    if (callback) callback("embeddings", ws.hidden);
-    if (options.output_hidden_states) out.hidden_states.push_back(detail::unpack(ws.hidden, packed, batch));
-    for (std::size_t i = 0; i < encoder_.size(); ++i) {
-      encoder_.layer(i).forward(ws, packed, pool.get(), static_cast<int>(i), callback);
-      if (options.output_hidden_states)
-        out.hidden_states.push_back(detail::unpack(ws.hidden, packed, batch));
-    }
-    out.last_hidden_state = detail::unpack(ws.hidden, packed, batch);
-    if (pooler_.present()) {
-      pooler_.forward(ws.hidden, packed, out.pooler_output);
-      if (callback) callback("pooler", out.pooler_output);
-    }
+    forward(batch, ctx, out, options, callback);
     return out;
+  }
+
+  /// @brief As above, into `out`: once `ctx` and `out` have seen a batch of these sizes, the
+  /// call allocates nothing and starts no thread.
+  void forward(const std::vector<Encoding>& batch, Context& ctx, BertOutput<T>& out,
+               const ForwardOptions& options = {}, const Callback<T>& callback = {}) const {
+    auto& ws = ctx.scratch<Workspace<T>>();
+    detail::pack(batch, config_, ws.packed);
+    const PackedBatch& packed = ws.packed;
+    const std::size_t states = options.output_hidden_states ? encoder_.size() + 1 : 0;
+    out.hidden_states.resize(states);
+    embeddings_.forward(packed, ws.hidden, ctx);
+    if (callback) callback("embeddings", ws.hidden);
+    if (states) detail::unpack(ws.hidden, packed, batch, out.hidden_states[0]);
+    for (std::size_t i = 0; i < encoder_.size(); ++i) {
+      encoder_.layer(i).forward(ws, packed, ctx, static_cast<int>(i), callback);
+      if (states) detail::unpack(ws.hidden, packed, batch, out.hidden_states[i + 1]);
+    }
+    detail::unpack(ws.hidden, packed, batch, out.last_hidden_state);
+    if (pooler_.present()) {
+      pooler_.forward(ws.hidden, packed, ws.first, out.pooler_output, ctx);
+      if (callback) callback("pooler", out.pooler_output);
+    } else {
+      out.pooler_output.resize(0, 0);
+    }
   }
 
   /// @brief The model's configuration.
@@ -152,9 +169,15 @@ class BertModel {
   bool has_pooler() const noexcept { return pooler_.present(); }
   /// @brief The embeddings layer (its word embeddings are tied to the MLM decoder).
   const Embeddings<T>& embeddings() const noexcept { return embeddings_; }
+  /// @brief The encoder layers (to run or trace one layer on its own).
+  const Encoder<T>& encoder() const noexcept { return encoder_; }
+  /// @brief How the layers were prepared (kernel family, precision); heads built on this
+  /// model prepare theirs the same way.
+  const ExecOptions& exec_options() const noexcept { return exec_; }
 
  private:
   BertConfig config_;
+  ExecOptions exec_;
   std::string prefix_;
   Embeddings<T> embeddings_;
   Encoder<T> encoder_;

@@ -51,13 +51,12 @@ class Embedder {
     Matrix<float> out(static_cast<Eigen::Index>(texts.size()), model_.config().hidden_size);
     ForwardOptions fwd;
     fwd.num_threads = options_.num_threads;
-    Workspace<float> ws;
     for (std::size_t b = 0; b < texts.size(); b += options_.batch_size) {
       const std::vector<std::string> chunk(
           texts.begin() + static_cast<std::ptrdiff_t>(b),
           texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), b + options_.batch_size)));
       const auto batch = tokenizer_.encode_batch(chunk, enc, options_.num_threads);
-      const auto result = model_.forward(batch, ws, fwd);
+      const auto result = model_.forward(batch, fwd);
       out.middleRows(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(chunk.size())) =
           pool(result.last_hidden_state, batch, options_.pooling, options_.normalize);
     }

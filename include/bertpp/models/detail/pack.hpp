@@ -14,48 +14,55 @@
 
 namespace bertpp::detail {
 
-/// @brief Checks every sequence and packs its unmasked tokens.
+/// @brief Checks every sequence and packs its unmasked tokens into `p` (its buffers are
+/// reused: no allocation once they have held a batch this large).
 /// @throws InputError naming the sequence (and position) at fault.
-inline PackedBatch pack(const std::vector<Encoding>& batch, const BertConfig& c) {
-  PackedBatch p;
+inline void pack(const std::vector<Encoding>& batch, const BertConfig& c, PackedBatch& p) {
+  p.ids.clear();
+  p.type_ids.clear();
+  p.positions.clear();
+  p.start.clear();
+  p.length.clear();
+  if (p.source_index.size() < batch.size()) p.source_index.resize(batch.size());
+  auto where = [](std::size_t s) { return "input sequence " + std::to_string(s); };
   for (std::size_t s = 0; s < batch.size(); ++s) {
     const Encoding& e = batch[s];
-    const std::string where = "input sequence " + std::to_string(s);
     const std::size_t n = e.ids.size();
-    if (n == 0) throw InputError(where + ": no tokens");
+    if (n == 0) throw InputError(where(s) + ": no tokens");
     if (!e.type_ids.empty() && e.type_ids.size() != n)
-      throw InputError(where + ": type_ids has " + std::to_string(e.type_ids.size()) +
+      throw InputError(where(s) + ": type_ids has " + std::to_string(e.type_ids.size()) +
                        " entries but ids has " + std::to_string(n));
     if (!e.attention_mask.empty() && e.attention_mask.size() != n)
-      throw InputError(where + ": attention_mask has " + std::to_string(e.attention_mask.size()) +
+      throw InputError(where(s) + ": attention_mask has " + std::to_string(e.attention_mask.size()) +
                        " entries but ids has " + std::to_string(n));
     std::size_t first = n;
     for (std::size_t j = 0; j < n; ++j) {
       const std::int32_t m = e.attention_mask.empty() ? 1 : e.attention_mask[j];
       if (m != 0 && m != 1)
-        throw InputError(where + ", position " + std::to_string(j) + ": attention_mask value " +
+        throw InputError(where(s) + ", position " + std::to_string(j) + ": attention_mask value " +
                          std::to_string(m) + " is not 0 or 1");
       if (m == 1 && first == n) first = j;
     }
-    if (first == n) throw InputError(where + ": attention_mask masks every position");
+    if (first == n) throw InputError(where(s) + ": attention_mask masks every position");
     p.start.push_back(p.ids.size());
-    std::vector<std::size_t> source;
+    std::vector<std::size_t>& source = p.source_index[s];
+    source.clear();
     for (std::size_t j = first; j < n; ++j) {
       if (!e.attention_mask.empty() && e.attention_mask[j] == 0) continue;
-      const std::string at = where + ", position " + std::to_string(j);
       const std::int64_t pos = static_cast<std::int64_t>(j - first);
       if (pos >= c.max_position_embeddings)
-        throw InputError(where + ": " + std::to_string(n - first) +
+        throw InputError(where(s) + ": " + std::to_string(n - first) +
                          " positions exceed max_position_embeddings (" +
                          std::to_string(c.max_position_embeddings) + ") at position " +
                          std::to_string(j) + "; truncate the input");
       const std::int32_t id = e.ids[j];
       if (id < 0 || id >= c.vocab_size)
-        throw InputError(at + ": token id " + std::to_string(id) + " is outside [0, " +
-                         std::to_string(c.vocab_size) + ")");
+        throw InputError(where(s) + ", position " + std::to_string(j) + ": token id " +
+                         std::to_string(id) + " is outside [0, " + std::to_string(c.vocab_size) + ")");
       const std::int32_t type = e.type_ids.empty() ? 0 : e.type_ids[j];
       if (type < 0 || type >= c.type_vocab_size)
-        throw InputError(at + ": token type id " + std::to_string(type) + " is outside [0, " +
+        throw InputError(where(s) + ", position " + std::to_string(j) + ": token type id " +
+                         std::to_string(type) + " is outside [0, " +
                          std::to_string(c.type_vocab_size) + ")");
       p.ids.push_back(id);
       p.type_ids.push_back(type);
@@ -63,25 +70,39 @@ inline PackedBatch pack(const std::vector<Encoding>& batch, const BertConfig& c)
       source.push_back(j);
     }
     p.length.push_back(source.size());
-    p.source_index.push_back(std::move(source));
   }
+}
+
+/// @brief As above, into a new PackedBatch.
+inline PackedBatch pack(const std::vector<Encoding>& batch, const BertConfig& c) {
+  PackedBatch p;
+  pack(batch, c, p);
+  p.source_index.resize(batch.size());
   return p;
 }
 
-/// @brief packed [tokens x width] -> one [len_i x width] matrix per sequence, zero rows at
-/// masked positions.
+/// @brief packed [tokens x width] -> `out`, one [len_i x width] matrix per sequence, zero
+/// rows at masked positions (matrices of the right size are reused, not reallocated).
+template <typename T>
+void unpack(const Matrix<T>& packed, const PackedBatch& p, const std::vector<Encoding>& batch,
+            std::vector<Matrix<T>>& out) {
+  out.resize(p.batch());
+  for (std::size_t s = 0; s < p.batch(); ++s) {
+    Matrix<T>& m = out[s];
+    m.resize(static_cast<Eigen::Index>(batch[s].ids.size()), packed.cols());
+    if (p.length[s] != batch[s].ids.size()) m.setZero();
+    for (std::size_t k = 0; k < p.length[s]; ++k)
+      m.row(static_cast<Eigen::Index>(p.source_index[s][k])) =
+          packed.row(static_cast<Eigen::Index>(p.start[s] + k));
+  }
+}
+
+/// @brief As above, into a new vector.
 template <typename T>
 std::vector<Matrix<T>> unpack(const Matrix<T>& packed, const PackedBatch& p,
                               const std::vector<Encoding>& batch) {
   std::vector<Matrix<T>> out;
-  out.reserve(p.batch());
-  for (std::size_t s = 0; s < p.batch(); ++s) {
-    Matrix<T> m = Matrix<T>::Zero(static_cast<Eigen::Index>(batch[s].ids.size()), packed.cols());
-    for (std::size_t k = 0; k < p.length[s]; ++k)
-      m.row(static_cast<Eigen::Index>(p.source_index[s][k])) =
-          packed.row(static_cast<Eigen::Index>(p.start[s] + k));
-    out.push_back(std::move(m));
-  }
+  unpack(packed, p, batch, out);
   return out;
 }
 

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: Apache-2.0
+// GFLOP/s of exec::Linear on the GEMM shapes of BERT-base and BERT-large at 128 tokens, for
+// each kernel family the CPU runs, on 1 thread and on all threads.
+//
+//   bench_gemm [--threads N] [--seconds S] [--json]
+//
+// bench/run.py divides each figure by peak_flops' measured peak for the same thread count.
+// One-thread rows are timed in thread CPU time (what a shared machine's other jobs do not
+// inflate), the others in wall time.
+#include <bertpp/exec/linear.hpp>
+
+#include <time.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct Shape {
+  const char* name;
+  std::int64_t m, k, n;
+};
+
+double gflops(const bertpp::exec::Linear<float>& lin, const bertpp::Matrix<float>& x,
+              bertpp::Context& ctx, double seconds, bertpp::exec::Act act) {
+  bertpp::Matrix<float> y;
+  lin.forward(x, y, ctx, act);  // warm-up (and sizes y)
+  int reps = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  double t = 0;
+  do {
+    lin.forward(x, y, ctx, act);
+    ++reps;
+    t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  } while (t < seconds);
+  return 2.0 * static_cast<double>(x.rows()) * static_cast<double>(lin.in_features()) *
+         static_cast<double>(lin.out_features()) * reps / t / 1e9;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int threads = static_cast<int>(std::thread::hardware_concurrency());
+  double seconds = 0.5;
+  bool json = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
+      threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc)
+      seconds = std::atof(argv[++i]);
+    else if (!std::strcmp(argv[i], "--json"))
+      json = true;
+    else {
+      std::fprintf(stderr, "usage: bench_gemm [--threads N] [--seconds S] [--json]\n");
+      return 2;
+    }
+  }
+  const Shape shapes[] = {{"qkv 128x768x2304", 128, 768, 2304},
+                          {"attn-out 128x768x768", 128, 768, 768},
+                          {"ffn-in 128x768x3072", 128, 768, 3072},
+                          {"ffn-out 128x3072x768", 128, 3072, 768},
+                          {"large ffn-in 128x1024x4096", 128, 1024, 4096}};
+  std::vector<bertpp::exec::Isa> isas = {bertpp::exec::Isa::generic};
+  if (bertpp::exec::cpu().has_avx2()) isas.push_back(bertpp::exec::Isa::avx2);
+  if (bertpp::exec::cpu().has_avx512()) isas.push_back(bertpp::exec::Isa::avx512);
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> d(-0.1f, 0.1f);
+  bool first = true;
+  if (json) std::printf("[");
+  for (const auto& s : shapes) {
+    std::vector<float> w(static_cast<std::size_t>(s.n * s.k)), b(static_cast<std::size_t>(s.n));
+    for (auto& v : w) v = d(rng);
+    for (auto& v : b) v = d(rng);
+    bertpp::Matrix<float> x = bertpp::Matrix<float>::Random(s.m, s.k);
+    for (auto isa : isas) {
+      bertpp::ExecOptions opts;
+      opts.isa = isa;
+      const bertpp::exec::Linear<float> lin(bertpp::Tensor<float>(w, {s.n, s.k}),
+                                            bertpp::Tensor<float>(b, {s.n}), opts);
+      for (int t : {1, threads}) {
+        bertpp::Context ctx(t);
+        const double g = gflops(lin, x, ctx, seconds, bertpp::exec::Act::none);
+        if (json)
+          std::printf("%s{\"shape\": \"%s\", \"isa\": \"%s\", \"threads\": %d, \"gflops\": %.1f}",
+                      first ? "" : ", ", s.name, lin.kernel(), ctx.num_threads(), g);
+        else
+          std::printf("%-28s %-8s %d thread%s %7.1f GFLOP/s\n", s.name, lin.kernel(),
+                      ctx.num_threads(), ctx.num_threads() == 1 ? " " : "s", g);
+        first = false;
+        if (threads == 1) break;
+      }
+    }
+  }
+  if (json) std::printf("]\n");
+  return 0;
+}

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+// The fp32 kernel families: kernels_f32.inc instantiated for AVX2 (8 lanes, and the 16-lane
+// emulation the tests use) and AVX-512 (16 lanes), the weight packing they read, and the
+// table that picks a family by Isa at run time.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+
+#include "bertpp/exec/aligned.hpp"
+#include "bertpp/exec/cpu.hpp"
+#include "bertpp/exec/detail/simd.hpp"
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <unistd.h>
+#endif
+
+namespace bertpp::exec {
+
+/// @brief Element-wise activation applied in a GEMM's epilogue.
+enum class Act : int { none, gelu, gelu_tanh, relu, silu, tanh };
+
+/// @brief What a GEMM does to each output after the product: y = act(x W^T + bias) + residual.
+struct Epilogue {
+  Act act = Act::none;
+  const float* bias = nullptr;      ///< [n] or null
+  const float* residual = nullptr;  ///< [m x n] with row stride ld_residual, or null
+  std::int64_t ld_residual = 0;
+};
+
+namespace detail {
+
+/// @brief Cache sizes in bytes (L1 data, L2) of this CPU, or safe defaults.
+inline std::int64_t cache_size(int level) {
+  long v = 0;
+#if defined(_SC_LEVEL1_DCACHE_SIZE) && defined(_SC_LEVEL2_CACHE_SIZE)
+  v = sysconf(level == 1 ? _SC_LEVEL1_DCACHE_SIZE : _SC_LEVEL2_CACHE_SIZE);
+#endif
+  if (v <= 0) v = level == 1 ? 32 * 1024 : 512 * 1024;
+  return v;
+}
+
+}  // namespace detail
+
+#if BERTPP_SIMD
+namespace detail::avx2 {
+#define BERTPP_KT BERTPP_TARGET_AVX2
+#include "bertpp/exec/detail/kernels_f32.inc"
+#undef BERTPP_KT
+}  // namespace detail::avx2
+// GCC 12 reports its own AVX-512 intrinsics' `__Y = __Y` placeholders as uninitialized when
+// they are inlined into target-attribute functions (a false positive of the compiler's
+// headers); the pragmas keep -Werror builds of users quiet.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+namespace detail::avx512 {
+#define BERTPP_KT BERTPP_TARGET_AVX512
+#include "bertpp/exec/detail/kernels_f32.inc"
+#undef BERTPP_KT
+}  // namespace detail::avx512
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+#endif
+
+/// @brief One family of fp32 kernels (function pointers) and the blocking it was built for.
+struct F32Kernels {
+  const char* name = "generic";
+  int mr = 0, nr = 0;               ///< register tile: rows x columns
+  std::int64_t kc = 256, mc = 256;  ///< k block (B micro-panel in L1), row block (A in L2)
+  void (*gemm)(const float*, std::int64_t, const float*, std::int64_t, std::int64_t, float*,
+               std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
+               const Epilogue&, std::int64_t, std::int64_t) = nullptr;
+  void (*epilogue)(float*, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
+                   const Epilogue&) = nullptr;
+  void (*softmax)(float*, std::int64_t, float) = nullptr;
+  void (*layer_norm)(float*, std::int64_t, const float*, const float*, float) = nullptr;
+  /// @brief Whether this family has SIMD kernels (false: the caller uses the generic path).
+  bool simd() const noexcept { return gemm != nullptr; }
+};
+
+namespace detail {
+
+inline F32Kernels make_family(const char* name, int mr, int nr) {
+  F32Kernels k;
+  k.name = name;
+  k.mr = mr;
+  k.nr = nr;
+  const std::int64_t l1 = cache_size(1), l2 = cache_size(2);
+  // The B micro-panel (kc x nr floats) takes about half of L1, the packed A block a quarter
+  // of L2 (the C tile and the B panels stream through the rest).
+  k.kc = std::clamp<std::int64_t>(l1 / 2 / (nr * 4) / 8 * 8, 64, 512);
+  k.mc = std::clamp<std::int64_t>(l2 / 4 / (k.kc * 4) / mr * mr, mr, 1024);
+  return k;
+}
+
+}  // namespace detail
+
+/// @brief The fp32 family for `isa` (Isa::generic: no SIMD kernels). `isa` must be one the
+/// CPU runs (resolve_isa()).
+inline const F32Kernels& f32_kernels(Isa isa) {
+#if BERTPP_SIMD
+  static const F32Kernels avx2 = [] {
+    F32Kernels k = detail::make_family("avx2", 6, 16);
+    k.gemm = &detail::avx2::gemm_tile<detail::F32x8, 6, 2>;
+    k.epilogue = &detail::avx2::epilogue_block<detail::F32x8>;
+    k.softmax = &detail::avx2::softmax_row<detail::F32x8>;
+    k.layer_norm = &detail::avx2::layer_norm_row<detail::F32x8>;
+    return k;
+  }();
+  static const F32Kernels avx512 = [] {
+    F32Kernels k = detail::make_family("avx512", 8, 48);
+    k.gemm = &detail::avx512::gemm_tile<detail::F32x16, 8, 3>;
+    k.epilogue = &detail::avx512::epilogue_block<detail::F32x16>;
+    k.softmax = &detail::avx512::softmax_row<detail::F32x16>;
+    k.layer_norm = &detail::avx512::layer_norm_row<detail::F32x16>;
+    return k;
+  }();
+  if (isa == Isa::avx512) return avx512;
+  if (isa == Isa::avx2) return avx2;
+#else
+  (void)isa;
+#endif
+  static const F32Kernels generic;
+  return generic;
+}
+
+/// @brief The AVX-512 family's kernels (same tiles, packing and blocking) on pairs of AVX2
+/// registers: what the tests run on machines without AVX-512. Needs AVX2; only the tests
+/// call it, so only they pay for compiling it.
+inline const F32Kernels& f32_kernels_emulated_avx512() {
+#if BERTPP_SIMD
+  static const F32Kernels k = [] {
+    F32Kernels f = detail::make_family("avx512-emulated", 8, 48);
+    f.gemm = &detail::avx2::gemm_tile<detail::F32x16e, 8, 3>;
+    f.epilogue = &detail::avx2::epilogue_block<detail::F32x16e>;
+    f.softmax = &detail::avx2::softmax_row<detail::F32x16e>;
+    f.layer_norm = &detail::avx2::layer_norm_row<detail::F32x16e>;
+    return f;
+  }();
+  return k;
+#else
+  static const F32Kernels generic;
+  return generic;
+#endif
+}
+
+/// @brief W [n x k] row-major (HF Linear) -> panels of `nr` columns: panel p holds, for each
+/// k, the nr weights of outputs p*nr ... p*nr + nr - 1 (zeros past n). [ceil(n/nr) * k * nr].
+inline AlignedBuffer<float> pack_panels(const float* w, std::int64_t n, std::int64_t k, int nr) {
+  const std::int64_t panels = (n + nr - 1) / nr;
+  AlignedBuffer<float> out;
+  out.assign_zero(static_cast<std::size_t>(panels * k * nr));
+  for (std::int64_t p = 0; p < panels; ++p)
+    for (std::int64_t j = 0; j < nr && p * nr + j < n; ++j) {
+      const float* src = w + (p * nr + j) * k;
+      float* dst = out.data() + p * k * nr + j;
+      for (std::int64_t kk = 0; kk < k; ++kk) dst[kk * nr] = src[kk];
+    }
+  return out;
+}
+
+/// @brief As pack_panels, into `out` (ceil(n/nr) * k * nr floats), from W [n x k] whose rows
+/// are `ldw` apart: attention packs each head's keys this way (K [len x d] is the "weight"
+/// of Q K^T).
+inline void pack_panels_into(const float* w, std::int64_t n, std::int64_t k, std::int64_t ldw, int nr,
+                             float* out) {
+  const std::int64_t panels = (n + nr - 1) / nr;
+  for (std::int64_t p = 0; p < panels; ++p) {
+    float* dst = out + p * k * nr;
+    const std::int64_t cols = std::min<std::int64_t>(nr, n - p * nr);
+    for (std::int64_t kk = 0; kk < k; ++kk) {
+      float* d = dst + kk * nr;
+      for (std::int64_t j = 0; j < cols; ++j) d[j] = w[(p * nr + j) * ldw + kk];
+      for (std::int64_t j = cols; j < nr; ++j) d[j] = 0.0f;
+    }
+  }
+}
+
+/// @brief B [k x n] row-major (rows `ldb` apart) into the same panels as pack_panels packs
+/// W = B^T: attention packs each head's values this way (softmax(...) V).
+inline void pack_panels_kn_into(const float* b, std::int64_t k, std::int64_t n, std::int64_t ldb, int nr,
+                                float* out) {
+  const std::int64_t panels = (n + nr - 1) / nr;
+  for (std::int64_t p = 0; p < panels; ++p) {
+    float* dst = out + p * k * nr;
+    const std::int64_t cols = std::min<std::int64_t>(nr, n - p * nr);
+    for (std::int64_t kk = 0; kk < k; ++kk) {
+      const float* src = b + kk * ldb + p * nr;
+      float* d = dst + kk * nr;
+      for (std::int64_t j = 0; j < cols; ++j) d[j] = src[j];
+      for (std::int64_t j = cols; j < nr; ++j) d[j] = 0.0f;
+    }
+  }
+}
+
+}  // namespace bertpp::exec

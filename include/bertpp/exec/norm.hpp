@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+// Row-wise LayerNorm and softmax on the context's threads, with the SIMD kernels of the
+// layer's family (fp32) or the scalar reference (double, or the generic family).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <type_traits>
+
+#include "bertpp/core/types.hpp"
+#include "bertpp/core/context.hpp"
+#include "bertpp/exec/detail/kernels_f32.hpp"
+
+namespace bertpp::exec {
+
+/// @brief x [n x h] <- LayerNorm(x) with gamma [h], beta [h], rows split over the context.
+/// `kernels` null (or without SIMD) selects the scalar path (statistics in double).
+template <typename T>
+void layer_norm(Matrix<T>& x, const T* gamma, const T* beta, double eps, const F32Kernels* kernels,
+                Context& ctx) {
+  const ScopedOpTimer timer(ctx, "layer norm");
+  const std::int64_t h = x.cols();
+  auto rows = [&](std::size_t r0, std::size_t r1) {
+    if constexpr (std::is_same_v<T, float>) {
+      if (kernels && kernels->simd()) {
+        for (std::size_t r = r0; r < r1; ++r)
+          kernels->layer_norm(x.data() + static_cast<std::int64_t>(r) * h, h, gamma, beta,
+                              static_cast<float>(eps));
+        return;
+      }
+    }
+    for (std::size_t r = r0; r < r1; ++r) {
+      T* v = x.data() + static_cast<std::int64_t>(r) * h;
+      double mean = 0.0;
+      for (std::int64_t i = 0; i < h; ++i) mean += static_cast<double>(v[i]);
+      mean /= static_cast<double>(h);
+      double var = 0.0;
+      for (std::int64_t i = 0; i < h; ++i) {
+        const double d = static_cast<double>(v[i]) - mean;
+        var += d * d;
+      }
+      var /= static_cast<double>(h);
+      const double inv = 1.0 / std::sqrt(var + eps);
+      for (std::int64_t i = 0; i < h; ++i)
+        v[i] = static_cast<T>((static_cast<double>(v[i]) - mean) * inv) * gamma[i] + beta[i];
+    }
+  };
+  const auto n = static_cast<std::size_t>(x.rows());
+  if (ctx.num_threads() > 1 && n > 1)
+    ctx.parallel_for(n, rows);
+  else
+    rows(0, n);
+}
+
+/// @brief softmax(scale * row) of each row of s [n x m], in place (one thread).
+template <typename T, typename S>
+void softmax_rows(S&& s, T scale, const F32Kernels* kernels) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (kernels && kernels->simd()) {
+      for (Eigen::Index r = 0; r < s.rows(); ++r) kernels->softmax(&s(r, 0), s.cols(), scale);
+      return;
+    }
+  }
+  for (Eigen::Index r = 0; r < s.rows(); ++r) {
+    auto row = s.row(r);
+    row *= scale;
+    const T max = row.maxCoeff();
+    T sum = T(0);
+    for (Eigen::Index c = 0; c < s.cols(); ++c) {
+      const T e = std::exp(row[c] - max);
+      row[c] = e;
+      sum += e;
+    }
+    row /= sum;
+  }
+}
+
+}  // namespace bertpp::exec
