@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     const auto clf = a.values.count("--head") || !given
                          ? bertpp::TextClassifier::load(model, a.get("--head", example::default_head()), po)
                          : bertpp::TextClassifier::load(model, po);
-    const auto top_k = static_cast<std::size_t>(std::max(0L, a.get_int("--top-k", 0)));
+    const auto top_k = a.get_size("--top-k", 0, 0);
     example::Progress bar("classifying", texts.size());
     nlohmann::json out = nlohmann::json::array();
     for (std::size_t b = 0; b < texts.size(); b += po.batch_size) {
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
       bar(b + chunk.size(), texts.size());
     }
     bar.finish();
-    if (a.flag("--json")) std::cout << out.dump(2) << "\n";
+    if (a.flag("--json")) example::print_json(out);
     return 0;
   });
 }

@@ -44,6 +44,8 @@ int main(int argc, char** argv) {
     example::check_flags(a, {"--json"});
     const bool json = a.flag("--json");
     const auto texts = example::texts(a);
+    if (texts.size() < 2 && !a.values.count("--search"))
+      throw bertpp::InputError("one text gives no pair to compare: give two or more texts, or --search FILE");
     auto emb = bertpp::Embedder::load(a.get("--model", example::default_model()));
     emb.options().num_threads = static_cast<int>(a.get_int("--threads", 2));
     const auto q = embed_all(emb, texts, "embedding");
@@ -57,7 +59,7 @@ int main(int argc, char** argv) {
           if (!json && j > i) std::printf("[%ld] vs [%ld]  %.4f\n", static_cast<long>(i), static_cast<long>(j), c);
         }
       }
-      if (json) std::cout << nlohmann::json({{"texts", texts}, {"similarity", sim}}).dump(2) << "\n";
+      if (json) example::print_json(nlohmann::json({{"texts", texts}, {"similarity", sim}}));
       return 0;
     }
     const std::string path = a.get("--search", "");
@@ -74,7 +76,7 @@ int main(int argc, char** argv) {
     }
     if (lines.empty()) throw bertpp::InputError(path + ": no lines to search");
     const auto docs = embed_all(emb, lines, "indexing");
-    const auto k = static_cast<std::size_t>(std::max(1L, a.get_int("--top-k", 5)));
+    const auto k = a.get_size("--top-k", 5, 1);
     nlohmann::json out = nlohmann::json::array();
     for (Eigen::Index i = 0; i < q.rows(); ++i) {
       std::vector<double> s;
@@ -87,7 +89,7 @@ int main(int argc, char** argv) {
       }
       out.push_back({{"query", texts[static_cast<std::size_t>(i)]}, {"hits", hits}});
     }
-    if (json) std::cout << out.dump(2) << "\n";
+    if (json) example::print_json(out);
     return 0;
   });
 }

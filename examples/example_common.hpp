@@ -8,11 +8,16 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -57,16 +62,33 @@ struct Args {
     auto it = values.find(k);
     if (it == values.end()) return def;
     char* end = nullptr;
+    errno = 0;
     const long v = std::strtol(it->second.c_str(), &end, 10);
     if (it->second.empty() || *end) throw bertpp::InputError(k + ": not an integer: '" + it->second + "'");
+    if (errno == ERANGE) throw bertpp::InputError(k + ": " + it->second + " is out of range");
     return v;
   }
+  /// An integer option that must lie in [lo, hi] (else an InputError naming the option).
+  long get_int(const std::string& k, long def, long lo, long hi) const {
+    const long v = get_int(k, def);
+    if (v < lo || v > hi)
+      throw bertpp::InputError(k + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+                               std::to_string(v));
+    return v;
+  }
+  /// A size option in [lo, hi].
+  std::size_t get_size(const std::string& k, long def, long lo, long hi = kMaxSize) const {
+    return static_cast<std::size_t>(get_int(k, def, lo, hi));
+  }
+  /// The largest size an option takes (2^30): far above any model's tokens or labels.
+  static constexpr long kMaxSize = 1L << 30;
   double get_double(const std::string& k, double def) const {
     auto it = values.find(k);
     if (it == values.end()) return def;
     char* end = nullptr;
     const double v = std::strtod(it->second.c_str(), &end);
-    if (it->second.empty() || *end) throw bertpp::InputError(k + ": not a number: '" + it->second + "'");
+    if (it->second.empty() || *end || !std::isfinite(v))
+      throw bertpp::InputError(k + ": not a finite number: '" + it->second + "'");
     return v;
   }
 };
@@ -143,6 +165,25 @@ class Progress {
   std::size_t total_;
   bool on_;
 };
+
+/// Prints `j` (indented) to stdout. Invalid UTF-8 in strings (texts read from stdin or
+/// files) becomes U+FFFD instead of an exception.
+inline void print_json(const nlohmann::json& j) {
+  std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+/// The contents of the text file `path`.
+/// @throws bertpp::IoError when it cannot be opened or is not a regular file (a folder).
+inline std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw bertpp::IoError(path + ": is a folder, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw bertpp::IoError(path + ": cannot open");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw bertpp::IoError(path + ": cannot read");
+  return ss.str();
+}
 
 /// Runs `body`, turning bertpp::Error (and JSON errors) into "name: message" and exit code 1.
 inline int run(const char* name, const std::function<int()>& body) {

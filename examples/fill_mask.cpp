@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     bertpp::PipelineOptions po;
     po.num_threads = static_cast<int>(a.get_int("--threads", 2));
     const auto fm = bertpp::FillMask::load(a.get("--model", ""), po);
-    const auto top_k = static_cast<std::size_t>(std::max(1L, a.get_int("--top-k", 5)));
+    const auto top_k = a.get_size("--top-k", 5, 1);
     example::Progress bar("filling", texts.size());
     nlohmann::json out = nlohmann::json::array();
     for (std::size_t i = 0; i < texts.size(); ++i) {
@@ -43,7 +43,7 @@ int main(int argc, char** argv) {
       bar(i + 1, texts.size());
     }
     bar.finish();
-    if (a.flag("--json")) std::cout << out.dump(2) << "\n";
+    if (a.flag("--json")) example::print_json(out);
     return 0;
   });
 }

@@ -56,7 +56,7 @@ int main(int argc, char** argv) {
       bar(b + chunk.size(), texts.size());
     }
     bar.finish();
-    if (a.flag("--json")) std::cout << out.dump(2) << "\n";
+    if (a.flag("--json")) example::print_json(out);
     return 0;
   });
 }

@@ -34,12 +34,7 @@ int main(int argc, char** argv) {
     if (!a.values.count("--model")) throw bertpp::InputError("--model DIR is required (see --help)");
     std::string context = a.get("--context", "");
     if (a.values.count("--context-file")) {
-      const std::string path = a.get("--context-file", "");
-      std::ifstream in(path);
-      if (!in) throw bertpp::IoError(path + ": cannot open");
-      std::stringstream ss;
-      ss << in.rdbuf();
-      context = ss.str();
+      context = example::read_file(a.get("--context-file", ""));
       while (!context.empty() && (context.back() == '\n' || context.back() == '\r')) context.pop_back();
     }
     if (context.empty()) throw bertpp::InputError("give the context with --context or --context-file");
@@ -48,10 +43,10 @@ int main(int argc, char** argv) {
     po.num_threads = static_cast<int>(a.get_int("--threads", 2));
     const auto qa = bertpp::QuestionAnswerer::load(a.get("--model", ""), po);
     bertpp::AnswerOptions o;
-    o.top_k = static_cast<std::size_t>(a.get_int("--top-k", 1));
-    o.max_seq_len = static_cast<std::size_t>(a.get_int("--max-seq-len", 0));
-    o.doc_stride = static_cast<std::size_t>(a.get_int("--doc-stride", 0));
-    o.max_answer_len = static_cast<std::size_t>(a.get_int("--max-answer-len", 15));
+    o.top_k = a.get_size("--top-k", 1, 1);
+    o.max_seq_len = a.get_size("--max-seq-len", 0, 0);
+    o.doc_stride = a.get_size("--doc-stride", 0, 0);
+    o.max_answer_len = a.get_size("--max-answer-len", 15, 1);
     o.handle_impossible_answer = a.flag("--impossible");
     example::Progress bar("answering", questions.size());
     nlohmann::json out = nlohmann::json::array();
@@ -67,7 +62,7 @@ int main(int argc, char** argv) {
       bar(i + 1, questions.size());
     }
     bar.finish();
-    if (a.flag("--json")) std::cout << out.dump(2) << "\n";
+    if (a.flag("--json")) example::print_json(out);
     return 0;
   });
 }

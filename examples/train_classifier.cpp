@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
@@ -31,6 +32,9 @@ FILE is TSV (or CSV when it ends in .csv) with a header row; the text column is
   --dump-features DIR  also write DIR/train.safetensors, DIR/eval.safetensors
                        (tensors 'features' [n x hidden], 'labels' [n]) for other trainers
   --json               print a JSON summary instead of text
+       train_classifier --reidentify HEAD_DIR [--model DIR]
+Rewrites HEAD_DIR/head.json with the current (sampled) digest of the encoder DIR, after
+checking that the head's stored digest (of any scheme) is that encoder's.
 A progress bar is drawn on stderr while encoding when stderr is a terminal.
 )";
 
@@ -159,11 +163,11 @@ int train(const example::Args& a) {
   const std::string eval_path = a.get("--eval", ""), out_dir = a.get("--out", "");
   const int threads = static_cast<int>(a.get_int("--threads", 2));
   bertpp::HeadTrainOptions o;
-  o.epochs = static_cast<int>(a.get_int("--epochs", 10));
-  o.batch_size = static_cast<std::size_t>(std::max(1L, a.get_int("--batch-size", 32)));
+  o.epochs = static_cast<int>(a.get_int("--epochs", 10, 1, 1000000));
+  o.batch_size = a.get_size("--batch-size", 32, 1);
   o.learning_rate = a.get_double("--learning-rate", 1e-3);
   o.dropout = a.get_double("--dropout", 0.1);
-  o.seed = static_cast<std::uint64_t>(a.get_int("--seed", 42));
+  o.seed = static_cast<std::uint64_t>(a.get_int("--seed", 42, 0, std::numeric_limits<long>::max()));
 
   const Table train_t = read_table(train_path);
   const Table eval_t = eval_path.empty() ? Table{} : read_table(eval_path);
@@ -190,7 +194,7 @@ int train(const example::Args& a) {
   head.pooling.mode = st ? bertpp::pooling_mode_name(emb.options().pooling) : "pooler";
   head.pooling.normalize = st && emb.options().normalize;
   head.pooling.mode = a.get("--pooling", head.pooling.mode);
-  head.max_length = static_cast<std::size_t>(a.get_int("--max-length", st ? static_cast<long>(emb.max_length()) : 128));
+  head.max_length = a.get_size("--max-length", st ? static_cast<long>(emb.max_length()) : 128, 2, bertpp::LinearHead::kMaxLength);
   head.encoder = bertpp::EncoderIdentity::of_dir(model_dir);
   const std::string cache = a.flag("--no-cache") ? "" : a.get("--cache-dir", example::cache_dir() + "/features");
 
@@ -237,7 +241,22 @@ int train(const example::Args& a) {
     summary["out"] = out_dir;
     if (!json) std::printf("wrote %s/head.json and %s/head.safetensors\n", out_dir.c_str(), out_dir.c_str());
   }
-  if (json) std::cout << summary.dump(2) << "\n";
+  if (json) example::print_json(summary);
+  return 0;
+}
+
+// --reidentify: a head of an older digest scheme, updated to the current one, for the same
+// encoder only.
+int reidentify(const example::Args& a) {
+  const std::string head_dir = a.get("--reidentify", "");
+  const std::string model_dir = a.get("--model", example::default_model());
+  bertpp::LinearHead head = bertpp::LinearHead::load(head_dir);
+  const auto scheme = bertpp::EncoderIdentity::scheme_of(head.encoder.weights_digest);
+  head.check_encoder(bertpp::EncoderIdentity::of_dir(model_dir, scheme), model_dir);
+  const std::string old = head.encoder.weights_digest;
+  head.encoder.weights_digest = bertpp::EncoderIdentity::of_dir(model_dir).weights_digest;
+  head.save(head_dir);
+  std::printf("%s: weights_digest %s -> %s\n", head_dir.c_str(), old.c_str(), head.encoder.weights_digest.c_str());
   return 0;
 }
 
@@ -248,12 +267,14 @@ int main(int argc, char** argv) {
     const auto a = example::parse(argc, argv,
                                   {"--train", "--eval", "--out", "--model", "--epochs", "--batch-size",
                                    "--learning-rate", "--dropout", "--seed", "--threads", "--max-length",
-                                   "--pooling", "--label-names", "--cache-dir", "--dump-features"});
+                                   "--pooling", "--label-names", "--cache-dir", "--dump-features",
+                                   "--reidentify"});
     if (a.flag("--help")) {
       std::cout << kUsage;
       return 0;
     }
     example::check_flags(a, {"--json", "--no-cache"});
+    if (a.values.count("--reidentify")) return reidentify(a);
     return train(a);
   });
 }

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // libFuzzer target: loading (tokenizer.json / vocab.txt from the input), normalizer,
-// pre-tokenizer, WordPiece, added tokens, truncation/padding/stride and decode.
+// pre-tokenizers (Bert, ByteLevel), WordPiece, BPE, added tokens, truncation/padding/stride
+// and decode.
 //
 // Input layout: byte 0 selects the mode and options, the rest is the payload.
 //   mode 0: payload is a tokenizer.json; load it (errors are fine), then encode a fixed text.
 //   mode 1: payload is a vocab.txt; load it (errors are fine), then encode a fixed text.
 //   mode 2..: payload is text (a pair when it contains a 0x01 byte), encoded with a
-//            tokenizer picked and configured by the option bits.
+//            tokenizer picked by the mode (byte-level BPE, WordPiece tokenizer.json,
+//            vocab.txt) and configured by the option bits.
 #include <bertpp/tokenizer/tokenizer.hpp>
 
 #include <unistd.h>
@@ -94,8 +96,29 @@ const char* kJson = R"({
                      "b": 7, "##b": 8, "ab": 9, "##ab": 10, "你": 11, "x": 15, "##x": 16, ".": 17}}
 })";
 
+// A small byte-level BPE tokenizer.json (RoBERTa's components, <mask> lstrip).
+const char* kBpeJson = R"({
+ "added_tokens": [
+  {"id": 0, "content": "<s>", "special": true, "normalized": false},
+  {"id": 1, "content": "<pad>", "special": true, "normalized": false},
+  {"id": 2, "content": "</s>", "special": true, "normalized": false},
+  {"id": 10, "content": "<mask>", "special": true, "normalized": false, "lstrip": true}
+ ],
+ "normalizer": null,
+ "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": true,
+                   "use_regex": true},
+ "post_processor": {"type": "RobertaProcessing", "sep": ["</s>", 2], "cls": ["<s>", 0],
+                    "trim_offsets": true, "add_prefix_space": false},
+ "decoder": {"type": "ByteLevel"},
+ "model": {"type": "BPE", "dropout": null, "unk_token": null, "fuse_unk": false,
+           "vocab": {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "a": 4, "b": 5, "\u0120": 6,
+                     "\u0120a": 7, "ab": 8, "\u0120ab": 9, "<mask>": 10, "'": 11, "s": 12,
+                     "'s": 13, "\u00c3": 14, "\u00a9": 15},
+           "merges": [["a", "b"], ["\u0120", "a"], ["\u0120a", "b"], ["'", "s"]]}
+})";
+
 struct Tokenizers {
-  std::unique_ptr<bertpp::Tokenizer> json, vocab;
+  std::unique_ptr<bertpp::Tokenizer> json, vocab, bpe;
 };
 
 const Tokenizers& tokenizers() {
@@ -104,6 +127,9 @@ const Tokenizers& tokenizers() {
     write(workdir() + "/fixed.json", kJson);
     r.json = std::make_unique<bertpp::Tokenizer>(
         bertpp::Tokenizer::from_tokenizer_json(workdir() + "/fixed.json"));
+    write(workdir() + "/bpe.json", kBpeJson);
+    r.bpe = std::make_unique<bertpp::Tokenizer>(
+        bertpp::Tokenizer::from_tokenizer_json(workdir() + "/bpe.json"));
     const char* v = std::getenv("BERTPP_FUZZ_VOCAB");
     std::string path = v ? v : BERTPP_FUZZ_VOCAB;
     bertpp::TokenizerOptions o;
@@ -164,6 +190,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     return 0;
   }
   const auto& t = tokenizers();
-  exercise(mode % 2 ? *t.json : *t.vocab, payload, opts);
+  exercise(mode % 3 == 0 ? *t.bpe : mode % 3 == 1 ? *t.json : *t.vocab, payload, opts);
   return 0;
 }

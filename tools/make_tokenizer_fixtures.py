@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
-"""Writes the expected outputs of HF BertTokenizerFast on the parity corpus.
+"""Writes the expected outputs of HF's tokenizers on the parity corpus.
 
-The reference is HF transformers' BertTokenizerFast (in transformers 5 an alias of the
-`tokenizers`-backed BertTokenizer) with the pinned versions of tools/requirements-test.txt,
-built from the committed vocabularies (tests/fixtures/vocab/<name>/vocab.txt) exactly as
-`BertTokenizerFast.from_pretrained(<folder with vocab.txt>)` builds it. No torch.
+The reference is HF transformers with the pinned versions of tools/requirements-test.txt.
+BERT settings: BertTokenizerFast (in transformers 5 an alias of the `tokenizers`-backed
+BertTokenizer) built from the committed vocabularies (tests/fixtures/vocab/<name>/vocab.txt)
+exactly as `BertTokenizerFast.from_pretrained(<folder with vocab.txt>)` builds it. Folder
+settings (FOLDER_SETTINGS: RoBERTa from vocab.json + merges.txt and from the tokenizer.json
+HF writes for it, ERNIE 1.0 / 3.0 vocabularies): the model's tokenizer class
+`from_pretrained(folder)`; the header then carries "load_dir" (the folder bertpp loads with
+Tokenizer::load) and "vocab_list" (HF's token of every id). No torch.
 
     python3 tools/make_tokenizer_fixtures.py --out BUILD/tokenizer_parity [--force]
 
@@ -46,6 +50,24 @@ SETTINGS = {
     "chinese": ("bert-base-chinese", {"do_lower_case": False}),
     "uncased_nocjk": ("bert-base-uncased", {"do_lower_case": True, "tokenize_chinese_chars": False}),
 }
+DATA_VOCAB = os.path.join(ROOT, "tests", "tokenizer", "data", "vocab")
+# Settings loaded from a folder by both sides: HF's tokenizer class `from_pretrained(folder)`
+# and bertpp's `Tokenizer::load(folder)`. name -> (class, folder, files hashed into the
+# stamp, how): "files" loads the folder as it is; "json" saves HF's tokenizer.json of that
+# folder (after `mask_lstrip`: the mask token made lstrip, as the hub's roberta-base has it)
+# into OUT/<name>/ and both load that.
+FOLDER_SETTINGS = {
+    "roberta": ("RobertaTokenizer", os.path.join(DATA_VOCAB, "roberta-base"),
+                ["vocab.json", "merges.txt"], "files"),
+    "roberta_json": ("RobertaTokenizer", os.path.join(DATA_VOCAB, "roberta-base"),
+                     ["vocab.json", "merges.txt"], "json"),
+    # ERNIE's own vocab.txt has "token<TAB>id" lines; HF's conversions (and this setting)
+    # keep only the tokens: OUT/<name>/vocab.txt, loaded by BertTokenizer and bertpp.
+    "ernie1": ("BertTokenizer", os.path.join(DATA_VOCAB, "ernie-1.0-base-zh"), ["vocab.txt"],
+               "tokens"),
+    "ernie3": ("BertTokenizer", os.path.join(DATA_VOCAB, "ernie-3.0-base-zh"), ["vocab.txt"],
+               "tokens"),
+}
 PAIR_EVERY = 5        # pairs: line i with line i + 1 for i % PAIR_EVERY == 0
 TRUNC_EVERY = 37      # truncation cases
 OVERFLOW_EVERY = 53   # overflowing windows
@@ -72,6 +94,36 @@ def make_tokenizer(vocab_path, options):
     from transformers import BertTokenizerFast
     from transformers.models.bert.tokenization_bert import load_vocab
     return BertTokenizerFast(vocab=load_vocab(vocab_path), **options)
+
+
+def make_folder_tokenizer(name, out_dir):
+    """HF's tokenizer for a FOLDER_SETTINGS entry; returns (tokenizer, folder bertpp loads)."""
+    import transformers
+    cls_name, folder, _, how = FOLDER_SETTINGS[name]
+    cls = getattr(transformers, cls_name)
+    if how == "files":
+        return cls.from_pretrained(folder), folder
+    if how == "tokens":
+        dest = os.path.join(out_dir, name)
+        os.makedirs(dest, exist_ok=True)
+        with open(os.path.join(folder, "vocab.txt"), encoding="utf-8") as f:
+            tokens = [line.rstrip("\n").split("\t")[0] for line in f]
+        with open(os.path.join(dest, "vocab.txt"), "w", encoding="utf-8", newline="\n") as f:
+            f.write("".join(t + "\n" for t in tokens))
+        return cls.from_pretrained(dest), dest
+    from tokenizers import AddedToken, Tokenizer
+    tok = cls.from_pretrained(folder)
+    backend = tok.backend_tokenizer
+    backend.add_special_tokens([AddedToken(tok.mask_token, lstrip=True, rstrip=False,
+                                           normalized=False, special=True)])
+    dest = os.path.join(out_dir, name)
+    os.makedirs(dest, exist_ok=True)
+    backend.save(os.path.join(dest, "tokenizer.json"))
+    hf = transformers.PreTrainedTokenizerFast(tokenizer_object=Tokenizer.from_file(
+        os.path.join(dest, "tokenizer.json")), bos_token="<s>", eos_token="</s>",
+        sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>",
+        mask_token="<mask>")
+    return hf, dest
 
 
 def call(tok, a, b, side="right", **kw):
@@ -102,7 +154,13 @@ def call(tok, a, b, side="right", **kw):
 
 
 def generate(name, vocab_path, options, lines, header, out_path):
-    tok = make_tokenizer(vocab_path, options)
+    if name in FOLDER_SETTINGS:
+        tok, folder = make_folder_tokenizer(name, os.path.dirname(out_path))
+        header["load_dir"] = os.path.abspath(folder)
+        n_ids = max(tok.get_vocab().values()) + 1  # ids without a token (duplicates): ""
+        header["vocab_list"] = [t or "" for t in tok.convert_ids_to_tokens(list(range(n_ids)))]
+    else:
+        tok = make_tokenizer(vocab_path, options)
     n = len(lines)
     recs = []
     singles, _ = call(tok, lines, None)
@@ -219,7 +277,8 @@ def main():
     ap.add_argument("--out", required=True, help="output folder (in the build tree)")
     ap.add_argument("--corpus", default=os.path.join(ROOT, "tests", "tokenizer", "data", "corpus.jsonl"))
     ap.add_argument("--vocab-dir", default=os.path.join(ROOT, "tests", "fixtures", "vocab"))
-    ap.add_argument("--settings", default=",".join(SETTINGS), help="comma-separated subset")
+    ap.add_argument("--settings", default=",".join(list(SETTINGS) + list(FOLDER_SETTINGS)),
+                    help="comma-separated subset")
     ap.add_argument("--jobs", type=int, default=0, help="processes (default: one per setting, up to the CPUs)")
     ap.add_argument("--force", action="store_true", help="regenerate even when up to date")
     args = ap.parse_args()
@@ -228,11 +287,16 @@ def main():
     import transformers
     names = [s for s in args.settings.split(",") if s]
     for s in names:
-        if s not in SETTINGS:
-            sys.exit("unknown setting %r (known: %s)" % (s, ", ".join(SETTINGS)))
+        if s not in SETTINGS and s not in FOLDER_SETTINGS:
+            sys.exit("unknown setting %r (known: %s)" % (s, ", ".join(list(SETTINGS) + list(FOLDER_SETTINGS))))
     h = hashlib.sha256()
-    for p in [args.corpus, os.path.abspath(__file__)] + \
-            [os.path.join(args.vocab_dir, SETTINGS[s][0], "vocab.txt") for s in names]:
+    inputs = [args.corpus, os.path.abspath(__file__)]
+    for s in names:
+        if s in FOLDER_SETTINGS:
+            inputs += [os.path.join(FOLDER_SETTINGS[s][1], f) for f in FOLDER_SETTINGS[s][2]]
+        else:
+            inputs.append(os.path.join(args.vocab_dir, SETTINGS[s][0], "vocab.txt"))
+    for p in inputs:
         sha256_file(p, h)
     h.update(("%s %s %s" % (transformers.__version__, tokenizers.__version__, names)).encode())
     stamp = {"inputs_sha256": h.hexdigest(), "transformers": transformers.__version__,
@@ -252,7 +316,7 @@ def main():
         os.remove(stamp_path)
     jobs = []
     for s in names:
-        vocab, options = SETTINGS[s]
+        vocab, options = SETTINGS[s] if s in SETTINGS else (FOLDER_SETTINGS[s][1], {})
         header = {"setting": s, "vocab": vocab,
                   "options": {"do_lower_case": options.get("do_lower_case", True),
                               "tokenize_chinese_chars": options.get("tokenize_chinese_chars", True),

@@ -7,7 +7,8 @@
 
 Inputs: the parity corpus (tests/tokenizer/data/corpus.jsonl, many scripts and odd
 characters) and SST-2 train (plain English, ../shared/data/sst2/train.tsv by default).
-Tokenizer: bert-base-uncased (tests/fixtures/vocab), special tokens added, no truncation or
+Tokenizer: bert-base-uncased (tests/fixtures/vocab), or the folder given by --vocab (HF:
+RobertaTokenizer with merges.txt, else AutoTokenizer, e.g. tests/tokenizer/data/vocab/roberta-base), special tokens added, no truncation or
 padding. Engines: bertpp `encode_batch` at 1 thread and at all threads (bench_tokenizer);
 HF `tokenizers` (the Rust backend of BertTokenizerFast) `encode_batch` with
 RAYON_NUM_THREADS=1 and with all threads, each in its own process. Time: median over
@@ -49,7 +50,13 @@ def hf_worker(args):
     """Runs in its own process (RAYON_NUM_THREADS is read once, when the pool starts)."""
     from transformers import BertTokenizerFast
     from transformers.models.bert.tokenization_bert import load_vocab
-    tok = BertTokenizerFast(vocab=load_vocab(args.vocab), do_lower_case=not args.cased).backend_tokenizer
+    if os.path.isdir(args.vocab):  # a folder (RoBERTa's vocab.json + merges.txt, ...)
+        import transformers
+        cls = transformers.RobertaTokenizer if os.path.exists(os.path.join(args.vocab, "merges.txt")) \
+            else transformers.AutoTokenizer
+        tok = cls.from_pretrained(args.vocab).backend_tokenizer
+    else:
+        tok = BertTokenizerFast(vocab=load_vocab(args.vocab), do_lower_case=not args.cased).backend_tokenizer
     texts = read_texts(args.input)
     secs, tokens = [], 0
     for r in range(args.repeats + 1):
@@ -116,8 +123,10 @@ def main():
             rows += json_lines(subprocess.run(cmd, check=True, capture_output=True, text=True,
                                               env=env).stdout)
 
-    lines = ["Tokenizer throughput, bert-base-uncased%s, special tokens added; median of %d runs; "
-             "%s, %d hardware threads, Python %s." % (" (cased)" if args.cased else "", args.repeats,
+    name = os.path.basename(os.path.normpath(args.vocab)) if os.path.isdir(args.vocab) else \
+        "bert-base-uncased"
+    lines = ["Tokenizer throughput, %s%s, special tokens added; median of %d runs; "
+             "%s, %d hardware threads, Python %s." % (name, " (cased)" if args.cased else "", args.repeats,
                                                     platform.processor() or platform.machine(),
                                                     os.cpu_count() or 0, platform.python_version()),
              "", "| input | texts | tokens | engine | threads | tokens/s | vs HF 1 thread |",

@@ -24,6 +24,17 @@ inline std::string cache_dir() {
   return BERTPP_CACHE_DIR;
 }
 
+/// @brief Expects `f()` to throw E whose message contains `needle`.
+template <typename E, typename F>
+void expect_error(F&& f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
+  } catch (const E& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
+}
+
 /// @brief Compares `n` values; succeeds when max |a - b| <= tol. On failure the message
 /// names the first index beyond the tolerance, both values and the max difference.
 template <typename A, typename B>

@@ -158,6 +158,13 @@ def check_qa(exe):
         for g, w in zip(got, c["answers"]):
             check((g["answer"], g["start"], g["end"]) == (w["answer"], w["start"], w["end"]), f"qa: {w}")
             near(g["score"], w["score"], f"qa {c['question']!r}", 1e-6)
+    # Options out of range and a context file that is a folder: an error naming them, rc 1.
+    ctx = pipelines()["qa"][0]["context"]
+    run_fail(exe + ["--context", ctx, "--max-answer-len", "-1", "why?"], "--max-answer-len must be in [1,")
+    run_fail(exe + ["--context", ctx, "--top-k", "0", "why?"], "--top-k must be in [1,")
+    run_fail(exe + ["--context", ctx, "--doc-stride", "-5", "why?"], "--doc-stride must be in [0,")
+    run_fail(exe + ["--context", ctx, "--top-k", "99999999999999999999", "why?"], "out of range")
+    run_fail(exe + ["--context-file", FIX, "why?"], "is a folder, not a file")
 
 
 def check_next_sentence(exe):
@@ -178,6 +185,7 @@ def check_embed(exe, work):
     for i in range(3):
         for j in range(3):
             near(got[i][j], cos(ref[i], ref[j]), f"embed similarity [{i}][{j}]")
+    run_fail(exe + [texts[0]], "one text gives no pair to compare")
     corpus = os.path.join(work, "corpus.txt")
     with open(corpus, "w") as f:
         f.write("\n".join(texts[:60]) + "\n")
@@ -204,6 +212,14 @@ def check_main(exe):
         near(g["score"], max(p, 1 - p), f"main: dev {i} probability", 1e-3)
     correct = sum((g["label"] == "positive") == (gold[i] == "1") for i, g in zip(idx, got))
     check(correct >= 6, f"main: {correct}/8 dev sentences right")
+    # Invalid UTF-8 on stdin: valid JSON out, the bad bytes as U+FFFD (was nlohmann's
+    # type_error 316 and no output).
+    p = subprocess.run(exe + ["--json"], input=b"a good film \xff\xfe indeed\n", capture_output=True)
+    check(p.returncode == 0, f"main --json, invalid UTF-8: exit {p.returncode}: {p.stderr!r}")
+    if p.returncode == 0:
+        out = json.loads(p.stdout.decode("utf-8"))
+        check(len(out) == 1 and "\ufffd" in json.dumps(out[0], ensure_ascii=False),
+              f"main --json, invalid UTF-8: {out!r}")
 
 
 def check_train(exe, classify, work, tiny):

@@ -23,15 +23,7 @@ std::string temp_dir(const std::string& name) {
   return p.string();
 }
 
-template <typename E, typename F>
-void expect_error(F&& f, const std::string& part) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one containing: " << part;
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
-  }
-}
+using bertpp::test::expect_error;
 
 bertpp::LinearHead sample_head(std::int64_t hidden) {
   bertpp::LinearHead h;
@@ -49,7 +41,7 @@ TEST(HeadFile, SavesAndLoadsEveryField) {
   const auto h = sample_head(32);
   EXPECT_EQ(h.encoder.name, "pretraining");
   EXPECT_EQ(h.encoder.hidden_size, 32);
-  EXPECT_EQ(h.encoder.weights_digest.rfind("fnv1a64:", 0), 0u);
+  EXPECT_EQ(h.encoder.weights_digest.rfind("sampled64:", 0), 0u);
   h.save(dir);
   const auto g = bertpp::LinearHead::load(dir);
   EXPECT_EQ(g.labels, h.labels);
@@ -67,7 +59,7 @@ TEST(HeadFile, SavesAndLoadsEveryField) {
 TEST(HeadFile, RefusesAnotherEncoderAndBadFiles) {
   const std::string dir = temp_dir("bad");
   auto h = sample_head(32);
-  h.encoder.weights_digest = "fnv1a64:0000000000000000";
+  h.encoder.weights_digest = "sampled64:0000000000000000";
   h.encoder.name = "other-model";
   h.save(dir);
   // The encoder check comes before anything else is loaded.
@@ -77,13 +69,13 @@ TEST(HeadFile, RefusesAnotherEncoderAndBadFiles) {
   {
     std::ofstream(dir + "/head.json") << R"({"format": "bertpp-linear-head", "labels": ["a", "b"],
       "activation": "relu", "pooling": "mean", "max_length": 8,
-      "encoder": {"name": "x", "hidden_size": 32, "weights_digest": "y"}})";
+      "encoder": {"name": "x", "hidden_size": 32, "weights_digest": "sampled64:0"}})";
   }
   expect_error<bertpp::FormatError>([&] { bertpp::LinearHead::load(dir); }, "field 'activation' is 'relu'");
   {
     std::ofstream(dir + "/head.json") << R"({"format": "bertpp-linear-head", "labels": ["a", "b"],
       "activation": "sigmoid", "pooling": "mean", "max_length": 8,
-      "encoder": {"name": "x", "hidden_size": 48, "weights_digest": "y"}})";
+      "encoder": {"name": "x", "hidden_size": 48, "weights_digest": "sampled64:0"}})";
   }
   expect_error<bertpp::WeightError>([&] { bertpp::LinearHead::load(dir); }, "classifier.weight");
   { std::ofstream(dir + "/head.json") << R"({"format": "bertpp-linear-head"})"; }

@@ -152,7 +152,7 @@ TEST(Heads, LabelCountDisagreeingWithConfigIsAClearError) {
     EXPECT_NE(std::string(e.what()).find("has 3 rows but config"), std::string::npos) << e.what();
   }
   config = head_config("ner");
-  config.raw["num_labels"] = 7;  // disagrees with id2label
+  config.declared_num_labels = 7;  // disagrees with id2label
   EXPECT_THROW(bertpp::TokenClassification<float>(config, head_store("ner")), bertpp::ConfigError);
 }
 

@@ -140,15 +140,7 @@ TEST(Pipelines, AnswerMatchesHFOverSeveralWindows) {
   }
 }
 
-template <typename E, typename F>
-void expect_error(F&& f, const std::string& needle) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-  }
-}
+using bertpp::test::expect_error;
 
 TEST(Pipelines, BadInputIsAClearError) {
   using bertpp::InputError;

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include "test_util.hpp"
+
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -13,24 +16,14 @@ namespace {
 const std::string kData = std::string(BERTPP_SOURCE_DIR) + "/tests/tokenizer/data/unit/";
 
 std::string temp_path(const std::string& name) {
-  return ::testing::TempDir() + "bertpp_loading_" + name;
+  return bertpp_test::temp_path("bertpp_loading_", name);
 }
 
 std::string write(const std::string& name, const std::string& content) {
-  const std::string p = temp_path(name);
-  std::ofstream(p, std::ios::binary) << content;
-  return p;
+  return bertpp_test::write_temp("bertpp_loading_", name, content);
 }
 
-template <typename E, typename F>
-void expect_error(F&& f, const std::string& must_contain) {
-  try {
-    f();
-    ADD_FAILURE() << "no exception; expected one mentioning " << must_contain;
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(must_contain), std::string::npos) << e.what();
-  }
-}
+using bertpp_test::expect_error;
 
 TEST(Loading, TokenizerJsonAndVocabFolderAgree) {
   const auto a = bertpp::Tokenizer::load(kData + "json_dir");
@@ -78,8 +71,9 @@ TEST(Loading, MalformedJson) {
                                     "unk_token");
   const auto s = write("badid.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": -3}}})");
   expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(s); }, "[UNK]");
-  const auto u = write("bpe.json", R"({"model": {"type": "BPE", "vocab": {}}})");
-  expect_error<bertpp::TokenizerError>([&] { bertpp::Tokenizer::from_tokenizer_json(u); }, "BPE");
+  const auto u = write("unigram.json", R"({"model": {"type": "Unigram", "vocab": []}})");
+  expect_error<bertpp::TokenizerError>([&] { bertpp::Tokenizer::from_tokenizer_json(u); },
+                                       "Unigram");
   const auto v = write("tmpl.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0}},
     "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[X]", "type_id": 0}}],
                        "pair": [], "special_tokens": {}}})");
@@ -117,6 +111,68 @@ TEST(Loading, PaddingWithoutPadToken) {
   o.padding = bertpp::Padding::max_length;
   o.max_length = 8;
   expect_error<bertpp::TokenizerError>([&] { t.encode("a", o); }, "[PAD]");
+}
+
+TEST(Loading, RobertaFilesAndTheirErrors) {
+  const std::string dir =
+      std::string(BERTPP_SOURCE_DIR) + "/tests/tokenizer/data/vocab/roberta-base";
+  const auto t = bertpp::Tokenizer::load(dir);
+  // HF's RobertaTokenizer on this folder: without a config <mask> is not lstrip, so the
+  // space before it is a token of its own (the hub's tokenizer.json gives 0 34603 3645 19
+  // 50264 4 2).
+  EXPECT_EQ(t.encode("Test sentence with <mask>.").ids,
+            (std::vector<std::int32_t>{0, 34603, 3645, 19, 1437, 50264, 4, 2}));
+  EXPECT_EQ(t.mask_id(), 50264);
+  EXPECT_EQ(t.pad_id(), 1);
+  EXPECT_EQ(t.decode(t.encode("Hello , world !").ids), "Hello , world !");
+  // A 200 KB word (no spaces) is merged in n log n, not n^2.
+  EXPECT_GT(t.encode(std::string(200000, 'a')).size(), 2u);
+
+  const std::string bad = ::testing::TempDir() + "bertpp_loading_roberta_bad/";
+  ASSERT_EQ(std::system(("mkdir -p '" + bad + "'").c_str()), 0);
+  std::remove((bad + "tokenizer_config.json").c_str());
+  std::ofstream(bad + "vocab.json") << R"({"a": 0, "b": 1, "ab": 2})";
+  std::ofstream(bad + "merges.txt") << "#version: 0.2\na b\na  b\n";
+  expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::load(bad); }, "merges.txt': line 3");
+  std::ofstream(bad + "merges.txt") << "a c\n";
+  expect_error<bertpp::TokenizerError>([&] { bertpp::Tokenizer::load(bad); }, "merge 0");
+  std::ofstream(bad + "merges.txt") << "a b\n";
+  std::ofstream(bad + "tokenizer_config.json") << R"({"tokenizer_class": "GPT2Tokenizer"})";
+  expect_error<bertpp::TokenizerError>([&] { bertpp::Tokenizer::load(bad); }, "GPT2Tokenizer");
+
+  const auto drop = write("dropout.json", R"({"model": {"type": "BPE", "dropout": 0.1,
+      "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}})");
+  expect_error<bertpp::TokenizerError>([&] { bertpp::Tokenizer::from_tokenizer_json(drop); },
+                                       "dropout");
+  const auto mix = write("mix.json", R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []},
+      "pre_tokenizer": {"type": "BertPreTokenizer"}})");
+  expect_error<bertpp::TokenizerError>([&] { bertpp::Tokenizer::from_tokenizer_json(mix); },
+                                       "ByteLevel");
+  const auto merges = write("merges.json", R"({"model": {"type": "BPE", "vocab": {"a": 0},
+      "merges": [7]}, "pre_tokenizer": {"type": "ByteLevel"}})");
+  expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(merges); },
+                                    "merges[0]");
+}
+
+TEST(Loading, BpeWordCachesDoNotMixModels) {
+  // Six byte-level BPE models differing only in their merges, used in turn on one thread:
+  // each must keep giving its own tokens (the per-thread word caches hold four models).
+  const std::string vocab = R"({"a": 0, "b": 1, "ab": 2, "\u0120": 3})";
+  std::vector<bertpp::Tokenizer> toks;
+  for (int k = 0; k < 6; ++k) {
+    const std::string merges = k % 2 ? R"([["a", "b"]])" : "[]";
+    toks.push_back(bertpp::Tokenizer::from_tokenizer_json(
+        write("bpe" + std::to_string(k) + ".json",
+              R"({"model": {"type": "BPE", "vocab": )" + vocab + R"(, "merges": )" + merges +
+                  R"(}, "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false}})")));
+  }
+  for (int round = 0; round < 3; ++round) {
+    for (int k = 0; k < 6; ++k) {
+      EXPECT_EQ(toks[static_cast<std::size_t>(k)].encode("ab").ids,
+                (k % 2 ? std::vector<std::int32_t>{2} : std::vector<std::int32_t>{0, 1}))
+          << "model " << k << " round " << round;
+    }
+  }
 }
 
 }  // namespace

@@ -211,14 +211,20 @@ TEST_P(Parity, MatchesHuggingFace) {
   const auto& text = corpus();
   ASSERT_EQ(header.at("corpus_lines").get<std::size_t>(), text.size())
       << "expected outputs are stale: rerun the tokenizer_parity setup test";
+  // BERT settings: a vocab.txt and BertTokenizerFast options; folder settings ("load_dir"):
+  // the folder HF's tokenizer was loaded from, with HF's id -> token list.
+  const bool folder = header.contains("load_dir");
   const std::string vocab_name = header.at("vocab").get<std::string>();
   const std::string vocab_path = std::string(BERTPP_FIXTURES_DIR) + "/vocab/" + vocab_name + "/vocab.txt";
-  const auto vocab = read_lines(vocab_path);
-  bertpp::TokenizerOptions topt;
-  topt.do_lower_case = header["options"]["do_lower_case"].get<bool>();
-  topt.tokenize_chinese_chars = header["options"]["tokenize_chinese_chars"].get<bool>();
-  topt.model_max_length = bertpp::TokenizerOptions::no_max_length;  // HF: no limit without a config
-  const auto tok = bertpp::Tokenizer::from_vocab_file(vocab_path, topt);
+  const auto vocab = folder ? header.at("vocab_list").get<std::vector<std::string>>() : read_lines(vocab_path);
+  const auto tok = [&] {
+    if (folder) return bertpp::Tokenizer::load(header["load_dir"].get<std::string>());
+    bertpp::TokenizerOptions topt;
+    topt.do_lower_case = header["options"]["do_lower_case"].get<bool>();
+    topt.tokenize_chinese_chars = header["options"]["tokenize_chinese_chars"].get<bool>();
+    topt.model_max_length = bertpp::TokenizerOptions::no_max_length;  // HF: no limit without a config
+    return bertpp::Tokenizer::from_vocab_file(vocab_path, topt);
+  }();
 
   Tally t;
   auto report = [&](const std::string& kind, const std::string& what, const std::string& where,
@@ -386,7 +392,8 @@ TEST_P(Parity, MatchesHuggingFace) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Settings, Parity,
-                         ::testing::Values("uncased", "cased", "multilingual", "chinese", "uncased_nocjk"),
+                         ::testing::Values("uncased", "cased", "multilingual", "chinese", "uncased_nocjk",
+                                           "roberta", "roberta_json", "ernie1", "ernie3"),
                          [](const ::testing::TestParamInfo<const char*>& p) { return std::string(p.param); });
 
 }  // namespace

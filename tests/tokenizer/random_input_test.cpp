@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -44,8 +45,13 @@ TEST(RandomInput, BytesAndCodePoints) {
   co.tokenize_chinese_chars = false;
   co.clean_text = false;
   const auto raw = bertpp::Tokenizer::from_vocab_file(kData + "vocab.txt", co);
+  // Byte-level BPE (RoBERTa): every byte sequence, split characters, trimmed offsets.
+  const auto roberta = bertpp::Tokenizer::load(std::string(BERTPP_SOURCE_DIR) +
+                                               "/tests/tokenizer/data/vocab/roberta-base");
   std::mt19937 rng(12345);
-  const char* pieces[] = {"[MASK]", "[SEP]", " <ent> ", "[E1]", "  ", "##", "ab", "\xE2\x80\x8D"};
+  const char* pieces[] = {"[MASK]",       "[SEP]",   " <ent> ", "[E1]",  "  ",   "##",        "ab",
+                          "\xE2\x80\x8D", " <mask>", "'s",      "\t \n", "</s>", "\xC2\xA0 x"};
+  const std::size_t n_pieces = sizeof pieces / sizeof pieces[0];
   for (int iter = 0; iter < 600; ++iter) {
     std::string s;
     const int len = static_cast<int>(rng() % 64);
@@ -58,13 +64,13 @@ TEST(RandomInput, BytesAndCodePoints) {
         if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0x41;
         bertpp::tokenizer_detail::append_utf8(s, cp);
       } else {
-        s += pieces[rng() % 8];
+        s += pieces[rng() % n_pieces];
         bertpp::tokenizer_detail::append_utf8(s, rng() % 0x3000);
       }
     }
     bertpp::DecodedText d;
     d.assign(s);
-    for (const bertpp::Tokenizer* t : {&uncased, &json, &raw}) {
+    for (const bertpp::Tokenizer* t : {&uncased, &json, &raw, &roberta}) {
       const auto e = t->encode(s);
       check(e, d.cps.size(), s.size());
       bertpp::EncodeOptions o;
@@ -73,8 +79,22 @@ TEST(RandomInput, BytesAndCodePoints) {
       o.stride = 1;
       o.return_overflowing_tokens = true;
       o.padding = bertpp::Padding::max_length;
-      const auto p = t->encode(s, s, o);
+      // (byte-level BPE gives up to 4 tokens per character: a shorter pair keeps the
+      // number of overflowing window combinations small)
+      const std::string ps = t == &roberta ? s.substr(0, 16) : s;
+      const auto p = t->encode(ps, ps, o);
       for (const auto& w : p.overflowing) EXPECT_EQ(w.size(), 11u);
+      bertpp::EncodeOptions cut;  // bounded truncation: the start of the full encoding
+      cut.truncation = bertpp::TruncationStrategy::longest_first;
+      cut.max_length = 7;
+      const auto c = t->encode(s, cut);
+      const std::size_t k = std::min<std::size_t>(e.size(), 7);
+      if (e.size() <= 7) {
+        EXPECT_EQ(c.ids, e.ids);
+      } else {
+        ASSERT_EQ(c.size(), k);
+        EXPECT_TRUE(std::equal(c.ids.begin() + 1, c.ids.end() - 1, e.ids.begin() + 1));
+      }
       (void)t->decode(e.ids);
     }
   }

@@ -51,7 +51,7 @@ TEST(SafeTensors, ReadsAValidFile) {
 
 TEST(SafeTensors, RefusesTruncatedAndGarbledFiles) {
   expect_refused("\x05\x00\x00", {"too short"});
-  expect_refused(safetensors_image(R"({"a":1})", "", 1000), {"header length 1000 exceeds"});
+  expect_refused(safetensors_image(R"({"a":1})", "", 1000), {"declared header length exceeds"});
   expect_refused(safetensors_image("{not json", ""), {"not valid JSON"});
   expect_refused(safetensors_image("[1,2]", ""), {"not a JSON object"});
   // A valid header whose data was cut short.

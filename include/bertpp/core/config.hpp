@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bertpp/core/detail/json_error.hpp"
 #include "bertpp/core/error.hpp"
 
 namespace bertpp {
@@ -39,6 +40,8 @@ struct BertConfig {
   std::vector<std::string> architectures;
   std::map<std::int64_t, std::string> id2label;  ///< label names of task heads
   std::string problem_type;                      ///< "", single_label_classification, ...
+  std::int64_t declared_num_labels = -1;  ///< config.json's `num_labels`; -1 when absent
+  bool tie_word_embeddings = true;        ///< the MLM decoder shares the word embeddings
   /// The whole config.json as read, for heads and pipelines that need other fields.
   nlohmann::json raw = nlohmann::json::object();
   /// Where the config came from, for error messages.
@@ -130,6 +133,11 @@ struct BertConfig {
     read_bool(j, source, "is_decoder", c.is_decoder);
     read_bool(j, source, "add_cross_attention", c.add_cross_attention);
     read_string(j, source, "problem_type", c.problem_type);
+    read_int(j, source, "num_labels", c.declared_num_labels);
+    if (c.declared_num_labels < 0 && j.contains("num_labels") && !j["num_labels"].is_null())
+      throw ConfigError(source + ": field 'num_labels' must not be negative, got " +
+                        std::to_string(c.declared_num_labels));
+    read_bool(j, source, "tie_word_embeddings", c.tie_word_embeddings);
     if (auto it = j.find("architectures"); it != j.end() && !it->is_null()) {
       if (!it->is_array()) throw ConfigError(source + ": field 'architectures' must be a list");
       for (const auto& a : *it) {
@@ -177,7 +185,7 @@ struct BertConfig {
     try {
       j = nlohmann::json::parse(in);
     } catch (const nlohmann::json::exception& e) {
-      throw FormatError(path + ": not valid JSON: " + e.what());
+      throw FormatError(path + ": not valid JSON (" + detail::json_error_text(e) + ")");
     }
     return from_json(j, path);
   }

@@ -12,12 +12,14 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "bertpp/core/detail/json_error.hpp"
 #include "bertpp/core/error.hpp"
 #include "bertpp/core/types.hpp"
 #include "bertpp/heads/pooling.hpp"
@@ -27,53 +29,158 @@
 
 namespace bertpp {
 
+namespace detail {
+
+/// @brief Typed, range-checked reads of the fields of a JSON object from file `path`; every
+/// error is a FormatError naming the file and the field (`prefix` + name).
+struct JsonFields {
+  const nlohmann::json& j;
+  std::string path;
+  std::string prefix;
+
+  [[noreturn]] void fail(const std::string& name, const std::string& why) const {
+    throw FormatError(path + ": field '" + prefix + name + "' " + why);
+  }
+  const nlohmann::json& at(const std::string& name) const {
+    if (!j.is_object()) throw FormatError(path + ": expected a JSON object" + (prefix.empty() ? "" : " at '" + prefix + "'"));
+    auto it = j.find(name);
+    if (it == j.end()) fail(name, "is missing");
+    return *it;
+  }
+  std::string string(const std::string& name) const {
+    const auto& v = at(name);
+    if (!v.is_string()) fail(name, std::string("must be a string, got a ") + v.type_name());
+    return v.get<std::string>();
+  }
+  bool boolean(const std::string& name, bool fallback) const {
+    if (!j.is_object() || !j.contains(name)) return fallback;
+    const auto& v = at(name);
+    if (!v.is_boolean()) fail(name, std::string("must be true or false, got a ") + v.type_name());
+    return v.get<bool>();
+  }
+  /// An integer (not a float such as 1e300 or 2.5) in [lo, hi] (0 <= hi).
+  std::int64_t integer(const std::string& name, std::int64_t lo, std::int64_t hi) const {
+    const auto& v = at(name);
+    if (!v.is_number_integer()) fail(name, std::string("must be an integer, got a ") + v.type_name());
+    const bool above = v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi);
+    const std::int64_t x = above ? hi : v.get<std::int64_t>();
+    if (above || x < lo || x > hi)
+      fail(name, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v.dump());
+    return x;
+  }
+  std::vector<std::string> strings(const std::string& name, std::size_t max) const {
+    const auto& v = at(name);
+    if (!v.is_array()) fail(name, std::string("must be a list of strings, got a ") + v.type_name());
+    if (v.size() > max) fail(name, "holds " + std::to_string(v.size()) + " entries, more than " + std::to_string(max));
+    std::vector<std::string> out;
+    for (const auto& x : v) {
+      if (!x.is_string()) fail(name, "must hold strings only, entry " + std::to_string(out.size()) + " is a " + x.type_name());
+      out.push_back(x.get<std::string>());
+    }
+    return out;
+  }
+  const nlohmann::json& object(const std::string& name) const {
+    const auto& v = at(name);
+    if (!v.is_object()) fail(name, std::string("must be an object, got a ") + v.type_name());
+    return v;
+  }
+};
+
+}  // namespace detail
+
+namespace detail {
+
+/// @brief FNV-1a 64 over 8-byte little-endian words (the last one zero-padded).
+struct Fnv1a64 {
+  std::uint64_t h = 14695981039346656037ULL;
+  void add(const void* data, std::size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < n; i += 8) {
+      std::uint64_t w = 0;
+      std::memcpy(&w, p + i, std::min<std::size_t>(8, n - i));
+      h = (h ^ w) * 1099511628211ULL;
+    }
+  }
+  void add(const std::string& s) {
+    add(s.data(), s.size());
+    add_u64(s.size());
+  }
+  void add_u64(std::uint64_t v) { add(&v, sizeof v); }
+  std::string hex(const char* scheme) const {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return std::string(scheme) + ":" + buf;
+  }
+};
+
+}  // namespace detail
+
 /// @brief What identifies an encoder: its folder name (informative only), hidden size and a
-/// digest of its weight files (FNV-1a 64 over 8-byte words of every shard, in name order).
+/// digest of its weights.
+///
+/// The digest (scheme `sampled64`, the default) is FNV-1a 64 over every tensor in name order:
+/// its name, dtype, shape and byte length, all its bytes when it holds at most 4 KiB, else 16
+/// evenly spaced 64-byte samples (the first and last bytes included). It reads about 1 KiB
+/// per tensor, whatever the model's size, so it costs nothing per load; it tells another
+/// encoder (another checkpoint, a fine-tuned copy, other shapes) from this one, not a
+/// single edited byte inside a large tensor (it is an identity, not an integrity check).
+/// The first scheme, `fnv1a64` (every byte of every weight file, in file name order), is
+/// still computed for heads that store it: see tools/reidentify_head.sh to update them.
 struct EncoderIdentity {
   std::string name;
   std::int64_t hidden_size = 0;
-  std::string weights_digest;  ///< "fnv1a64:<16 hex digits>"
+  std::string weights_digest;  ///< "<scheme>:<16 hex digits>"
 
-  /// @brief The identity of the HF folder `dir` (reads its weight files once).
+  static constexpr const char* kSampled = "sampled64";  ///< the default scheme
+  static constexpr const char* kLegacy = "fnv1a64";     ///< every byte (heads of bertpp 0.x)
+
+  /// @brief The scheme of `digest` ("sampled64" or "fnv1a64"), or "" for an unknown one.
+  static std::string scheme_of(const std::string& digest) {
+    const std::string s = digest.substr(0, digest.find(':'));
+    return s == kSampled || s == kLegacy ? s : "";
+  }
+
+  /// @brief The identity of the HF folder `dir`, its digest computed with `scheme`.
   /// @throws IoError when the folder has no readable weights; FormatError for a malformed
-  /// weight file; ConfigError for a bad config.json.
-  static EncoderIdentity of_dir(const std::string& dir) {
+  /// weight file; ConfigError for a bad config.json or an unknown scheme.
+  static EncoderIdentity of_dir(const std::string& dir, const std::string& scheme = kSampled) {
     EncoderIdentity id;
     std::string trimmed = dir;
     while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
     id.name = trimmed.substr(trimmed.find_last_of('/') == std::string::npos ? 0 : trimmed.find_last_of('/') + 1);
     id.hidden_size = BertConfig::from_file(dir + "/config.json").hidden_size;
-    std::vector<std::string> files;
-    (void)WeightStore::from_dir(dir);  // validates the folder and its weight files
-    if (std::ifstream(dir + "/model.safetensors").good()) {
-      files.push_back(dir + "/model.safetensors");
-    } else {
-      std::ifstream in(dir + "/model.safetensors.index.json");
-      const auto j = nlohmann::json::parse(in, nullptr, false);
-      if (j.is_object() && j.contains("weight_map") && j["weight_map"].is_object())
-        for (const auto& item : j["weight_map"].items())
-          if (item.value().is_string()) files.push_back(dir + "/" + item.value().get<std::string>());
-      std::sort(files.begin(), files.end());
-      files.erase(std::unique(files.begin(), files.end()), files.end());
-    }
-    std::uint64_t h = 14695981039346656037ULL;
-    std::vector<char> buf(1 << 20);
-    for (const auto& f : files) {
-      std::ifstream in(f, std::ios::binary);
-      if (!in) throw IoError(f + ": cannot read");
-      while (in) {
-        in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-        const std::size_t n = static_cast<std::size_t>(in.gcount());
-        for (std::size_t i = 0; i < n; i += 8) {
-          std::uint64_t w = 0;
-          std::memcpy(&w, buf.data() + i, std::min<std::size_t>(8, n - i));
-          h = (h ^ w) * 1099511628211ULL;
+    const WeightStore store = WeightStore::from_dir(dir);  // validates the folder, maps its files
+    detail::Fnv1a64 h;
+    if (scheme == kSampled) {
+      for (const auto& name : store.names()) {
+        const TensorInfo& t = *store.find(name);
+        h.add(name);
+        h.add(dtype_name(t.dtype));
+        for (auto d : t.shape) h.add_u64(static_cast<std::uint64_t>(d));
+        h.add_u64(t.nbytes);
+        constexpr std::size_t kWhole = 4096, kSample = 64, kSamples = 16;
+        if (t.nbytes <= kWhole) {
+          h.add(t.data, t.nbytes);
+        } else {
+          for (std::size_t k = 0; k < kSamples; ++k) h.add(t.data + k * (t.nbytes - kSample) / (kSamples - 1), kSample);
         }
       }
+    } else if (scheme == kLegacy) {
+      std::set<std::string> files;
+      for (const auto& name : store.names()) files.insert(store.find(name)->file);
+      std::vector<char> buf(1 << 20);
+      for (const auto& f : files) {
+        std::ifstream in(f, std::ios::binary);
+        if (!in) throw IoError(f + ": cannot read");
+        while (in) {
+          in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+          h.add(buf.data(), static_cast<std::size_t>(in.gcount()));  // 1 MiB: whole words
+        }
+      }
+    } else {
+      throw ConfigError("encoder identity: unknown digest scheme '" + scheme + "' (sampled64, fnv1a64)");
     }
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-    id.weights_digest = std::string("fnv1a64:") + hex;
+    id.weights_digest = h.hex(scheme.c_str());
     return id;
   }
 };
@@ -107,6 +214,11 @@ inline Matrix<float> encode_features(const Tokenizer& tok, const BertModel<float
   if (pooler && !model.has_pooler())
     throw ConfigError("head pooling 'pooler' needs an encoder with a pooler (pooler.dense.*)");
   const PoolingMode mode = pooler ? PoolingMode::cls : pooling_mode_from_name(pooling.mode);
+  // Bounded by the model's maximum (as the pipelines do), so that no position overflows.
+  max_length = std::min({max_length, static_cast<std::size_t>(model.config().max_position_embeddings),
+                         tok.options().model_max_length});
+  if (max_length < 2) throw InputError("encode_features: max_length " + std::to_string(max_length) +
+                                       " leaves no room for [CLS] and [SEP]");
   EncodeOptions enc;
   enc.truncation = TruncationStrategy::longest_first;
   enc.max_length = max_length;
@@ -165,6 +277,9 @@ inline void write_safetensors(const std::string& path, const std::vector<F32Tens
 
 /// @brief A linear classifier over encoder features, with what is needed to use it again.
 struct LinearHead {
+  static constexpr std::int64_t kMaxLength = 1 << 20;   ///< head.json max_length bound
+  static constexpr std::int64_t kMaxHidden = 1 << 20;   ///< head.json encoder.hidden_size bound
+  static constexpr std::size_t kMaxLabels = 1 << 16;    ///< head.json labels bound
   std::vector<std::string> labels;  ///< label names, id order
   std::string activation = "sigmoid";  ///< "sigmoid" (2 labels, 1 output) or "softmax"
   HeadPooling pooling;
@@ -246,30 +361,34 @@ struct LinearHead {
     try {
       j = nlohmann::json::parse(in);
     } catch (const nlohmann::json::exception& e) {
-      throw FormatError(path + ": not valid JSON: " + e.what());
+      throw FormatError(path + ": not valid JSON (" + detail::json_error_text(e) + ")");
     }
+    const detail::JsonFields f{j, path, ""};
     LinearHead head;
-    try {
-      if (j.at("format").get<std::string>() != "bertpp-linear-head")
-        throw FormatError(path + ": field 'format' is not 'bertpp-linear-head'");
-      head.labels = j.at("labels").get<std::vector<std::string>>();
-      head.activation = j.at("activation").get<std::string>();
-      head.pooling.mode = j.at("pooling").get<std::string>();
-      head.pooling.normalize = j.value("normalize", false);
-      head.max_length = j.at("max_length").get<std::size_t>();
-      const auto& e = j.at("encoder");
-      head.encoder.name = e.at("name").get<std::string>();
-      head.encoder.hidden_size = e.at("hidden_size").get<std::int64_t>();
-      head.encoder.weights_digest = e.at("weights_digest").get<std::string>();
-    } catch (const nlohmann::json::exception& e) {
-      throw FormatError(path + ": " + e.what());
-    }
+    if (f.string("format") != "bertpp-linear-head")
+      throw FormatError(path + ": field 'format' is not 'bertpp-linear-head'");
+    if (j.contains("version")) f.integer("version", 1, 1);
+    head.labels = f.strings("labels", kMaxLabels);
+    head.activation = f.string("activation");
+    head.pooling.mode = f.string("pooling");
+    head.pooling.normalize = f.boolean("normalize", false);
+    head.max_length = static_cast<std::size_t>(f.integer("max_length", 2, kMaxLength));
+    const detail::JsonFields e{f.object("encoder"), path, "encoder."};
+    head.encoder.name = e.string("name");
+    head.encoder.hidden_size = e.integer("hidden_size", 1, kMaxHidden);
+    head.encoder.weights_digest = e.string("weights_digest");
+    if (EncoderIdentity::scheme_of(head.encoder.weights_digest).empty())
+      throw FormatError(path + ": field 'encoder.weights_digest' must start with 'sampled64:' or 'fnv1a64:'");
     if (head.activation != "sigmoid" && head.activation != "softmax")
       throw FormatError(path + ": field 'activation' is '" + head.activation + "'; expected sigmoid or softmax");
     if (head.activation == "sigmoid" ? head.labels.size() != 2 : head.labels.size() < 2)
-      throw FormatError(path + ": " + std::to_string(head.labels.size()) + " labels for activation " +
-                        head.activation + " (sigmoid: 2, softmax: at least 2)");
-    if (head.pooling.mode != "pooler") pooling_mode_from_name(head.pooling.mode);
+      throw FormatError(path + ": field 'labels' holds " + std::to_string(head.labels.size()) +
+                        " labels for activation " + head.activation + " (sigmoid: 2, softmax: at least 2)");
+    try {
+      if (head.pooling.mode != "pooler") pooling_mode_from_name(head.pooling.mode);
+    } catch (const ConfigError& err) {
+      throw FormatError(path + ": field 'pooling': " + err.what());
+    }
     WeightStore store;
     store.add_file(dir + "/head.safetensors");
     const auto o = static_cast<std::int64_t>(head.outputs());

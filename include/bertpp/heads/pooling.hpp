@@ -29,7 +29,9 @@ inline PoolingMode pooling_mode_from_name(const std::string& name) {
 }
 
 /// @brief hidden[i] [len_i x h] with mask of batch[i] -> [batch x h], one pooled vector per
-/// sequence; L2-normalised when `normalize`.
+/// sequence; L2-normalised when `normalize`. An empty mask counts every row.
+/// @throws InputError when the counts disagree: outputs and inputs, rows and mask entries,
+/// or widths.
 template <typename T>
 Matrix<T> pool(const std::vector<Matrix<T>>& hidden, const std::vector<Encoding>& batch,
                PoolingMode mode, bool normalize) {
@@ -42,6 +44,13 @@ Matrix<T> pool(const std::vector<Matrix<T>>& hidden, const std::vector<Encoding>
     auto row = out.row(static_cast<Eigen::Index>(s));
     const auto& m = hidden[s];
     const auto& mask = batch[s].attention_mask;
+    if (m.cols() != h)
+      throw InputError("pool: output " + std::to_string(s) + " has " + std::to_string(m.cols()) +
+                       " columns, output 0 has " + std::to_string(h));
+    if (!mask.empty() && mask.size() != static_cast<std::size_t>(m.rows()))
+      throw InputError("pool: output " + std::to_string(s) + " has " + std::to_string(m.rows()) +
+                       " rows but input " + std::to_string(s) + " has an attention mask of " +
+                       std::to_string(mask.size()));
     auto real = [&](Eigen::Index j) { return mask.empty() || mask[static_cast<std::size_t>(j)] != 0; };
     Eigen::Index count = 0;
     if (mode == PoolingMode::cls) {

@@ -53,10 +53,8 @@ class MlmHead {
       bias = w.at("cls.predictions.decoder.bias");
     else
       throw WeightError("masked-LM head: missing tensor 'cls.predictions.bias'");
-    const auto& raw = model.config().raw;
-    const bool tied = !raw.contains("tie_word_embeddings") || !raw["tie_word_embeddings"].is_boolean() ||
-                      raw["tie_word_embeddings"].template get<bool>();
-    if (tied) {
+    tied_ = model.config().tie_word_embeddings;  // read and type-checked by BertConfig::from_json
+    if (tied_) {
       decoder = model.embeddings().word_embeddings();  // shares the mapping or buffer
     } else if (w.has("cls.predictions.decoder.weight")) {
       decoder = w.at("cls.predictions.decoder.weight");
@@ -64,7 +62,6 @@ class MlmHead {
       throw WeightError("masked-LM head: tie_word_embeddings is false but tensor "
                         "'cls.predictions.decoder.weight' is missing");
     }
-    tied_ = tied;
     decoder_ = exec::Linear<T>(decoder, bias, model.exec_options());
   }
 

@@ -31,10 +31,8 @@ struct HeadLabels {
     HeadLabels l;
     l.problem_type = c.problem_type;
     std::int64_t n = c.num_labels();
-    if (auto it = c.raw.find("num_labels"); it != c.raw.end() && !it->is_null()) {
-      if (!it->is_number_integer())
-        throw ConfigError(c.source + ": field 'num_labels' must be an integer, got " + it->dump());
-      const auto given = it->get<std::int64_t>();
+    if (c.declared_num_labels >= 0) {  // read and type-checked by BertConfig::from_json
+      const auto given = c.declared_num_labels;
       if (!c.id2label.empty() && given != n)
         throw ConfigError(c.source + ": field 'num_labels' (" + std::to_string(given) +
                           ") disagrees with the " + std::to_string(n) + " labels of 'id2label'");

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bertpp/core/detail/json_error.hpp"
 #include "bertpp/core/error.hpp"
 #include "bertpp/io/dtype.hpp"
 #include "bertpp/io/detail/mapped_file.hpp"
@@ -83,16 +84,17 @@ class SafeTensorsFile {
     if (size < 8) fail("file is " + std::to_string(size) + " bytes, too short for the header length");
     std::uint64_t header_len = 0;
     for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];
+    // The length itself is not printed: for a file that is not safetensors it is 8 bytes of
+    // the file's contents.
     if (header_len > size - 8)
-      fail("header length " + std::to_string(header_len) + " exceeds the file size " +
-           std::to_string(size));
+      fail("the declared header length exceeds the file size of " + std::to_string(size) + " bytes");
     const std::size_t data_start = 8 + static_cast<std::size_t>(header_len);
     const std::size_t data_size = size - data_start;
     nlohmann::json header;
     try {
       header = nlohmann::json::parse(bytes + 8, bytes + data_start);
     } catch (const nlohmann::json::exception& e) {
-      fail(std::string("header is not valid JSON: ") + e.what());
+      fail("header is not valid JSON (" + detail::json_error_text(e) + ")");
     }
     if (!header.is_object()) fail("header is not a JSON object");
     std::vector<std::pair<std::size_t, std::size_t>> ranges;  // (begin, end) of non-empty tensors

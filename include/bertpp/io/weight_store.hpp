@@ -4,7 +4,9 @@
 // copy when the stored dtype already is T, converted otherwise.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -16,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bertpp/core/detail/json_error.hpp"
 #include "bertpp/core/error.hpp"
 #include "bertpp/core/types.hpp"
 #include "bertpp/io/dtype.hpp"
@@ -62,6 +65,40 @@ class Tensor {
   bool view_ = false;
 };
 
+namespace detail {
+
+/// @brief The path of `name` (a file or folder named by a file of the model folder `dir`,
+/// e.g. a shard of model.safetensors.index.json), checked to stay inside the folder: a
+/// relative name with no `..` component, whose resolved path (symlinks followed,
+/// std::filesystem::weakly_canonical) lies under the resolved folder. `what` says who named
+/// it, e.g. "<dir>/model.safetensors.index.json: weight_map shard".
+/// @throws FormatError naming `what` and `name` otherwise.
+inline std::string path_inside(const std::string& dir, const std::string& name, const std::string& what) {
+  namespace fs = std::filesystem;
+  auto refuse = [&](const std::string& why) -> std::string {
+    throw FormatError(what + " '" + name + "' " + why + "; it must name a file inside the model folder");
+  };
+  const fs::path rel(name);
+  if (name.empty() || name.find('\0') != std::string::npos) return refuse("is not a file name");
+  if (rel.is_absolute() || rel.has_root_name() || rel.has_root_directory())
+    return refuse("is an absolute path");
+  for (const auto& part : rel)
+    if (part == "..") return refuse("has a '..' component");
+  const fs::path full = fs::path(dir) / rel;
+  std::error_code ec1, ec2;
+  const fs::path base = fs::weakly_canonical(fs::path(dir), ec1);
+  const fs::path real = fs::weakly_canonical(full, ec2);
+  if (ec1 || ec2) return refuse("cannot be resolved");
+  auto b = base.begin();
+  auto r = real.begin();
+  for (; b != base.end() && !b->empty(); ++b, ++r)
+    if (r == real.end() || *r != *b) return refuse("resolves (through a symbolic link) outside the folder");
+  if (r == real.end() || r->empty()) return refuse("is the model folder itself");
+  return full.string();
+}
+
+}  // namespace detail
+
 /// @brief All tensors of a checkpoint, by name. Cheap to copy (shares the mappings).
 class WeightStore {
  public:
@@ -84,7 +121,7 @@ class WeightStore {
       try {
         j = nlohmann::json::parse(in);
       } catch (const nlohmann::json::exception& e) {
-        throw FormatError(index + ": not valid JSON: " + e.what());
+        throw FormatError(index + ": not valid JSON (" + detail::json_error_text(e) + ")");
       }
       auto map = j.find("weight_map");
       if (map == j.end() || !map->is_object())
@@ -94,7 +131,7 @@ class WeightStore {
         if (!file.is_string()) throw FormatError(index + ": weight_map['" + name + "'] is not a string");
         shards.insert(file.get<std::string>());
       }
-      for (const auto& shard : shards) store.add_file(dir + "/" + shard);
+      for (const auto& shard : shards) store.add_file(detail::path_inside(dir, shard, index + ": weight_map shard"));
     } else if (std::vector<OwnedTensor> tf; tf_folder_tensors(dir, tf)) {
       for (auto& t : tf) store.add_view(std::move(t.info), std::move(t.owner));
     } else {

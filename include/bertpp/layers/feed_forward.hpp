@@ -51,8 +51,9 @@ class FeedForward {
       : act_(act_from_name(c.hidden_act)),
         eps_(c.layer_norm_eps),
         in_(w.at(prefix + "intermediate.dense.weight"), w.at(prefix + "intermediate.dense.bias"),
-            exec),
-        out_(w.at(prefix + "output.dense.weight"), w.at(prefix + "output.dense.bias"), exec),
+            exec, "ffn in (+ activation)"),
+        out_(w.at(prefix + "output.dense.weight"), w.at(prefix + "output.dense.bias"), exec,
+             "ffn out (+ residual)"),
         gamma_(w.at(prefix + "output.LayerNorm.weight")),
         beta_(w.at(prefix + "output.LayerNorm.bias")),
         kernels_(layer_kernels<T>(exec)) {}

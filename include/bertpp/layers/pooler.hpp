@@ -33,7 +33,8 @@ class Pooler {
       throw WeightError("pooler: found '" + prefix + (has_w ? "dense.weight" : "dense.bias") +
                         "' without '" + prefix + (has_w ? "dense.bias" : "dense.weight") + "'");
     if (has_w)
-      dense_ = exec::Linear<T>(w.at(prefix + "dense.weight"), w.at(prefix + "dense.bias"), exec);
+      dense_ = exec::Linear<T>(w.at(prefix + "dense.weight"), w.at(prefix + "dense.bias"), exec,
+                               "pooler");
   }
 
   /// @brief Whether the checkpoint has pooler weights.

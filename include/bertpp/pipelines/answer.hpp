@@ -31,6 +31,14 @@ struct AnswerOptions {
   std::size_t doc_stride = 0;      ///< overlap of windows; 0: min(max_seq_len / 2, 128)
   std::size_t max_answer_len = 15; ///< tokens
   bool handle_impossible_answer = false;  ///< also propose the empty answer
+  /// Longest context accepted, in bytes (0: no limit), checked before any tokenization.
+  std::size_t max_context_bytes = std::size_t{1} << 20;
+  /// Most windows one answer() runs the model on (0: no limit), counted before the windows
+  /// are made; a context that needs more is refused with an InputError naming this option.
+  /// The cost of answer() is one forward call per window (run batch_size at a time): the
+  /// default, 256 windows of 384 tokens (a context of about 60,000 tokens), bounds it to
+  /// seconds on a BERT-base encoder.
+  std::size_t max_windows = 256;
 };
 
 /// @brief Tokenizer + QuestionAnswering<float>: question and context in, answers out.
@@ -49,8 +57,10 @@ class QuestionAnswerer {
   /// to whole words; equal answers (ignoring ASCII case) found in several windows add their
   /// scores. Only spans of positive score are proposed.
   /// @throws InputError for an empty question or context, a question that leaves no room
-  /// for the context in a window, doc_stride >= the room left for the context, or
-  /// max_answer_len / top_k of 0.
+  /// for the context in a window, a doc_stride given >= the room left for the context (a
+  /// default doc_stride is lowered to half of that room instead), max_answer_len / top_k of
+  /// 0, or a context over max_context_bytes / max_windows. Any top_k and max_answer_len up
+  /// to SIZE_MAX are accepted (they are bounded by the spans that exist).
   std::vector<Answer> answer(const std::string& question, const std::string& context,
                              const AnswerOptions& o = {}) const {
     if (o.top_k == 0 || o.max_answer_len == 0) throw InputError("answer: top_k and max_answer_len must be >= 1");
@@ -79,9 +89,15 @@ class QuestionAnswerer {
                                 const AnswerOptions& o = {}) const {
     detail::require_text(question, "answer: the question");
     detail::require_text(context, "answer: the context");
+    if (o.max_context_bytes && context.size() > o.max_context_bytes)
+      throw InputError("answer: the context has " + std::to_string(context.size()) + " bytes, more than " +
+                       "AnswerOptions::max_context_bytes (" + std::to_string(o.max_context_bytes) +
+                       "); split it, or raise the limit (0: none)");
     const std::size_t model_max = detail::max_length(options_, model_.config(), tok_);
     const std::size_t max_seq = o.max_seq_len ? std::min(o.max_seq_len, model_max) : std::min<std::size_t>(384, model_max);
-    const std::size_t stride = o.doc_stride ? o.doc_stride : std::min<std::size_t>(max_seq / 2, 128);
+    if (max_seq < 4)
+      throw InputError("answer: AnswerOptions::max_seq_len " + std::to_string(max_seq) +
+                       " leaves no room for the question, the context and 3 special tokens");
     EncodeOptions q_only;
     q_only.add_special_tokens = false;
     const std::size_t q_len = tok_.encode(question, q_only).size();
@@ -89,9 +105,28 @@ class QuestionAnswerer {
       throw InputError("answer: the question has " + std::to_string(q_len) + " tokens, which with 3 special "
                        "tokens leaves no room for the context in a window of " + std::to_string(max_seq) +
                        " tokens (AnswerOptions::max_seq_len)");
-    if (stride >= max_seq - 3 - q_len)
-      throw InputError("answer: doc_stride " + std::to_string(stride) + " must be smaller than the " +
-                       std::to_string(max_seq - 3 - q_len) + " context tokens of each window");
+    const std::size_t room = max_seq - 3 - q_len;  // context tokens per window
+    std::size_t stride = o.doc_stride;
+    if (stride == 0) {  // HF's default, lowered to half the room when that is too small
+      stride = std::min<std::size_t>(max_seq / 2, 128);
+      if (stride >= room) stride = room / 2;
+    } else if (stride >= room) {
+      throw InputError("answer: AnswerOptions::doc_stride " + std::to_string(stride) + " must be smaller than the " +
+                       std::to_string(room) + " context tokens of each window (max_seq_len " +
+                       std::to_string(max_seq) + " less the question's " + std::to_string(q_len) +
+                       " tokens and 3 special tokens)");
+    }
+    if (o.max_windows) {  // the number of windows, before making them
+      EncodeOptions c_only;
+      c_only.add_special_tokens = false;
+      const std::size_t c_len = tok_.encode(context, c_only).size();
+      const std::size_t step = room - stride;
+      const std::size_t needed = c_len <= room ? 1 : 1 + (c_len - room + step - 1) / step;
+      if (needed > o.max_windows)
+        throw InputError("answer: the context needs " + std::to_string(needed) + " windows of " +
+                         std::to_string(max_seq) + " tokens, more than AnswerOptions::max_windows (" +
+                         std::to_string(o.max_windows) + "); split it, or raise the limit (0: none)");
+    }
     EncodeOptions opt;
     opt.truncation = TruncationStrategy::only_second;
     opt.max_length = max_seq;
@@ -124,10 +159,10 @@ class QuestionAnswerer {
     ps[0] = pe[0] = 0.0;
     std::vector<std::tuple<double, std::size_t, std::size_t>> spans;  // (score, start, end)
     for (std::size_t a = 0; a < n; ++a)
-      for (std::size_t b = a; b < std::min(n, a + o.max_answer_len); ++b)
+      for (std::size_t b = a; b < a + std::min(n - a, o.max_answer_len); ++b)  // no wrap at SIZE_MAX
         if (ps[a] * pe[b] > 0.0) spans.emplace_back(ps[a] * pe[b], a, b);
-    const std::size_t pre_topk = o.top_k * 2 + 10;  // candidates before word alignment
-    const std::size_t keep = std::min(pre_topk, spans.size());
+    // Candidates before word alignment: HF's top_k * 2 + 10, computed without a wrap.
+    const std::size_t keep = std::min(spans.size(), std::min(o.top_k, spans.size()) * 2 + 10);
     std::partial_sort(spans.begin(), spans.begin() + static_cast<std::ptrdiff_t>(keep), spans.end(),
                       [](const auto& x, const auto& y) {
                         return std::get<0>(x) > std::get<0>(y) ||

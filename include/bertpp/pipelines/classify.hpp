@@ -48,7 +48,9 @@ class TextClassifier {
   static TextClassifier load(const std::string& encoder_dir, const std::string& head_dir,
                              PipelineOptions options = {}) {
     LinearHead head = LinearHead::load(head_dir);
-    head.check_encoder(EncoderIdentity::of_dir(encoder_dir), encoder_dir);
+    // The digest scheme the head stores (the sampled one, or every byte for an old head).
+    head.check_encoder(EncoderIdentity::of_dir(encoder_dir, EncoderIdentity::scheme_of(head.encoder.weights_digest)),
+                       encoder_dir);
     return TextClassifier(Tokenizer::load(encoder_dir), BertModel<float>::load(encoder_dir), std::move(head),
                           options);
   }
@@ -174,7 +176,7 @@ class NextSentencePredictor {
   /// label 0 of HF's head).
   /// @throws InputError naming an empty or (truncate = false) too long pair.
   std::vector<double> next_sentence(const std::vector<std::pair<std::string, std::string>>& pairs) const {
-    const std::size_t max_len = detail::max_length(options_, model_.config(), tok_);
+    const std::size_t max_len = detail::max_length(options_, model_.config(), tok_, true);
     std::vector<double> out;
     ForwardOptions fwd;
     fwd.num_threads = options_.num_threads;

@@ -34,11 +34,23 @@ struct PipelineOptions {
 
 namespace detail {
 
-/// @brief The effective max_length of `o` for a model with config `c` and tokenizer `t`.
-inline std::size_t max_length(const PipelineOptions& o, const BertConfig& c, const Tokenizer& t) {
+/// @brief The effective max_length of `o` for a model with config `c` and tokenizer `t`
+/// (inputs of two texts when `pair`), after checking the options.
+/// @throws InputError naming the option when `batch_size` is 0, or when the effective
+/// max_length leaves no room for text beside the special tokens (e.g. max_length 1).
+inline std::size_t max_length(const PipelineOptions& o, const BertConfig& c, const Tokenizer& t,
+                               bool pair = false) {
+  if (o.batch_size == 0) throw InputError("PipelineOptions::batch_size is 0; it must be at least 1");
   std::size_t m = static_cast<std::size_t>(c.max_position_embeddings);
   m = std::min(m, t.options().model_max_length);
-  return o.max_length ? std::min(o.max_length, m) : m;
+  m = o.max_length ? std::min(o.max_length, m) : m;
+  const std::size_t specials = pair ? t.encode("", "").size() : t.encode("").size();
+  if (m <= specials)
+    throw InputError("PipelineOptions::max_length: " + std::to_string(m) +
+                     " tokens (the smallest of max_length " + std::to_string(o.max_length) +
+                     ", max_position_embeddings and the tokenizer's model_max_length) leave no room "
+                     "for text beside the " + std::to_string(specials) + " special tokens");
+  return m;
 }
 
 /// @brief Throws InputError when `text` is empty or only whitespace.
@@ -80,11 +92,12 @@ inline std::vector<Encoding> encode_texts(const Tokenizer& tok, const std::vecto
   return batch;
 }
 
-/// @brief Calls f(begin, end) for consecutive ranges of at most `size` of [0, n).
+/// @brief Calls f(begin, end) for consecutive ranges of at most `size` of [0, n); a size
+/// of 0 counts as 1. Never overflows, whatever `size`.
 template <typename F>
 void for_batches(std::size_t n, std::size_t size, F&& f) {
   size = std::max<std::size_t>(size, 1);
-  for (std::size_t b = 0; b < n; b += size) f(b, std::min(n, b + size));
+  for (std::size_t b = 0; b < n; b += std::min(size, n - b)) f(b, b + std::min(size, n - b));
 }
 
 /// @brief Softmax of `x` [n] (max-subtracted), in double.

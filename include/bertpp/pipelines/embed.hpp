@@ -10,20 +10,22 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bertpp/core/detail/json_error.hpp"
 #include "bertpp/core/error.hpp"
 #include "bertpp/heads/pooling.hpp"
+#include "bertpp/io/weight_store.hpp"
 #include "bertpp/models/bert.hpp"
+#include "bertpp/pipelines/common.hpp"
 #include "bertpp/tokenizer/tokenizer.hpp"
 
 namespace bertpp {
 
-/// @brief How an Embedder pools and truncates; read from the folder when present.
-struct EmbedderOptions {
+/// @brief How an Embedder pools; batching, truncation and threads are the PipelineOptions
+/// every pipeline takes (max_length 0: the smaller of max_position_embeddings and the
+/// tokenizer's model_max_length). Read from the folder when present.
+struct EmbedderOptions : PipelineOptions {
   PoolingMode pooling = PoolingMode::mean;
-  bool normalize = false;      ///< L2-normalise (sentence-transformers' Normalize module)
-  std::size_t max_length = 0;  ///< tokens per text, specials included; 0: model maximum
-  int num_threads = 1;
-  std::size_t batch_size = 32;
+  bool normalize = false;  ///< L2-normalise (sentence-transformers' Normalize module)
 };
 
 /// @brief Tokenizer + BertModel<float> + pooling: text to sentence vectors.
@@ -35,31 +37,41 @@ class Embedder {
   /// @throws the loaders' errors, naming the file at fault.
   static Embedder load(const std::string& dir) {
     Embedder e(Tokenizer::load(dir), BertModel<float>::load(dir));
-    e.options_ = read_options(dir, e.model_.config());
+    e.options_ = read_options(dir);
     return e;
   }
 
   Embedder(Tokenizer tokenizer, BertModel<float> model, EmbedderOptions options = {})
       : tokenizer_(std::move(tokenizer)), model_(std::move(model)), options_(options) {}
 
-  /// @brief texts -> [texts x hidden] embeddings (truncated to max_length tokens).
-  /// An empty text embeds "[CLS] [SEP]", as in sentence-transformers.
+  /// @brief texts -> [texts x hidden] embeddings (truncated to max_length tokens, or
+  /// refused when `truncate` is false). An empty text embeds "[CLS] [SEP]", as in
+  /// sentence-transformers.
+  /// @throws InputError for a bad option (batch_size 0, max_length below the special
+  /// tokens) or, when `truncate` is false, a text longer than max_length.
   Matrix<float> embed(const std::vector<std::string>& texts) const {
+    const std::size_t max_len = max_length();
     EncodeOptions enc;
-    enc.truncation = TruncationStrategy::longest_first;
-    enc.max_length = max_length();
+    if (options_.truncate) {
+      enc.truncation = TruncationStrategy::longest_first;
+      enc.max_length = max_len;
+    }
     Matrix<float> out(static_cast<Eigen::Index>(texts.size()), model_.config().hidden_size);
     ForwardOptions fwd;
     fwd.num_threads = options_.num_threads;
-    for (std::size_t b = 0; b < texts.size(); b += options_.batch_size) {
-      const std::vector<std::string> chunk(
-          texts.begin() + static_cast<std::ptrdiff_t>(b),
-          texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), b + options_.batch_size)));
+    detail::for_batches(texts.size(), options_.batch_size, [&](std::size_t b0, std::size_t b1) {
+      const std::vector<std::string> chunk(texts.begin() + static_cast<std::ptrdiff_t>(b0),
+                                           texts.begin() + static_cast<std::ptrdiff_t>(b1));
       const auto batch = tokenizer_.encode_batch(chunk, enc, options_.num_threads);
+      for (std::size_t i = 0; i < batch.size(); ++i)
+        if (batch[i].size() > max_len)
+          throw InputError("embed: text " + std::to_string(b0 + i) + " has " + std::to_string(batch[i].size()) +
+                           " tokens, more than max_length " + std::to_string(max_len) +
+                           " (PipelineOptions::truncate is false)");
       const auto result = model_.forward(batch, fwd);
-      out.middleRows(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(chunk.size())) =
+      out.middleRows(static_cast<Eigen::Index>(b0), static_cast<Eigen::Index>(chunk.size())) =
           pool(result.last_hidden_state, batch, options_.pooling, options_.normalize);
-    }
+    });
     return out;
   }
 
@@ -81,11 +93,10 @@ class Embedder {
     return out;
   }
 
-  /// @brief The tokens per text after truncation.
-  std::size_t max_length() const {
-    const auto model_max = static_cast<std::size_t>(model_.config().max_position_embeddings);
-    return options_.max_length ? std::min(options_.max_length, model_max) : model_max;
-  }
+  /// @brief The tokens per text after truncation: options().max_length bounded by the
+  /// model's maximum (max_position_embeddings and the tokenizer's model_max_length).
+  /// @throws InputError for a bad option, as every pipeline.
+  std::size_t max_length() const { return detail::max_length(options_, model_.config(), tokenizer_); }
   const EmbedderOptions& options() const noexcept { return options_; }
   EmbedderOptions& options() noexcept { return options_; }
   const Tokenizer& tokenizer() const noexcept { return tokenizer_; }
@@ -98,41 +109,57 @@ class Embedder {
     try {
       return nlohmann::json::parse(in);
     } catch (const nlohmann::json::exception& e) {
-      throw FormatError(path + ": not valid JSON: " + e.what());
+      throw FormatError(path + ": not valid JSON (" + detail::json_error_text(e) + ")");
     }
   }
 
-  static EmbedderOptions read_options(const std::string& dir, const BertConfig& config) {
+  static EmbedderOptions read_options(const std::string& dir) {
     EmbedderOptions o;
-    o.max_length = static_cast<std::size_t>(config.max_position_embeddings);
-    const auto modules = read_json(dir + "/modules.json");
+    const std::string modules_path = dir + "/modules.json";
+    const auto modules = read_json(modules_path);
     std::string pooling_dir = "1_Pooling";
-    if (modules.is_array()) {
-      for (const auto& m : modules) {
-        const std::string type = m.value("type", "");
-        if (type.find("Normalize") != std::string::npos) o.normalize = true;
-        if (type.find("Pooling") != std::string::npos) pooling_dir = m.value("path", pooling_dir);
-      }
+    if (!modules.is_null() && !modules.is_array())
+      throw ConfigError(modules_path + ": expected a list of modules");
+    for (std::size_t i = 0; modules.is_array() && i < modules.size(); ++i) {
+      const auto& m = modules[i];
+      const std::string where = modules_path + ": module " + std::to_string(i);
+      if (!m.is_object()) throw ConfigError(where + " is not an object");
+      for (const char* key : {"type", "path"})
+        if (m.contains(key) && !m[key].is_string())
+          throw ConfigError(where + ": field '" + key + "' must be a string");
+      const std::string type = m.value("type", "");
+      if (type.find("Normalize") != std::string::npos) o.normalize = true;
+      if (type.find("Pooling") != std::string::npos) pooling_dir = m.value("path", pooling_dir);
     }
-    const auto pooling = read_json(dir + "/" + pooling_dir + "/config.json");
+    const std::string pooling_path =
+        detail::path_inside(dir, pooling_dir, modules_path + ": Pooling module path") + "/config.json";
+    const auto pooling = read_json(pooling_path);
+    if (!pooling.is_null() && !pooling.is_object()) throw ConfigError(pooling_path + ": expected a JSON object");
     if (pooling.is_object()) {
       const char* keys[] = {"pooling_mode_cls_token", "pooling_mode_mean_tokens",
                             "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens"};
       const PoolingMode modes[] = {PoolingMode::cls, PoolingMode::mean, PoolingMode::max,
                                    PoolingMode::mean_sqrt_len};
       int chosen = 0;
-      for (int i = 0; i < 4; ++i)
+      for (int i = 0; i < 4; ++i) {
+        if (pooling.contains(keys[i]) && !pooling[keys[i]].is_boolean())
+          throw ConfigError(pooling_path + ": field '" + keys[i] + "' must be true or false");
         if (pooling.value(keys[i], false)) {
           o.pooling = modes[i];
           ++chosen;
         }
-      if (chosen > 1)
-        throw ConfigError(dir + "/" + pooling_dir +
-                          "/config.json: several pooling modes at once are not supported");
+      }
+      if (chosen > 1) throw ConfigError(pooling_path + ": several pooling modes at once are not supported");
     }
-    const auto st = read_json(dir + "/sentence_bert_config.json");
-    if (st.is_object() && st.contains("max_seq_length") && st["max_seq_length"].is_number_integer())
-      o.max_length = st["max_seq_length"].get<std::size_t>();
+    const std::string st_path = dir + "/sentence_bert_config.json";
+    const auto st = read_json(st_path);
+    if (st.is_object() && st.contains("max_seq_length") && !st["max_seq_length"].is_null()) {
+      const auto& v = st["max_seq_length"];
+      if (!v.is_number_unsigned() || v.get<std::uint64_t>() < 1)
+        throw ConfigError(st_path + ": field 'max_seq_length' must be a positive integer, got " + v.dump());
+      // Bounded later by the model's maximum; kept below it here so that no cast wraps.
+      o.max_length = static_cast<std::size_t>(std::min<std::uint64_t>(v.get<std::uint64_t>(), 1u << 30));
+    }
     return o;
   }
 

@@ -51,9 +51,11 @@ class AddedTokenMatcher {
 
   bool empty() const { return nodes_.empty(); }
 
-  /// @brief Finds matches in `text[begin, end)`; calls `on(match_begin, match_end, index)`
-  /// for each (non-overlapping, left to right), with lstrip/rstrip/single_word applied using
-  /// `tokens[index]`; `floor` is where the previous match ended.
+  /// @brief Finds matches in `text[begin, end)`; calls `on(match_begin, match_end, index,
+  /// content_begin, content_end)` for each (non-overlapping, left to right), with
+  /// lstrip/rstrip/single_word applied using `tokens[index]`: the match covers the stripped
+  /// whitespace (HF's offsets of the token), the content range is the token itself;
+  /// `floor` is where the previous match ended.
   template <typename On>
   void find_all(std::string_view text, std::size_t begin, std::size_t end,
                 const std::vector<AddedToken>& tokens, On&& on) const {
@@ -101,7 +103,7 @@ class AddedTokenMatcher {
           e += len;
         }
       }
-      on(s, e, best);
+      on(s, e, best, i, best_end);
       floor = e;
       i = best_end > e ? best_end : e;
     }

@@ -59,9 +59,10 @@ inline Encoding slice(const Encoding& src, std::size_t b, std::size_t e) {
 /// @brief HF's `Encoding::truncate`: returns the windows of at most `max_len` positions,
 /// consecutive windows sharing `stride` positions; the first is the kept part. `right`
 /// keeps the start (windows go left to right), otherwise the end.
+/// `all` false: only the kept part (the overflowing windows are not wanted).
 /// @throws TokenizerError if stride >= max_len (HF panics there).
 inline std::vector<Encoding> windows(const Encoding& e, std::size_t max_len, std::size_t stride,
-                                     bool right) {
+                                     bool right, bool all = true) {
   const std::size_t n = e.ids.size();
   std::vector<Encoding> out;
   if (max_len >= n) {
@@ -70,13 +71,17 @@ inline std::vector<Encoding> windows(const Encoding& e, std::size_t max_len, std
   }
   if (max_len == 0) {
     out.emplace_back();
-    out.push_back(e);
+    if (all) out.push_back(e);
     return out;
   }
   if (stride >= max_len)
     throw TokenizerError("truncation: stride (" + std::to_string(stride) +
                          ") must be smaller than the space left for the sequence (" +
                          std::to_string(max_len) + ", max_length minus special tokens)");
+  if (!all) {
+    out.push_back(right ? slice(e, 0, max_len) : slice(e, n - max_len, n));
+    return out;
+  }
   const std::size_t step = max_len - stride;
   if (right) {
     for (std::size_t start = 0; start < n; start += step) {
@@ -197,23 +202,31 @@ class TemplatePostProcessor {
                    bool add_special_tokens) const {
     const auto& tmpl = b ? pair_ : single_;
     const Encoding* b0 = b ? &(*b)[0] : nullptr;
+    auto with_b = [&](const Encoding& ai, std::size_t j) {  // A window + B's window j >= 1
+      Encoding o = tokenizer_detail::apply_template(tmpl, ai, &(*b)[j], add_special_tokens);
+      if (b_overflow_type_ != 0 && !add_special_tokens)
+        for (std::size_t k = 0; k < o.ids.size(); ++k)
+          if (o.sequence_ids[k] == 1) o.type_ids[k] = b_overflow_type_;
+      return o;
+    };
     Encoding out = tokenizer_detail::apply_template(tmpl, a[0], b0, add_special_tokens);
     for (std::size_t i = 1; i < a.size(); ++i) {
       out.overflowing.push_back(
           tokenizer_detail::apply_template(tmpl, a[i], b0, add_special_tokens));
       if (b)
-        for (std::size_t j = 1; j < b->size(); ++j)
-          out.overflowing.push_back(
-              tokenizer_detail::apply_template(tmpl, a[i], &(*b)[j], add_special_tokens));
+        for (std::size_t j = 1; j < b->size(); ++j) out.overflowing.push_back(with_b(a[i], j));
     }
     if (b)
-      for (std::size_t j = 1; j < b->size(); ++j)
-        out.overflowing.push_back(
-            tokenizer_detail::apply_template(tmpl, a[0], &(*b)[j], add_special_tokens));
+      for (std::size_t j = 1; j < b->size(); ++j) out.overflowing.push_back(with_b(a[0], j));
     return out;
   }
 
+  /// @brief RobertaProcessing without special tokens sets every type id to 0 but those of
+  /// B's overflowing windows (they keep B's 1): set `t` = 1 for that (0 = off).
+  void set_b_overflow_type(std::int32_t t) { b_overflow_type_ = t; }
+
  private:
+  std::int32_t b_overflow_type_ = 0;
   std::vector<TemplatePiece> single_ = {TemplatePiece{true, 0, 0, {}, {}}};
   std::vector<TemplatePiece> pair_ = {TemplatePiece{true, 0, 0, {}, {}},
                                       TemplatePiece{true, 1, 1, {}, {}}};

@@ -21,14 +21,19 @@
 //    Python layer turns text_pair="" into a single text).
 #pragma once
 
+#include <bertpp/core/context.hpp>
 #include <bertpp/core/encoding.hpp>
 #include <bertpp/core/error.hpp>
 #include <bertpp/tokenizer/added_vocabulary.hpp>
+#include <bertpp/tokenizer/bpe.hpp>
+#include <bertpp/tokenizer/byte_level.hpp>
 #include <bertpp/tokenizer/decoder.hpp>
 #include <bertpp/tokenizer/normalizer.hpp>
 #include <bertpp/tokenizer/post_processor.hpp>
 #include <bertpp/tokenizer/pre_tokenizer.hpp>
 #include <bertpp/tokenizer/wordpiece.hpp>
+
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstddef>
@@ -38,7 +43,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -79,9 +84,18 @@ struct EncodeOptions {
   Side padding_side = Side::right;
   std::size_t pad_to_multiple_of = 0;
   Side truncation_side = Side::right;
+  /// Largest `max_length` with Padding::max_length, and largest `pad_to_multiple_of`, that a
+  /// call accepts (TokenizerError above): padding never allocates more than this many
+  /// positions beyond the tokens themselves.
+  static constexpr std::size_t max_padded_length = std::size_t{1} << 20;
 };
 
 namespace tokenizer_detail {
+
+/// The stages of the pipeline, each selected by its section of tokenizer.json.
+enum class PreTokenizerKind { none, bert, byte_level };
+enum class ModelKind { wordpiece, bpe };
+enum class DecoderKind { none, wordpiece, byte_level };
 
 /// @brief Everything a Tokenizer holds; immutable after loading, shared by copies.
 struct TokenizerState {
@@ -89,21 +103,82 @@ struct TokenizerState {
   std::vector<std::string> id_to_token;
   std::unordered_map<std::string, std::int32_t> token_to_id;
   std::optional<BertNormalizer> normalizer;
+  PreTokenizerKind pre_kind = PreTokenizerKind::bert;
   BertPreTokenizer pre_tokenizer;
-  bool pre_tokenize = true;
+  ByteLevelPreTokenizer byte_level;
+  ModelKind model_kind = ModelKind::wordpiece;
   WordPiece wordpiece;
+  Bpe bpe;
+  /// The post-processor's trim_offsets (ByteLevel, RobertaProcessing) and its
+  /// add_prefix_space.
+  bool trim_offsets = false, trim_prefix_space = false;
+  DecoderKind decoder_kind = DecoderKind::wordpiece;
   std::vector<AddedToken> added;
   AddedTokenMatcher raw_matcher, normalized_matcher;
   std::unordered_set<std::int32_t> special_ids;
   TemplatePostProcessor post;
   WordPieceDecoder decoder;
   std::int32_t cls = -1, sep = -1, pad = -1, unk = -1, mask = -1;
+  /// The stages give the same result on a text cut right before a U+0020 that follows a
+  /// non-whitespace character (no normalized added token with whitespace or rstrip).
+  bool chunkable = true;
 };
+
+/// @brief Code points of `s` as DecodedText counts them (invalid UTF-8 per maximal subpart).
+inline std::size_t count_code_points(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < s.size(); ++n) {
+    std::size_t len = 1;
+    if (p[i] >= 0x80) decode_utf8(p + i, s.size() - i, len);
+    i += len;
+  }
+  return n;
+}
+
+/// @brief Bytes of the first `n` code points of `s` from byte `at` (valid UTF-8 there).
+inline std::size_t code_point_bytes(std::string_view s, std::size_t at, std::size_t n) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t i = at;
+  for (; n > 0 && i < s.size(); --n) {
+    std::size_t len = 1;
+    if (p[i] >= 0x80) decode_utf8(p + i, s.size() - i, len);
+    i += len;
+  }
+  return i - at;
+}
+
+/// @brief Bytes of the last `n` code points of `s` (valid UTF-8 there).
+inline std::size_t code_point_bytes_back(std::string_view s, std::size_t n) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  std::size_t i = s.size();
+  for (; n > 0 && i > 0; --n) {
+    --i;
+    while (i > 0 && (p[i] & 0xC0) == 0x80) --i;
+  }
+  return s.size() - i;
+}
+
+/// @brief End of a chunk of `text[b, e)` of at least kChunk bytes: the first U+0020 after
+/// that whose previous character is not whitespace (or `e`).
+inline std::size_t chunk_end(std::string_view text, std::size_t b, std::size_t e) {
+  constexpr std::size_t kChunk = 16384;
+  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+  for (std::size_t i = b + kChunk; i < e; ++i) {
+    if (p[i] != ' ') continue;
+    std::size_t c = i - 1;
+    while (c > b && i - c < 4 && (p[c] & 0xC0) == 0x80) --c;
+    std::size_t len = 1;
+    const std::uint32_t cp = decode_utf8(p + c, i - c, len);
+    if (c + len == i && !(flags_of(cp) & tables::kWs)) return i;
+  }
+  return e;
+}
 
 /// @brief Reused buffers of one thread.
 struct Scratch {
   DecodedText decoded;
-  NormalizedText normalized;
+  NormalizedText normalized, prefixed;
 };
 inline Scratch& scratch() {
   thread_local Scratch s;
@@ -141,17 +216,28 @@ class Tokenizer {
     check_call(opt);
     return finish(encode_pair(a, &b, opt), opt);
   }
-  /// @brief Encodes texts on `num_threads` threads; Padding::longest pads to the longest.
+  /// @brief Encodes texts on `num_threads` threads (the calling thread's own Context, see
+  /// thread_context()); Padding::longest pads to the longest.
   /// @throws TokenizerError.
   std::vector<Encoding> encode_batch(const std::vector<std::string>& texts,
                                      const EncodeOptions& opt = {}, int num_threads = 1) const {
-    return batch(texts.size(), opt, num_threads,
+    return encode_batch(texts, opt, thread_context(num_threads));
+  }
+  /// @brief As above, on the threads of `ctx`.
+  std::vector<Encoding> encode_batch(const std::vector<std::string>& texts, const EncodeOptions& opt,
+                                     Context& ctx) const {
+    return batch(texts.size(), opt, ctx,
                  [&](std::size_t i) { return encode_pair(texts[i], nullptr, opt); });
   }
   /// @brief Encodes pairs on `num_threads` threads. @throws TokenizerError.
   std::vector<Encoding> encode_batch(const std::vector<std::pair<std::string, std::string>>& pairs,
                                      const EncodeOptions& opt = {}, int num_threads = 1) const {
-    return batch(pairs.size(), opt, num_threads, [&](std::size_t i) {
+    return encode_batch(pairs, opt, thread_context(num_threads));
+  }
+  /// @brief As above, on the threads of `ctx`.
+  std::vector<Encoding> encode_batch(const std::vector<std::pair<std::string, std::string>>& pairs,
+                                     const EncodeOptions& opt, Context& ctx) const {
+    return batch(pairs.size(), opt, ctx, [&](std::size_t i) {
       std::string_view b = pairs[i].second;
       return encode_pair(pairs[i].first, &b, opt);
     });
@@ -174,7 +260,13 @@ class Tokenizer {
       if (skip_special_tokens && s_->special_ids.count(id)) continue;
       toks.push_back(s_->id_to_token[static_cast<std::size_t>(id)]);
     }
-    return s_->decoder.decode(toks, clean_up_tokenization_spaces);
+    // transformers skips its cleanup for BPE models (it would strip spaces before
+    // punctuation that BPE keeps).
+    const bool cleanup =
+        clean_up_tokenization_spaces && s_->model_kind != tokenizer_detail::ModelKind::bpe;
+    if (s_->decoder_kind == tokenizer_detail::DecoderKind::byte_level)
+      return byte_level_decode(toks);
+    return s_->decoder.decode(toks, cleanup);
   }
 
   /// @brief Id of a token (vocabulary or added), -1 if absent.
@@ -204,72 +296,159 @@ class Tokenizer {
   explicit Tokenizer(std::shared_ptr<const tokenizer_detail::TokenizerState> s)
       : s_(std::move(s)) {}
   static Tokenizer build(tokenizer_detail::TokenizerState st);
+  static Tokenizer from_roberta_files(const std::string& base, const nlohmann::json& cfg,
+                                      const nlohmann::json& map);
 
-  /// One sequence through normalizer, pre-tokenizer and WordPiece (no specials).
-  Encoding encode_sequence(std::string_view text, std::int32_t seq) const {
+  /// One sequence through normalizer, pre-tokenizer and WordPiece (no specials). With a
+  /// `cap`, stops after the word that brings the count to `cap` tokens (those tokens are the
+  /// same as without a cap) and sets `*complete` to false when text was left; long segments
+  /// are then decoded and normalized in chunks, so the work is bounded by the cap too.
+  /// With `count_only`, only counts: returns an empty encoding and sets `*count`.
+  Encoding encode_sequence(std::string_view text, std::int32_t seq,
+                           std::size_t cap = static_cast<std::size_t>(-1), bool* complete = nullptr,
+                           std::size_t* count_only = nullptr) const {
     const auto& st = *s_;
     auto& scr = tokenizer_detail::scratch();
     auto& dec = scr.decoded;
     auto& norm = scr.normalized;
-    dec.assign(text);
     Encoding out;
     std::int32_t word = 0;
-    auto push = [&](std::int32_t id, std::size_t cb, std::size_t ce) {
+    std::size_t cp_base = 0, byte_base = 0;  // of dec's first code point in `text`
+    bool stop = false;
+    std::size_t count = 0;
+    // Code points [cb, ce) of dec. trim_offsets looks at the token's text: its vocabulary
+    // string, or for an added token the matched text with the whitespace lstrip / rstrip
+    // swallowed (HF's token string there).
+    auto push = [&](std::int32_t id, std::size_t cb, std::size_t ce,
+                    std::string_view matched = {}) {
+      if (st.trim_offsets && !count_only) {
+        const auto t = tokenizer_detail::trim_amounts(
+            matched.empty() ? std::string_view(st.id_to_token[static_cast<std::size_t>(id)])
+                            : matched,
+            count == 0, st.trim_prefix_space, cp_base + cb, cp_base + ce);
+        cb += t.first;
+        ce -= t.second;
+      }
+      ++count;
+      if (count_only) return;
       out.ids.push_back(id);
-      out.offsets.emplace_back(cb, ce);
-      out.byte_offsets.emplace_back(dec.byte_start[cb], dec.byte_start[ce]);
+      out.offsets.emplace_back(cp_base + cb, cp_base + ce);
+      out.byte_offsets.emplace_back(byte_base + dec.byte_start[cb], byte_base + dec.byte_start[ce]);
       out.word_ids.push_back(word);
     };
-    auto byte_to_cp = [&](std::size_t byte) {
-      return static_cast<std::size_t>(
-          std::lower_bound(dec.byte_start.begin(), dec.byte_start.end(), byte) -
-          dec.byte_start.begin());
-    };
-    auto model = [&](std::size_t b, std::size_t e) {  // pre-tokenize + WordPiece of norm[b, e)
+    auto model = [&](std::size_t b, std::size_t e) {  // pre-tokenizer + model of norm[b, e)
+      const NormalizedText* nt = &norm;
+      if (st.pre_kind == tokenizer_detail::PreTokenizerKind::byte_level &&
+          st.byte_level.add_prefix_space && b < e && norm.text[b] != ' ') {
+        auto& pre = scr.prefixed;  // HF's prepend: the space aligned with the first character
+        pre.clear();
+        pre.text.push_back(' ');
+        pre.text.append(norm.text, b, e - b);
+        pre.src.push_back(norm.src[b]);
+        pre.src.insert(pre.src.end(), norm.src.begin() + static_cast<std::ptrdiff_t>(b),
+                       norm.src.begin() + static_cast<std::ptrdiff_t>(e));
+        nt = &pre;
+        b = 0;
+        e = pre.text.size();
+      }
       auto on_word = [&](std::size_t wb, std::size_t we) {
-        st.wordpiece.tokenize_word(std::string_view(norm.text).substr(wb, we - wb),
-                                   [&](std::int32_t id, std::size_t tb, std::size_t te) {
-                                     push(id, norm.src[wb + tb], norm.src[wb + te - 1] + 1);
-                                   });
+        if (stop) return;
+        auto emit = [&](std::int32_t id, std::size_t tb, std::size_t te) {
+          push(id, nt->src[wb + tb], nt->src[wb + te - 1] + 1);
+        };
+        const std::string_view w = std::string_view(nt->text).substr(wb, we - wb);
+        if (st.model_kind == tokenizer_detail::ModelKind::wordpiece) {
+          st.wordpiece.tokenize_word(w, emit);
+        } else {
+          st.bpe.tokenize_word(w, emit);
+        }
         ++word;
+        if (count >= cap) stop = true;
       };
-      if (st.pre_tokenize) {
-        st.pre_tokenizer.split(norm.text, b, e, on_word);
-      } else if (b < e) {
-        on_word(b, e);
+      switch (st.pre_kind) {
+        case tokenizer_detail::PreTokenizerKind::bert:
+          st.pre_tokenizer.split(nt->text, b, e, on_word);
+          break;
+        case tokenizer_detail::PreTokenizerKind::byte_level:
+          st.byte_level.split(nt->text, b, e, on_word);
+          break;
+        case tokenizer_detail::PreTokenizerKind::none:
+          if (b < e) on_word(b, e);
+          break;
       }
     };
-    auto segment = [&](std::size_t bb, std::size_t be) {  // raw bytes without added tokens
-      const std::size_t cb = byte_to_cp(bb), ce = byte_to_cp(be);
+    auto chunk = [&](std::size_t bb, std::size_t be) {  // raw bytes without added tokens
+      dec.assign(text.substr(bb, be - bb));
+      byte_base = bb;
       norm.clear();
       if (st.normalizer) {
-        st.normalizer->normalize(dec, cb, ce, norm);
+        st.normalizer->normalize(dec, 0, dec.cps.size(), norm);
       } else {
-        for (std::size_t i = cb; i < ce; ++i) {
+        for (std::size_t i = 0; i < dec.cps.size(); ++i) {
           const std::size_t before = norm.text.size();
           tokenizer_detail::append_utf8(norm.text, dec.cps[i]);
           norm.src.insert(norm.src.end(), norm.text.size() - before, static_cast<std::uint32_t>(i));
         }
       }
       std::size_t pos = 0;
-      st.normalized_matcher.find_all(norm.text, 0, norm.text.size(), st.added,
-                                     [&](std::size_t mb, std::size_t me, std::size_t k) {
-                                       if (pos < mb) model(pos, mb);
-                                       push(st.added[k].id, norm.src[mb], norm.src[me - 1] + 1);
-                                       ++word;
-                                       pos = me;
-                                     });
-      if (pos < norm.text.size()) model(pos, norm.text.size());
+      st.normalized_matcher.find_all(
+          norm.text, 0, norm.text.size(), st.added,
+          [&](std::size_t mb, std::size_t me, std::size_t k, std::size_t, std::size_t) {
+            if (stop) return;
+            if (pos < mb) model(pos, mb);
+            if (stop) return;
+            push(st.added[k].id, norm.src[mb], norm.src[me - 1] + 1,
+                 std::string_view(norm.text).substr(mb, me - mb));
+            ++word;
+            if (count >= cap) stop = true;
+            pos = me;
+          });
+      if (pos < norm.text.size() && !stop) model(pos, norm.text.size());
+      cp_base += dec.cps.size();
+    };
+    auto segment = [&](std::size_t bb, std::size_t be) {
+      if ((cap == static_cast<std::size_t>(-1) && !count_only) || !st.chunkable)
+        return chunk(bb, be);
+      for (std::size_t b = bb; b < be && !stop;) {
+        const std::size_t e = tokenizer_detail::chunk_end(text, b, be);
+        chunk(b, e);
+        b = e;
+      }
     };
     std::size_t pos = 0;
-    st.raw_matcher.find_all(text, 0, text.size(), st.added,
-                            [&](std::size_t mb, std::size_t me, std::size_t k) {
-                              if (pos < mb) segment(pos, mb);
-                              push(st.added[k].id, byte_to_cp(mb), byte_to_cp(me));
-                              ++word;
-                              pos = me;
-                            });
-    if (pos < text.size()) segment(pos, text.size());
+    st.raw_matcher.find_all(
+        text, 0, text.size(), st.added,
+        [&](std::size_t mb, std::size_t me, std::size_t k, std::size_t, std::size_t) {
+          if (stop) return;
+          if (pos < mb) segment(pos, mb);
+          if (stop) return;
+          const std::string_view m = text.substr(mb, me - mb);
+          const std::size_t n = tokenizer_detail::count_code_points(m);
+          if (!count_only) {
+            std::size_t lead = 0, trail = 0, bb = mb, be = me;
+            if (st.trim_offsets) {
+              std::tie(lead, trail) = tokenizer_detail::trim_amounts(
+                  m, count == 0, st.trim_prefix_space, cp_base, cp_base + n);
+              bb = mb + tokenizer_detail::code_point_bytes(m, 0, lead);
+              be = me - tokenizer_detail::code_point_bytes_back(m, trail);
+            }
+            out.ids.push_back(st.added[k].id);
+            out.offsets.emplace_back(cp_base + lead, cp_base + n - trail);
+            out.byte_offsets.emplace_back(bb, std::max(bb, be));
+            out.word_ids.push_back(word);
+          }
+          ++count;
+          cp_base += n;
+          ++word;
+          if (count >= cap) stop = true;
+          pos = me;
+        });
+    if (pos < text.size() && !stop) segment(pos, text.size());
+    if (complete) *complete = !stop;
+    if (count_only) {
+      *count_only = count;
+      return out;
+    }
     const std::size_t n = out.ids.size();
     out.type_ids.assign(n, 0);
     out.attention_mask.assign(n, 1);
@@ -301,31 +480,15 @@ class Tokenizer {
   }
   void pad_to(Encoding& e, std::size_t longest, const EncodeOptions& opt) const;
 
+  // Encodes n inputs in contiguous chunks on the context's threads (the pool rethrows the
+  // first error a chunk threw).
   template <typename F>
-  std::vector<Encoding> batch(std::size_t n, const EncodeOptions& opt, int num_threads,
-                              F&& one) const {
+  std::vector<Encoding> batch(std::size_t n, const EncodeOptions& opt, Context& ctx, F&& one) const {
     check_call(opt);
     std::vector<Encoding> out(n);
-    std::size_t threads = num_threads > 1 ? static_cast<std::size_t>(num_threads) : 1;
-    threads = std::min(threads, std::max<std::size_t>(n, 1));
-    if (threads <= 1) {
-      for (std::size_t i = 0; i < n; ++i) out[i] = one(i);
-    } else {
-      std::vector<std::exception_ptr> errors(threads);
-      std::vector<std::thread> pool;
-      for (std::size_t t = 0; t < threads; ++t) {
-        pool.emplace_back([&, t] {
-          try {
-            for (std::size_t i = t * n / threads; i < (t + 1) * n / threads; ++i) out[i] = one(i);
-          } catch (...) {
-            errors[t] = std::current_exception();
-          }
-        });
-      }
-      for (auto& th : pool) th.join();
-      for (auto& e : errors)
-        if (e) std::rethrow_exception(e);
-    }
+    ctx.parallel_for(n, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) out[i] = one(i);
+    });
     if (opt.padding != Padding::none) {
       std::size_t longest = 0;
       for (const auto& e : out) longest = std::max(longest, e.size());

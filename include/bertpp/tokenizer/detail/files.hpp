@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -104,6 +105,44 @@ T get_or(const nlohmann::json& j, const char* key, const T& fallback, const std:
   } catch (const nlohmann::json::exception&) {
     throw FormatError(where + ": field '" + key + "' has the wrong type (" + it->type_name() + ")");
   }
+}
+
+/// @brief The integer `v` if it lies in [lo, hi]. `what` names the field for the error.
+/// @throws FormatError when `v` is not a JSON integer (a float such as 1e300 is not) or is
+/// out of range.
+inline std::int64_t int_in(const nlohmann::json& v, std::int64_t lo, std::int64_t hi,
+                           const std::string& what) {
+  const bool too_big =
+      v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi);
+  if (!v.is_number_integer() || too_big || v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi)
+    throw FormatError(what + ": expected an integer in [" + std::to_string(lo) + ", " +
+                      std::to_string(hi) + "], got " + (v.is_number() ? v.dump() : v.type_name()));
+  return v.get<std::int64_t>();
+}
+
+/// @brief `j[key]` as an integer in [lo, hi], or `fallback` when absent or null.
+/// @throws FormatError naming the field (wrong JSON type, or out of range).
+inline std::int64_t get_int(const nlohmann::json& j, const char* key, std::int64_t fallback,
+                            std::int64_t lo, std::int64_t hi, const std::string& where) {
+  if (!j.is_object()) throw FormatError(where + ": expected a JSON object");
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return fallback;
+  return int_in(*it, lo, hi, where + ": field '" + key + "'");
+}
+
+/// @brief `j[key]` as an array of integers in [lo, hi] (empty when absent or null).
+/// @throws FormatError naming the field.
+inline std::vector<std::int32_t> get_ids(const nlohmann::json& j, const char* key, std::int64_t hi,
+                                         const std::string& where) {
+  if (!j.is_object()) throw FormatError(where + ": expected a JSON object");
+  std::vector<std::int32_t> out;
+  const auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return out;
+  if (!it->is_array()) throw FormatError(where + ": field '" + key + "' must be an array");
+  for (std::size_t k = 0; k < it->size(); ++k)
+    out.push_back(static_cast<std::int32_t>(
+        int_in((*it)[k], 0, hi, where + ": " + key + "[" + std::to_string(k) + "]")));
+  return out;
 }
 
 /// @brief A special-token field: a string, or an object with "content" (HF's AddedToken).

@@ -8,6 +8,18 @@
 namespace bertpp {
 
 inline void Tokenizer::check_call(const EncodeOptions& opt) const {
+  if (opt.padding != Padding::none) {
+    const std::size_t lim = EncodeOptions::max_padded_length;
+    if (opt.pad_to_multiple_of > lim)
+      throw TokenizerError("padding: pad_to_multiple_of " + std::to_string(opt.pad_to_multiple_of) +
+                           " exceeds the limit of " + std::to_string(lim) + " positions");
+    const std::size_t target = resolve_max(opt);
+    if (opt.padding == Padding::max_length && target < TokenizerOptions::no_max_length &&
+        target > lim)
+      throw TokenizerError("padding: max_length " + std::to_string(target) +
+                           " (padding to max_length) exceeds the limit of " + std::to_string(lim) +
+                           " positions");
+  }
   if (opt.truncation == TruncationStrategy::do_not_truncate) return;
   const std::size_t max_len = resolve_max(opt);
   if (max_len >= TokenizerOptions::no_max_length) return;  // HF turns truncation off there
@@ -41,21 +53,42 @@ inline void Tokenizer::check_call(const EncodeOptions& opt) const {
 //    except a cut to 0 tokens.
 inline Encoding Tokenizer::encode_pair(std::string_view a, const std::string_view* b,
                                        const EncodeOptions& opt) const {
-  Encoding ea = encode_sequence(a, 0);
-  Encoding eb;
-  if (b) eb = encode_sequence(*b, 1);
   std::vector<Encoding> wa, wb;
   const bool right = opt.truncation_side == Side::right;
   const auto& post = s_->post;
   const std::size_t max_len = resolve_max(opt);
   const std::size_t added = opt.add_special_tokens ? post.added_tokens(b != nullptr) : 0;
-  if (opt.truncation != TruncationStrategy::do_not_truncate &&
-      max_len < TokenizerOptions::no_max_length && max_len >= added) {
-    const std::size_t budget = max_len - added;
-    const std::size_t n1 = ea.size(), n2 = b ? eb.size() : 0;
+  const bool truncating = opt.truncation != TruncationStrategy::do_not_truncate &&
+                          max_len < TokenizerOptions::no_max_length && max_len >= added;
+  // Bounded work: when only the kept start of each sequence is returned (right side, no
+  // overflowing windows), each is tokenized up to budget + 1 tokens (more text left means
+  // more than the budget, which is all the truncation below needs to know), except where
+  // longest_first must tell which of two long sequences is longer (odd budget).
+  const std::size_t budget = truncating ? max_len - added : 0;
+  const std::size_t cap = truncating && right && !opt.return_overflowing_tokens
+                              ? budget + 1
+                              : static_cast<std::size_t>(-1);
+  bool ca = true, cb = true;  // sequence tokenized to its end
+  Encoding ea = encode_sequence(a, 0, cap, &ca);
+  Encoding eb;
+  if (b) eb = encode_sequence(*b, 1, cap, &cb);
+  // Lengths that decide which sequence longest_first shortens more: the token counts, or
+  // for sequences cut short, counts (tokens not kept) far enough to compare the two.
+  std::size_t len_a = ea.size(), len_b = eb.size();
+  if (b && !(ca && cb) && opt.truncation == TruncationStrategy::longest_first && budget % 2 &&
+      !(ca && len_a <= budget / 2) && !(cb && len_b <= budget / 2)) {
+    const std::size_t all = static_cast<std::size_t>(-1);
+    if (!ca && (!cb || len_a <= len_b))
+      encode_sequence(a, 0, cb ? len_b + 1 : all, nullptr, &len_a);
+    if (!cb && (!ca || len_b <= len_a))
+      encode_sequence(*b, 1, ca ? len_a + 1 : all, nullptr, &len_b);
+  }
+  if (truncating) {
+    const bool all = opt.return_overflowing_tokens;
+    const std::size_t n1 = len_a, n2 = b ? len_b : 0;
     if (budget == 0) {
-      wa = tokenizer_detail::windows(ea, 0, opt.stride, right);
-      if (b) wb = tokenizer_detail::windows(eb, 0, opt.stride, right);
+      wa = tokenizer_detail::windows(ea, 0, opt.stride, right, all);
+      if (b) wb = tokenizer_detail::windows(eb, 0, opt.stride, right, all);
     } else if (n1 + n2 > budget) {
       const std::size_t to_remove = n1 + n2 - budget;
       std::size_t k1 = n1, k2 = n2;
@@ -86,15 +119,16 @@ inline Encoding Tokenizer::encode_pair(std::string_view a, const std::string_vie
           if (len <= to_remove)
             throw TokenizerError(std::string("truncation: the ") + (first ? "first" : "second") +
                                  " sequence (" + std::to_string(len) +
-                                 " tokens) is too short to remove " + std::to_string(to_remove));
+                                 " tokens) is too short to remove " +
+                                 (ca && cb ? "" : "at least ") + std::to_string(to_remove));
           (first ? k1 : k2) = len - to_remove;
           break;
         }
         case TruncationStrategy::do_not_truncate:
           break;
       }
-      wa = tokenizer_detail::windows(ea, k1, opt.stride, right);
-      if (b) wb = tokenizer_detail::windows(eb, k2, opt.stride, right);
+      wa = tokenizer_detail::windows(ea, k1, opt.stride, right, all);
+      if (b) wb = tokenizer_detail::windows(eb, k2, opt.stride, right, all);
     }
   }
   if (wa.empty()) wa.push_back(std::move(ea));
@@ -107,7 +141,7 @@ inline Encoding Tokenizer::encode_pair(std::string_view a, const std::string_vie
 inline void Tokenizer::pad_to(Encoding& e, std::size_t longest, const EncodeOptions& opt) const {
   std::size_t target = opt.padding == Padding::longest ? longest : resolve_max(opt);
   if (target >= TokenizerOptions::no_max_length) return;  // no maximum length: no padding
-  const std::size_t m = opt.pad_to_multiple_of;
+  const std::size_t m = opt.pad_to_multiple_of;           // <= max_padded_length (check_call)
   if (m > 0 && target % m) target += m - target % m;
   if (s_->pad < 0)
     throw TokenizerError("padding: pad token '" + s_->options.pad_token +
@@ -116,6 +150,7 @@ inline void Tokenizer::pad_to(Encoding& e, std::size_t longest, const EncodeOpti
 }
 
 inline Tokenizer Tokenizer::build(tokenizer_detail::TokenizerState st) {
+  st.chunkable = true;
   for (std::size_t i = 0; i < st.id_to_token.size(); ++i)
     st.token_to_id[st.id_to_token[i]] = static_cast<std::int32_t>(i);  // last id wins
   for (std::size_t k = 0; k < st.added.size(); ++k) {
@@ -123,6 +158,7 @@ inline Tokenizer Tokenizer::build(tokenizer_detail::TokenizerState st) {
     st.token_to_id[t.content] = t.id;
     if (t.special) st.special_ids.insert(t.id);
     if (t.normalized) {
+      if (t.rstrip || t.content.find_first_of(" \t\n\r") != std::string::npos) st.chunkable = false;
       st.normalized_matcher.add(st.normalizer ? st.normalizer->normalize_str(t.content) : t.content,
                                 k);
     } else {
@@ -145,8 +181,9 @@ namespace tokenizer_detail {
 
 /// @brief Installs vocab and WordPiece model in `st`, registering vocab-less added tokens.
 inline void set_vocab(TokenizerState& st, std::vector<std::string> vocab) {
-  st.wordpiece = WordPiece(vocab, st.options.unk_token, st.options.continuing_subword_prefix,
-                           st.options.max_input_chars_per_word);
+  if (st.model_kind == ModelKind::wordpiece)
+    st.wordpiece = WordPiece(vocab, st.options.unk_token, st.options.continuing_subword_prefix,
+                             st.options.max_input_chars_per_word);
   st.id_to_token = std::move(vocab);
   for (const auto& t : st.added) {
     if (t.id < 0) continue;

@@ -9,6 +9,11 @@ namespace bertpp {
 
 namespace tokenizer_detail {
 
+/// Largest type id and token id accepted in a file (HF stores them as u32; bertpp's
+/// Encoding holds int32).
+inline constexpr std::int64_t kMaxTypeId = 0x7FFFFFFF;
+inline constexpr std::int64_t kMaxId = 0x7FFFFFFF;
+
 /// @brief A template ("single" / "pair") of TemplateProcessing.
 inline std::vector<TemplatePiece> parse_template(const nlohmann::json& arr,
                                                  const nlohmann::json& specials,
@@ -24,15 +29,15 @@ inline std::vector<TemplatePiece> parse_template(const nlohmann::json& arr,
         throw FormatError(where + ": sequence id '" + id + "' is not A or B");
       p.is_sequence = true;
       p.sequence = id == "A" ? 0 : 1;
-      p.type_id = get_or<std::int32_t>(s, "type_id", 0, where);
+      p.type_id = static_cast<std::int32_t>(get_int(s, "type_id", 0, 0, kMaxTypeId, where));
     } else if (item.is_object() && item.contains("SpecialToken")) {
       const auto& s = item["SpecialToken"];
       const std::string id = get_or<std::string>(s, "id", "", where);
-      p.type_id = get_or<std::int32_t>(s, "type_id", 0, where);
+      p.type_id = static_cast<std::int32_t>(get_int(s, "type_id", 0, 0, kMaxTypeId, where));
       if (!specials.is_object() || !specials.contains(id))
         throw FormatError(where + ": special token '" + id + "' is not in 'special_tokens'");
       const auto& sp = specials[id];
-      p.ids = get_or<std::vector<std::int32_t>>(sp, "ids", {}, where + ".special_tokens." + id);
+      p.ids = get_ids(sp, "ids", kMaxId, where + ".special_tokens." + id);
       p.tokens =
           get_or<std::vector<std::string>>(sp, "tokens", {}, where + ".special_tokens." + id);
       if (p.ids.size() != p.tokens.size())
@@ -49,9 +54,105 @@ inline std::vector<TemplatePiece> parse_template(const nlohmann::json& arr,
 /// @brief [token, id] of BertProcessing.
 inline std::pair<std::string, std::int32_t> parse_pair(const nlohmann::json& j,
                                                        const std::string& where) {
-  if (!j.is_array() || j.size() != 2 || !j[0].is_string() || !j[1].is_number_integer())
+  if (!j.is_array() || j.size() != 2 || !j[0].is_string())
     throw FormatError(where + ": expected [token, id]");
-  return {j[0].get<std::string>(), j[1].get<std::int32_t>()};
+  return {j[0].get<std::string>(),
+          static_cast<std::int32_t>(int_in(j[1], 0, kMaxId, where + "[1]"))};
+}
+
+/// @brief A vocabulary object {token: id}. Ids are bounded by the entry count: each below
+/// the number of entries plus `extra` (the added tokens, which may fill gaps), checked
+/// before anything is allocated. @throws FormatError.
+inline std::vector<std::string> dense_vocab(const nlohmann::json& vj, const std::string& where,
+                                            std::size_t extra = 0) {
+  if (!vj.is_object()) throw FormatError(where + ": expected an object {token: id}");
+  const auto n = static_cast<std::int64_t>(vj.size());
+  if (n == 0) throw FormatError(where + ": empty vocabulary");
+  std::int64_t top = 0;
+  for (auto it = vj.begin(); it != vj.end(); ++it)
+    top = std::max(top, int_in(it.value(), 0, n + static_cast<std::int64_t>(extra) - 1,
+                               where + ": id of token '" + it.key() + "'"));
+  std::vector<std::string> vocab(static_cast<std::size_t>(top) + 1);
+  for (auto it = vj.begin(); it != vj.end(); ++it) vocab[it.value().get<std::size_t>()] = it.key();
+  return vocab;
+}
+
+/// @brief BPE merges of tokenizer.json: ["a b", ...] or [["a", "b"], ...].
+inline std::vector<std::pair<std::string, std::string>> parse_merges(const nlohmann::json& mj,
+                                                                     const std::string& where) {
+  if (!mj.is_array()) throw FormatError(where + ": expected an array");
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(mj.size());
+  for (std::size_t i = 0; i < mj.size(); ++i) {
+    const auto& m = mj[i];
+    if (m.is_string()) {
+      const std::string t = m.get<std::string>();
+      const auto sp = t.find(' ');
+      if (sp == std::string::npos || t.find(' ', sp + 1) != std::string::npos)
+        throw FormatError(where + "[" + std::to_string(i) + "]: expected \"a b\"");
+      out.emplace_back(t.substr(0, sp), t.substr(sp + 1));
+    } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
+      out.emplace_back(m[0].get<std::string>(), m[1].get<std::string>());
+    } else {
+      throw FormatError(where + "[" + std::to_string(i) + "]: expected \"a b\" or [a, b]");
+    }
+  }
+  return out;
+}
+
+/// @brief merges.txt as HF's BPE::read_file: lines split on "\n" (a final "\r" dropped),
+/// "#version" lines skipped, every other line exactly two tokens separated by one space.
+inline std::vector<std::pair<std::string, std::string>> read_merges_txt(const std::string& path) {
+  const std::string text = read_file(path);
+  std::vector<std::pair<std::string, std::string>> out;
+  std::size_t start = 0, line = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string l = text.substr(start, end - start);
+    start = end + 1;
+    ++line;
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    if (l.compare(0, 8, "#version") == 0) continue;
+    const auto sp = l.find(' ');
+    if (sp == std::string::npos || l.find(' ', sp + 1) != std::string::npos)
+      throw FormatError("'" + path + "': line " + std::to_string(line) +
+                        ": expected two tokens separated by one space");
+    out.emplace_back(l.substr(0, sp), l.substr(sp + 1));
+  }
+  return out;
+}
+
+/// @brief RoBERTa's templates (RobertaProcessing): <s> A </s> and <s> A </s></s> B </s>,
+/// every type id 0.
+inline TemplatePostProcessor roberta_post(std::int32_t cls_id, const std::string& cls,
+                                          std::int32_t sep_id, const std::string& sep) {
+  auto sp = [](std::int32_t id, const std::string& t) {
+    TemplatePiece p;
+    p.ids = {id};
+    p.tokens = {t};
+    return p;
+  };
+  auto seq = [](int s) {
+    TemplatePiece p;
+    p.is_sequence = true;
+    p.sequence = s;
+    return p;
+  };
+  TemplatePostProcessor pp(
+      {sp(cls_id, cls), seq(0), sp(sep_id, sep)},
+      {sp(cls_id, cls), seq(0), sp(sep_id, sep), sp(sep_id, sep), seq(1), sp(sep_id, sep)});
+  pp.set_b_overflow_type(1);
+  return pp;
+}
+
+/// @brief Token names of RoBERTa-style vocabularies, as defaults for a BPE tokenizer.
+inline void roberta_names(TokenizerOptions& o) {
+  o.unk_token = "<unk>";
+  o.sep_token = "</s>";
+  o.pad_token = "<pad>";
+  o.cls_token = "<s>";
+  o.mask_token = "<mask>";
 }
 
 }  // namespace tokenizer_detail
@@ -66,27 +167,44 @@ inline Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
 
   const auto model = j.find("model");
   if (model == j.end() || !model->is_object()) throw FormatError(w + ": missing 'model'");
-  const std::string mtype = get_or<std::string>(*model, "type", "WordPiece", w + ".model");
-  if (mtype != "WordPiece")
-    throw TokenizerError(w + ": model type '" + mtype + "' is not supported (WordPiece only)");
-  o.unk_token = get_or<std::string>(*model, "unk_token", "[UNK]", w + ".model");
-  o.continuing_subword_prefix =
-      get_or<std::string>(*model, "continuing_subword_prefix", "##", w + ".model");
-  o.max_input_chars_per_word =
-      get_or<std::size_t>(*model, "max_input_chars_per_word", 100, w + ".model");
+  const std::string mtype = get_or<std::string>(
+      *model, "type", model->contains("merges") ? "BPE" : "WordPiece", w + ".model");
+  std::vector<std::string> vocab;
+  std::vector<std::pair<std::string, std::string>> merges;
+  BpeOptions bpe;
+  if (mtype == "WordPiece") {
+    o.unk_token = get_or<std::string>(*model, "unk_token", "[UNK]", w + ".model");
+    o.continuing_subword_prefix =
+        get_or<std::string>(*model, "continuing_subword_prefix", "##", w + ".model");
+    o.max_input_chars_per_word = static_cast<std::size_t>(
+        get_int(*model, "max_input_chars_per_word", 100, 0, std::int64_t{1} << 62, w + ".model"));
+  } else if (mtype == "BPE") {
+    st.model_kind = ModelKind::bpe;
+    roberta_names(o);
+    const std::string where = w + ".model";
+    if (model->contains("dropout") && !(*model)["dropout"].is_null() &&
+        get_or<double>(*model, "dropout", 0.0, where) != 0.0)
+      throw TokenizerError(where + ": BPE dropout is not supported (it is random)");
+    bpe.unk_token = get_or<std::string>(*model, "unk_token", "", where);
+    if (!bpe.unk_token.empty()) o.unk_token = bpe.unk_token;
+    bpe.continuing_subword_prefix =
+        get_or<std::string>(*model, "continuing_subword_prefix", "", where);
+    bpe.end_of_word_suffix = get_or<std::string>(*model, "end_of_word_suffix", "", where);
+    bpe.fuse_unk = get_or<bool>(*model, "fuse_unk", false, where);
+    bpe.byte_fallback = get_or<bool>(*model, "byte_fallback", false, where);
+    bpe.ignore_merges = get_or<bool>(*model, "ignore_merges", false, where);
+    merges = parse_merges(model->value("merges", nlohmann::json::array()), where + ".merges");
+  } else {
+    throw TokenizerError(w + ": model type '" + mtype +
+                         "' is not supported (WordPiece and BPE are)");
+  }
   const auto vj = model->find("vocab");
   if (vj == model->end() || !vj->is_object())
     throw FormatError(w + ".model: missing object 'vocab'");
-  std::vector<std::string> vocab;
-  for (auto it = vj->begin(); it != vj->end(); ++it) {
-    if (!it.value().is_number_integer() || it.value().get<std::int64_t>() < 0 ||
-        it.value().get<std::int64_t>() > 100000000)
-      throw FormatError(w + ".model.vocab: token '" + it.key() + "' has an invalid id");
-    const auto id = it.value().get<std::size_t>();
-    if (id >= vocab.size()) vocab.resize(id + 1);
-    vocab[id] = it.key();
-  }
-  if (vocab.empty()) throw FormatError(w + ".model.vocab: empty vocabulary");
+  const auto added_j = j.find("added_tokens");
+  const std::size_t n_added = added_j != j.end() && added_j->is_array() ? added_j->size() : 0;
+  vocab = dense_vocab(*vj, w + ".model.vocab", n_added);
+  const auto n_vocab = static_cast<std::int64_t>(vj->size());
 
   const auto norm = j.find("normalizer");
   if (norm != j.end() && !norm->is_null()) {
@@ -101,25 +219,41 @@ inline Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
     st.normalizer = BertNormalizer(normalizer_options(o));
   }
   const auto pre = j.find("pre_tokenizer");
-  st.pre_tokenize = pre != j.end() && !pre->is_null();
-  if (st.pre_tokenize) {
-    const std::string t = get_or<std::string>(*pre, "type", "", w + ".pre_tokenizer");
-    if (t != "BertPreTokenizer")
-      throw TokenizerError(w + ".pre_tokenizer: type '" + t + "' is not supported");
+  st.pre_kind = PreTokenizerKind::none;
+  if (pre != j.end() && !pre->is_null()) {
+    const std::string where = w + ".pre_tokenizer";
+    const std::string t = get_or<std::string>(*pre, "type", "", where);
+    if (t == "BertPreTokenizer") {
+      st.pre_kind = PreTokenizerKind::bert;
+    } else if (t == "ByteLevel") {
+      st.pre_kind = PreTokenizerKind::byte_level;
+      st.byte_level.add_prefix_space = get_or<bool>(*pre, "add_prefix_space", true, where);
+      st.byte_level.use_regex = get_or<bool>(*pre, "use_regex", true, where);
+    } else {
+      throw TokenizerError(where + ": type '" + t + "' is not supported");
+    }
   }
+  if ((st.pre_kind == PreTokenizerKind::byte_level) != (st.model_kind == ModelKind::bpe))
+    throw TokenizerError(
+        w + ": a " + mtype +
+        " model with this pre-tokenizer is not supported (BPE goes with ByteLevel)");
+  bpe.byte_level = st.pre_kind == PreTokenizerKind::byte_level;
   const auto added = j.find("added_tokens");
   if (added != j.end() && !added->is_null()) {
     if (!added->is_array()) throw FormatError(w + ".added_tokens: expected an array");
+    // An added token's id is below the number of vocabulary entries and added tokens.
+    const auto max_id = n_vocab + static_cast<std::int64_t>(added->size()) - 1;
     for (std::size_t i = 0; i < added->size(); ++i) {
       const std::string where = w + ".added_tokens[" + std::to_string(i) + "]";
-      const auto id = get_or<std::int64_t>((*added)[i], "id", -1, where);
-      if (id < 0 || id > 100000000) throw FormatError(where + ": invalid or missing 'id'");
+      const auto id = get_int((*added)[i], "id", -1, 0, max_id, where);
+      if (id < 0) throw FormatError(where + ": missing 'id'");
       st.added.push_back(parse_added_token((*added)[i], static_cast<std::int32_t>(id), where));
     }
   }
   const auto pad = j.find("padding");
   if (pad != j.end() && pad->is_object())
     o.pad_token = get_or<std::string>(*pad, "pad_token", o.pad_token, w + ".padding");
+  if (st.model_kind == ModelKind::bpe) st.bpe = Bpe(vocab, merges, bpe);
   set_vocab(st, std::move(vocab));
 
   const auto post = j.find("post_processor");
@@ -137,19 +271,99 @@ inline Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
       st.post = TemplatePostProcessor::bert(cls.second, cls.first, sep.second, sep.first);
       o.cls_token = cls.first;
       o.sep_token = sep.first;
+    } else if (t == "RobertaProcessing") {
+      const auto cls = parse_pair(post->value("cls", nlohmann::json()), where + ".cls");
+      const auto sep = parse_pair(post->value("sep", nlohmann::json()), where + ".sep");
+      st.post = roberta_post(cls.second, cls.first, sep.second, sep.first);
+      o.cls_token = cls.first;
+      o.sep_token = sep.first;
+      st.trim_offsets = get_or<bool>(*post, "trim_offsets", true, where);
+      st.trim_prefix_space = get_or<bool>(*post, "add_prefix_space", true, where);
+    } else if (t == "ByteLevel") {
+      st.trim_offsets = get_or<bool>(*post, "trim_offsets", true, where);
+      st.trim_prefix_space = get_or<bool>(*post, "add_prefix_space", true, where);
     } else {
       throw TokenizerError(where + ": type '" + t + "' is not supported");
     }
   }
   const auto dec = j.find("decoder");
+  st.decoder = WordPieceDecoder("##", false, false);
+  st.decoder_kind = DecoderKind::none;
   if (dec != j.end() && !dec->is_null()) {
     const std::string t = get_or<std::string>(*dec, "type", "", w + ".decoder");
-    if (t != "WordPiece") throw TokenizerError(w + ".decoder: type '" + t + "' is not supported");
-    st.decoder = WordPieceDecoder(get_or<std::string>(*dec, "prefix", "##", w + ".decoder"),
-                                  get_or<bool>(*dec, "cleanup", true, w + ".decoder"));
-  } else {
-    st.decoder = WordPieceDecoder("##", false, false);
+    if (t == "WordPiece") {
+      st.decoder = WordPieceDecoder(get_or<std::string>(*dec, "prefix", "##", w + ".decoder"),
+                                    get_or<bool>(*dec, "cleanup", true, w + ".decoder"));
+      st.decoder_kind = DecoderKind::wordpiece;
+    } else if (t == "ByteLevel") {
+      st.decoder_kind = DecoderKind::byte_level;
+    } else {
+      throw TokenizerError(w + ".decoder: type '" + t + "' is not supported");
+    }
   }
+  return build(std::move(st));
+}
+
+// RoBERTa's legacy files as transformers' RobertaTokenizer reads them: BPE (no unk token)
+// over vocab.json + merges.txt, ByteLevel pre-tokenizer and decoder, RobertaProcessing; the
+// special tokens (named by the configs, RoBERTa's names otherwise) added as special tokens,
+// new ids after the vocabulary for those it lacks.
+inline Tokenizer Tokenizer::from_roberta_files(const std::string& base, const nlohmann::json& cfg,
+                                               const nlohmann::json& map) {
+  using namespace tokenizer_detail;
+  const std::string cfg_path = base + "tokenizer_config.json",
+                    map_path = base + "special_tokens_map.json";
+  const std::string wc = "'" + cfg_path + "'", wm = "'" + map_path + "'";
+  const std::string cls_name = get_or<std::string>(cfg, "tokenizer_class", "RobertaTokenizer", wc);
+  if (cls_name != "RobertaTokenizer" && cls_name != "RobertaTokenizerFast")
+    throw TokenizerError(wc + ": tokenizer_class '" + cls_name +
+                         "' with vocab.json + merges.txt is not supported (RobertaTokenizer is)");
+  TokenizerState st;
+  TokenizerOptions& o = st.options;
+  roberta_names(o);
+  std::string bos = "<s>", eos = "</s>";
+  std::string* names[7] = {&bos,         &eos,         &o.unk_token, &o.sep_token,
+                           &o.pad_token, &o.cls_token, &o.mask_token};
+  const char* fields[7] = {"bos_token", "eos_token", "unk_token", "sep_token",
+                           "pad_token", "cls_token", "mask_token"};
+  for (int k = 0; k < 7; ++k) {
+    *names[k] = token_field(map, fields[k], *names[k], wm);
+    *names[k] = token_field(cfg, fields[k], *names[k], wc);
+  }
+  std::vector<std::string> vocab =
+      dense_vocab(read_json(base + "vocab.json"), "'" + base + "vocab.json'");
+  const auto merges = read_merges_txt(base + "merges.txt");
+  std::unordered_map<std::string, std::int32_t> ids;
+  for (std::size_t i = 0; i < vocab.size(); ++i) ids[vocab[i]] = static_cast<std::int32_t>(i);
+  auto next = static_cast<std::int32_t>(vocab.size());
+  for (int k = 0; k < 7; ++k) {  // HF's order: bos, eos, unk, sep, pad, cls, mask
+    bool dup = false;
+    for (const auto& a : st.added) dup = dup || a.content == *names[k];
+    if (dup) continue;
+    AddedToken t;
+    t.content = *names[k];
+    const auto it = ids.find(t.content);
+    t.id = it != ids.end() ? it->second : next++;
+    st.added.push_back(t);
+  }
+  std::sort(st.added.begin(), st.added.end(),
+            [](const AddedToken& a, const AddedToken& b) { return a.id < b.id; });
+  st.model_kind = ModelKind::bpe;
+  st.pre_kind = PreTokenizerKind::byte_level;
+  st.byte_level.add_prefix_space = get_or<bool>(cfg, "add_prefix_space", false, wc);
+  st.trim_offsets = get_or<bool>(cfg, "trim_offsets", true, wc);
+  st.trim_prefix_space = st.byte_level.add_prefix_space;
+  BpeOptions bo;
+  bo.byte_level = true;
+  st.bpe = Bpe(vocab, merges, bo);
+  set_vocab(st, std::move(vocab));
+  auto id_of = [&](const std::string& n) {
+    for (const auto& a : st.added)
+      if (a.content == n) return a.id;
+    return std::int32_t{-1};
+  };
+  st.post = roberta_post(id_of(o.cls_token), o.cls_token, id_of(o.sep_token), o.sep_token);
+  st.decoder_kind = DecoderKind::byte_level;
   return build(std::move(st));
 }
 
@@ -193,25 +407,34 @@ inline Tokenizer Tokenizer::load(const std::string& dir) {
     st.normalized_matcher = AddedTokenMatcher();
     return build(std::move(st));
   }
-  o.do_lower_case = get_or<bool>(cfg, "do_lower_case", default_do_lower_case(base), wc);
-  if (cfg.contains("strip_accents") && !cfg["strip_accents"].is_null())
-    o.strip_accents = get_or<bool>(cfg, "strip_accents", false, wc);
-  o.tokenize_chinese_chars = get_or<bool>(cfg, "tokenize_chinese_chars", true, wc);
-  o.clean_text = get_or<bool>(cfg, "clean_text", true, wc);
-  o.never_split = get_or<std::vector<std::string>>(cfg, "never_split", {}, wc);
-  Tokenizer t = from_vocab_file(base + "vocab.txt", o);
+  const bool bpe_files = file_exists(base + "vocab.json") && file_exists(base + "merges.txt");
+  if (!bpe_files && !file_exists(base + "vocab.txt"))
+    throw IoError("'" + dir +
+                  "': no tokenizer files (expected tokenizer.json or vocab.txt, or vocab.json "
+                  "with merges.txt)");
+  Tokenizer t = bpe_files ? from_roberta_files(base, cfg, map) : Tokenizer(nullptr);
+  if (!bpe_files) {
+    o.do_lower_case = get_or<bool>(cfg, "do_lower_case", default_do_lower_case(base), wc);
+    if (cfg.contains("strip_accents") && !cfg["strip_accents"].is_null())
+      o.strip_accents = get_or<bool>(cfg, "strip_accents", false, wc);
+    o.tokenize_chinese_chars = get_or<bool>(cfg, "tokenize_chinese_chars", true, wc);
+    o.clean_text = get_or<bool>(cfg, "clean_text", true, wc);
+    o.never_split = get_or<std::vector<std::string>>(cfg, "never_split", {}, wc);
+    t = from_vocab_file(base + "vocab.txt", o);
+  }
   const auto atd = cfg.find("added_tokens_decoder");
   if (atd == cfg.end() || !atd->is_object()) return t;
   auto st = *t.s_;
   for (auto it = atd->begin(); it != atd->end(); ++it) {
     const std::string where = wc + ".added_tokens_decoder." + it.key();
-    std::int32_t id = -1;
-    try {
-      id = static_cast<std::int32_t>(std::stoul(it.key()));
-    } catch (const std::exception&) {
-      throw FormatError(where + ": the key is not an id");
-    }
-    AddedToken tok = parse_added_token(it.value(), id, where);
+    // Ids stay below the vocabulary size plus the number of entries here (no huge gaps).
+    const std::size_t max_id = st.id_to_token.size() + atd->size() - 1;
+    std::size_t id = 0;
+    if (it.key().empty() || it.key().size() > 10 ||
+        it.key().find_first_not_of("0123456789") != std::string::npos ||
+        (id = std::stoul(it.key())) > max_id)
+      throw FormatError(where + ": the key is not an id in [0, " + std::to_string(max_id) + "]");
+    AddedToken tok = parse_added_token(it.value(), static_cast<std::int32_t>(id), where);
     bool known = false;
     for (auto& a : st.added)
       if (a.content == tok.content) {
@@ -219,9 +442,8 @@ inline Tokenizer Tokenizer::load(const std::string& dir) {
         known = true;
       }
     if (!known) st.added.push_back(tok);
-    if (static_cast<std::size_t>(id) >= st.id_to_token.size())
-      st.id_to_token.resize(static_cast<std::size_t>(id) + 1);
-    st.id_to_token[static_cast<std::size_t>(id)] = tok.content;
+    if (id >= st.id_to_token.size()) st.id_to_token.resize(id + 1);
+    st.id_to_token[id] = tok.content;
   }
   st.token_to_id.clear();
   st.special_ids.clear();
