@@ -18,7 +18,7 @@
 namespace {
 
 using bertpp::test::dense_diff;
-using bertpp::test::expect_error;
+using bertpp::test::expect_error_naming;
 using bertpp::test::fixture;
 using bertpp::test::masked_diff;
 using bertpp::test::read_bytes;
@@ -129,8 +129,8 @@ TEST(TfSavedModel, CorruptObjectGraphIsAFormatError) {
   std::string data = read_bytes(data_path);
   data[static_cast<std::size_t>(e.offset + e.size - 10)] ^= 0x01;
   write_bytes(data_path, data);
-  expect_error<bertpp::FormatError>([&] { bertpp::BertModel<float>::load(dir.path()); },
-                                    {"_CHECKPOINTABLE_OBJECT_GRAPH", "crc32c mismatch"});
+  expect_error_naming<bertpp::FormatError>([&] { bertpp::BertModel<float>::load(dir.path()); },
+                                           {"_CHECKPOINTABLE_OBJECT_GRAPH", "crc32c mismatch"});
 }
 
 TEST(TfSavedModel, ObjectGraphParserSurvivesTruncationsAndFlips) {
@@ -155,8 +155,8 @@ TEST(TfSavedModel, BundleWithoutObjectGraphIsAFormatError) {
   std::filesystem::create_directories(dir.path("variables"));
   for (const char* ext : {".index", ".data-00000-of-00001"})
     write_bytes(dir.path("variables/variables") + ext, read_bytes(fixture("tf/dtypes.ckpt") + ext));
-  expect_error<bertpp::FormatError>([&] { bertpp::WeightStore::from_dir(dir.path()); },
-                                    {"variables.index", "_CHECKPOINTABLE_OBJECT_GRAPH"});
+  expect_error_naming<bertpp::FormatError>([&] { bertpp::WeightStore::from_dir(dir.path()); },
+                                           {"variables.index", "_CHECKPOINTABLE_OBJECT_GRAPH"});
   EXPECT_EQ(bertpp::tf2_do_lower_case(dir.path()), std::nullopt);
 }
 
