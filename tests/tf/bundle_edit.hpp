@@ -20,9 +20,10 @@
 
 namespace bertpp::test {
 
-/// @brief Expects `f` to throw E whose message contains each of `parts`.
+/// @brief Expects `f` to throw E whose message contains each of `parts` (testutil.hpp's
+/// expect_error checks one).
 template <typename E>
-void expect_error(const std::function<void()>& f, const std::vector<std::string>& parts) {
+void expect_error_naming(const std::function<void()>& f, const std::vector<std::string>& parts) {
   try {
     f();
     ADD_FAILURE() << "no error; expected one mentioning " << parts.at(0);

@@ -17,7 +17,7 @@
 
 namespace {
 
-using bertpp::test::expect_error;
+using bertpp::test::expect_error_naming;
 using bertpp::test::fixture;
 using bertpp::test::IndexImage;
 using bertpp::test::read_bytes;
@@ -55,23 +55,24 @@ TEST(TfBundle, ReadsEveryFloatDtypeTensorFlowWrote) {
 
 TEST(TfBundle, RefusesOtherDtypesAndSlicedTensorsByName) {
   const auto b = bertpp::TfBundle::open(kPrefix);
-  expect_error<bertpp::FormatError>([&] { b->tensor("i32"); }, {"'i32'", "DT_INT32"});
+  expect_error_naming<bertpp::FormatError>([&] { b->tensor("i32"); }, {"'i32'", "DT_INT32"});
   ASSERT_NE(b->find("sliced"), nullptr);
   EXPECT_TRUE(b->find("sliced")->sliced);
-  expect_error<bertpp::FormatError>([&] { b->tensor("sliced"); }, {"'sliced'", "partitioned"});
-  expect_error<bertpp::WeightError>([&] { b->tensor("nope"); }, {"'nope'"});
+  expect_error_naming<bertpp::FormatError>([&] { b->tensor("sliced"); },
+                                           {"'sliced'", "partitioned"});
+  expect_error_naming<bertpp::WeightError>([&] { b->tensor("nope"); }, {"'nope'"});
 }
 
 TEST(TfBundle, TruncatedIndexIsAFormatError) {
   const std::string good = read_bytes(kPrefix + ".index");
   ScratchDir dir;
-  expect_error<bertpp::FormatError>(
+  expect_error_naming<bertpp::FormatError>(
       [&] { bertpp::TfBundle::open(write_bundle(dir, good.substr(0, 30))); },
       {"b.index", "48-byte footer"});
-  expect_error<bertpp::FormatError>(
+  expect_error_naming<bertpp::FormatError>(
       [&] { bertpp::TfBundle::open(write_bundle(dir, good.substr(0, good.size() - 1))); },
       {"b.index", "magic"});
-  expect_error<bertpp::FormatError>(
+  expect_error_naming<bertpp::FormatError>(
       [&] { bertpp::TfBundle::open(write_bundle(dir, good.substr(100))); }, {"b.index"});
 }
 
@@ -79,8 +80,8 @@ TEST(TfBundle, BadMagicIsAFormatError) {
   std::string bytes = read_bytes(kPrefix + ".index");
   bytes.back() = 'x';
   ScratchDir dir;
-  expect_error<bertpp::FormatError>([&] { bertpp::TfBundle::open(write_bundle(dir, bytes)); },
-                                    {"b.index", "bad magic"});
+  expect_error_naming<bertpp::FormatError>(
+      [&] { bertpp::TfBundle::open(write_bundle(dir, bytes)); }, {"b.index", "bad magic"});
 }
 
 TEST(TfBundle, BlockChecksumMismatchIsAFormatError) {
@@ -88,8 +89,9 @@ TEST(TfBundle, BlockChecksumMismatchIsAFormatError) {
   const auto& e = img.entry("f32");
   img.bytes()[e.value_at + e.value_len - 1] ^= 0x01;  // a byte of the stored crc32c field
   ScratchDir dir;
-  expect_error<bertpp::FormatError>([&] { bertpp::TfBundle::open(write_bundle(dir, img.bytes())); },
-                                    {"b.index", "data block", "crc32c mismatch"});
+  expect_error_naming<bertpp::FormatError>(
+      [&] { bertpp::TfBundle::open(write_bundle(dir, img.bytes())); },
+      {"b.index", "data block", "crc32c mismatch"});
 }
 
 TEST(TfBundle, CompressedBlockIsRefused) {
@@ -98,8 +100,9 @@ TEST(TfBundle, CompressedBlockIsRefused) {
   img.bytes()[e.block_at + e.block_size] = 1;  // trailer type: snappy
   img.reseal(e);
   ScratchDir dir;
-  expect_error<bertpp::FormatError>([&] { bertpp::TfBundle::open(write_bundle(dir, img.bytes())); },
-                                    {"b.index", "compressed", "snappy"});
+  expect_error_naming<bertpp::FormatError>(
+      [&] { bertpp::TfBundle::open(write_bundle(dir, img.bytes())); },
+      {"b.index", "compressed", "snappy"});
 }
 
 TEST(TfBundle, TensorChecksumMismatchIsAFormatError) {
@@ -111,8 +114,8 @@ TEST(TfBundle, TensorChecksumMismatchIsAFormatError) {
   write_bytes(prefix + ".data-00000-of-00001", data);
   const auto b = bertpp::TfBundle::open(prefix);
   EXPECT_NO_THROW(b->tensor("f32"));
-  expect_error<bertpp::FormatError>([&] { b->tensor("f64"); },
-                                    {"b.data-00000-of-00001", "'f64'", "crc32c mismatch"});
+  expect_error_naming<bertpp::FormatError>([&] { b->tensor("f64"); },
+                                           {"b.data-00000-of-00001", "'f64'", "crc32c mismatch"});
 }
 
 TEST(TfBundle, EntryPastItsShardIsAFormatError) {
@@ -125,16 +128,18 @@ TEST(TfBundle, EntryPastItsShardIsAFormatError) {
   img.bytes()[at] = 0x7F;
   img.reseal(e);
   ScratchDir dir;
-  expect_error<bertpp::FormatError>([&] { bertpp::TfBundle::open(write_bundle(dir, img.bytes())); },
-                                    {"'i32'", "past the end of", "b.data-00000-of-00001"});
+  expect_error_naming<bertpp::FormatError>(
+      [&] { bertpp::TfBundle::open(write_bundle(dir, img.bytes())); },
+      {"'i32'", "past the end of", "b.data-00000-of-00001"});
 }
 
 TEST(TfBundle, MissingShardIsAnIoError) {
   ScratchDir dir;
-  expect_error<bertpp::IoError>(
+  expect_error_naming<bertpp::IoError>(
       [&] { bertpp::TfBundle::open(write_bundle(dir, read_bytes(kPrefix + ".index"), false)); },
       {"b.data-00000-of-00001"});
-  expect_error<bertpp::IoError>([&] { bertpp::TfBundle::open(dir.path("none")); }, {"none.index"});
+  expect_error_naming<bertpp::IoError>([&] { bertpp::TfBundle::open(dir.path("none")); },
+                                       {"none.index"});
 }
 
 TEST(TfBundle, UnknownDtypeIsRefusedByNumber) {
@@ -145,7 +150,7 @@ TEST(TfBundle, UnknownDtypeIsRefusedByNumber) {
   img.reseal(e);
   ScratchDir dir;
   const auto b = bertpp::TfBundle::open(write_bundle(dir, img.bytes()));
-  expect_error<bertpp::FormatError>([&] { b->tensor("f32"); }, {"'f32'", "DT_<99>"});
+  expect_error_naming<bertpp::FormatError>([&] { b->tensor("f32"); }, {"'f32'", "DT_<99>"});
 }
 
 // Opens the bundle and reads every tensor; true when it all succeeded, false on a

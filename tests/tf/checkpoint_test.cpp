@@ -20,7 +20,7 @@
 namespace {
 
 using bertpp::test::dense_diff;
-using bertpp::test::expect_error;
+using bertpp::test::expect_error_naming;
 using bertpp::test::fixture;
 using bertpp::test::IndexImage;
 using bertpp::test::masked_diff;
@@ -168,7 +168,7 @@ TEST(TfCheckpoint, ShapeThatDisagreesWithTheConfigIsAWeightError) {
   ASSERT_NE(at, std::string::npos);
   cfg.replace(at, 23, "\"intermediate_size\": 38");
   write_bytes(dir.path("bert_config.json"), cfg);
-  expect_error<bertpp::WeightError>(
+  expect_error_naming<bertpp::WeightError>(
       [&] { bertpp::BertModel<float>::load(dir.path()); },
       {"bert/encoder/layer_0/intermediate/dense/", "[37", "expected [38"});
 }
@@ -181,8 +181,8 @@ TEST(TfCheckpoint, NonFloatVariableIsRefusedByName) {
   img.bytes()[e.value_at + 1] = 3;  // DT_INT32
   img.reseal(e);
   write_bytes(dir.path("bert_model.ckpt.index"), img.bytes());
-  expect_error<bertpp::FormatError>([&] { bertpp::BertModel<float>::load(dir.path()); },
-                                    {"bert/pooler/dense/bias", "DT_INT32"});
+  expect_error_naming<bertpp::FormatError>([&] { bertpp::BertModel<float>::load(dir.path()); },
+                                           {"bert/pooler/dense/bias", "DT_INT32"});
 }
 
 TEST(TfCheckpoint, CorruptWeightIsAFormatError) {
@@ -193,7 +193,7 @@ TEST(TfCheckpoint, CorruptWeightIsAFormatError) {
   std::string data = read_bytes(dir.path("bert_model.ckpt.data-00000-of-00001"));
   data[static_cast<std::size_t>(entry.offset + entry.size / 2)] ^= 0x04;
   write_bytes(dir.path("bert_model.ckpt.data-00000-of-00001"), data);
-  expect_error<bertpp::FormatError>(
+  expect_error_naming<bertpp::FormatError>(
       [&] { bertpp::BertModel<float>::load(dir.path()); },
       {"bert/encoder/layer_1/output/dense/kernel", "crc32c mismatch"});
 }
@@ -202,8 +202,8 @@ TEST(TfCheckpoint, MissingShardIsAnIoError) {
   ScratchDir dir;
   copy_fixture(dir);
   std::filesystem::remove(dir.path("bert_model.ckpt.data-00000-of-00001"));
-  expect_error<bertpp::IoError>([&] { bertpp::BertModel<float>::load(dir.path()); },
-                                {"bert_model.ckpt.data-00000-of-00001"});
+  expect_error_naming<bertpp::IoError>([&] { bertpp::BertModel<float>::load(dir.path()); },
+                                       {"bert_model.ckpt.data-00000-of-00001"});
 }
 
 std::string normal(const std::string& p) {
@@ -216,14 +216,14 @@ TEST(TfCheckpoint, FindsTheCheckpointOfAFolder) {
   write_bytes(dir.path("model.ckpt-100.index"), "");
   EXPECT_EQ(normal(bertpp::find_tf_checkpoint(dir.path())), normal(dir.path("model.ckpt-100")));
   write_bytes(dir.path("model.ckpt-200.index"), "");
-  expect_error<bertpp::IoError>([&] { bertpp::find_tf_checkpoint(dir.path()); },
-                                {"model.ckpt-100", "model.ckpt-200"});
+  expect_error_naming<bertpp::IoError>([&] { bertpp::find_tf_checkpoint(dir.path()); },
+                                       {"model.ckpt-100", "model.ckpt-200"});
   write_bytes(dir.path("checkpoint"),
               "model_checkpoint_path: \"model.ckpt-200\"\nall_model_checkpoint_paths: "
               "\"model.ckpt-100\"\n");
   EXPECT_EQ(normal(bertpp::find_tf_checkpoint(dir.path())), normal(dir.path("model.ckpt-200")));
-  expect_error<bertpp::IoError>([&] { bertpp::WeightStore::from_dir(dir.path() + "/none"); },
-                                {"ckpt.index"});
+  expect_error_naming<bertpp::IoError>([&] { bertpp::WeightStore::from_dir(dir.path() + "/none"); },
+                                       {"ckpt.index"});
 }
 
 }  // namespace

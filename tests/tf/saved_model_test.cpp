@@ -18,7 +18,7 @@
 namespace {
 
 using bertpp::test::dense_diff;
-using bertpp::test::expect_error;
+using bertpp::test::expect_error_naming;
 using bertpp::test::fixture;
 using bertpp::test::masked_diff;
 using bertpp::test::read_bytes;
@@ -55,6 +55,28 @@ void check(const char* tag, double tol, bool with_tf) {
 TEST(TfSavedModel, EncoderMatchesTensorFlowAndHfInFloat) { check<float>("f32", 1e-5, true); }
 TEST(TfSavedModel, EncoderMatchesHfInDouble) { check<double>("f64", 1e-9, false); }
 
+TEST(TfSavedModel, ConfigDerivedFromTheVariablesEqualsConfigJson) {
+  const auto derived = bertpp::tf2_bert_config(kDir);
+  const auto written = bertpp::BertConfig::from_file(kDir + "/config.json");
+  EXPECT_EQ(derived.vocab_size, written.vocab_size);
+  EXPECT_EQ(derived.hidden_size, written.hidden_size);
+  EXPECT_EQ(derived.num_hidden_layers, written.num_hidden_layers);
+  EXPECT_EQ(derived.num_attention_heads, written.num_attention_heads);
+  EXPECT_EQ(derived.intermediate_size, written.intermediate_size);
+  EXPECT_EQ(derived.max_position_embeddings, written.max_position_embeddings);
+  EXPECT_EQ(derived.type_vocab_size, written.type_vocab_size);
+  EXPECT_EQ(derived.hidden_act, written.hidden_act);
+  EXPECT_EQ(derived.layer_norm_eps, written.layer_norm_eps);
+  // A SavedModel without config.json: the derived config and the store give TF's outputs.
+  const Reference ref(kDir + "/reference.safetensors");
+  const bertpp::BertModel<float> model(derived, bertpp::WeightStore::from_dir(kDir));
+  const auto batch = ref.batch("batch.");
+  const auto out = model.forward(batch);
+  EXPECT_LE(masked_diff(out.last_hidden_state, ref.floats<float>("tf.batch.f32.last_hidden_state"),
+                        batch),
+            1e-5);
+}
+
 TEST(TfSavedModel, ReadsDoLowerCaseFromTheObjectGraph) {
   EXPECT_TRUE(bertpp::is_tf_saved_model(kDir));
   EXPECT_EQ(bertpp::tf2_do_lower_case(kDir), std::optional<bool>(true));
@@ -85,6 +107,9 @@ TEST(TfSavedModel, MapsTf2NamesWhateverTheScope) {
   EXPECT_EQ(bertpp::detail::tf2_to_hf_name("my_word_embeddings/embeddings", layout), "");
   EXPECT_EQ(bertpp::detail::tf2_to_hf_name("xtransformer/layer_0/output/kernel", layout), "");
   EXPECT_EQ(bertpp::detail::tf2_to_hf_name("transformer/layer_x/output/kernel", layout), "");
+  EXPECT_EQ(bertpp::detail::tf2_to_hf_name("transformer/layer_99999999999999999999/output/kernel",
+                                           layout),
+            "");
 }
 
 TEST(TfSavedModel, TokenizerFromTheAssetsAndTheLowerCaseFlag) {
@@ -104,8 +129,8 @@ TEST(TfSavedModel, CorruptObjectGraphIsAFormatError) {
   std::string data = read_bytes(data_path);
   data[static_cast<std::size_t>(e.offset + e.size - 10)] ^= 0x01;
   write_bytes(data_path, data);
-  expect_error<bertpp::FormatError>([&] { bertpp::BertModel<float>::load(dir.path()); },
-                                    {"_CHECKPOINTABLE_OBJECT_GRAPH", "crc32c mismatch"});
+  expect_error_naming<bertpp::FormatError>([&] { bertpp::BertModel<float>::load(dir.path()); },
+                                           {"_CHECKPOINTABLE_OBJECT_GRAPH", "crc32c mismatch"});
 }
 
 TEST(TfSavedModel, ObjectGraphParserSurvivesTruncationsAndFlips) {
@@ -130,8 +155,8 @@ TEST(TfSavedModel, BundleWithoutObjectGraphIsAFormatError) {
   std::filesystem::create_directories(dir.path("variables"));
   for (const char* ext : {".index", ".data-00000-of-00001"})
     write_bytes(dir.path("variables/variables") + ext, read_bytes(fixture("tf/dtypes.ckpt") + ext));
-  expect_error<bertpp::FormatError>([&] { bertpp::WeightStore::from_dir(dir.path()); },
-                                    {"variables.index", "_CHECKPOINTABLE_OBJECT_GRAPH"});
+  expect_error_naming<bertpp::FormatError>([&] { bertpp::WeightStore::from_dir(dir.path()); },
+                                           {"variables.index", "_CHECKPOINTABLE_OBJECT_GRAPH"});
   EXPECT_EQ(bertpp::tf2_do_lower_case(dir.path()), std::nullopt);
 }
 

@@ -31,9 +31,9 @@ struct OwnedTensor {
 /// @throws IoError when several checkpoints are present and none is chosen.
 inline std::string find_tf_checkpoint(const std::string& dir) {
   namespace fs = std::filesystem;
-  if (fs::is_regular_file(dir + "/bert_model.ckpt.index")) return dir + "/bert_model.ckpt";
+  std::error_code ec;  // the non-throwing overloads: an unreadable folder is "no checkpoint"
+  if (fs::is_regular_file(dir + "/bert_model.ckpt.index", ec)) return dir + "/bert_model.ckpt";
   std::vector<std::string> found;
-  std::error_code ec;
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     const std::string ext = ".index";

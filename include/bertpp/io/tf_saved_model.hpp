@@ -5,6 +5,7 @@
 // reshaped and transposed to HF's BertModel layout. `saved_model.pb` is not read.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bertpp/core/config.hpp"
 #include "bertpp/core/error.hpp"
 #include "bertpp/io/detail/protobuf.hpp"
 #include "bertpp/io/tf_bundle.hpp"
@@ -99,7 +101,8 @@ struct TfObjectGraph {
 
 /// @brief Whether `dir` is a SavedModel (has `variables/variables.index`).
 inline bool is_tf_saved_model(const std::string& dir) {
-  return std::filesystem::is_regular_file(dir + "/variables/variables.index");
+  std::error_code ec;
+  return std::filesystem::is_regular_file(dir + "/variables/variables.index", ec);
 }
 
 namespace detail {
@@ -136,7 +139,7 @@ inline std::string tf2_to_hf_name(std::string full_name, Tf2Layout& layout) {
   if (at == std::string::npos || (at > 0 && full_name[at - 1] != '/')) return "";
   const auto slash = full_name.find('/', at + tag.size());
   const std::string num = full_name.substr(at + tag.size(), slash - at - tag.size());
-  if (slash == std::string::npos || num.empty() ||
+  if (slash == std::string::npos || num.empty() || num.size() > 6 ||
       num.find_first_not_of("0123456789") != std::string::npos)
     return "";
   const std::string rest = full_name.substr(slash + 1), p = "encoder.layer." + num + ".";
@@ -248,6 +251,57 @@ inline std::optional<bool> tf2_do_lower_case(const std::string& dir) {
     }
   }
   return std::nullopt;
+}
+
+/// @brief The config of SavedModel `dir` derived from its variables' shapes, for a TF Hub
+/// download without config.json: vocab, hidden, positions and types from the embeddings,
+/// heads from a query kernel [H, N, D], intermediate size from an intermediate kernel,
+/// layers counted; `hidden_act` gelu_new (Model Garden's BERT GELU is the tanh
+/// approximation), `layer_norm_eps` 1e-12. `source` says it was derived.
+/// @throws as tf2_saved_model_tensors; ConfigError when an encoder weight is missing.
+inline BertConfig tf2_bert_config(const std::string& dir) {
+  BertConfig c;
+  c.source = dir + "/variables (config derived from the variables' shapes)";
+  c.hidden_act = "gelu_new";
+  c.layer_norm_eps = 1e-12;
+  std::int64_t layers = 0;
+  bool seen[4] = {false, false, false, false};
+  for (const auto& t : tf2_saved_model_tensors(dir)) {
+    const auto& n = t.info.name;
+    const auto& s = t.info.shape;
+    if (n == "embeddings.word_embeddings.weight") {
+      c.vocab_size = s.at(0), c.hidden_size = s.at(1), seen[0] = true;
+    } else if (n == "embeddings.position_embeddings.weight") {
+      c.max_position_embeddings = s.at(0), seen[1] = true;
+    } else if (n == "embeddings.token_type_embeddings.weight") {
+      c.type_vocab_size = s.at(0), seen[2] = true;
+    } else if (n.compare(0, 14, "encoder.layer.") == 0) {
+      layers = std::max<std::int64_t>(layers, std::stoll(n.substr(14)) + 1);
+      if (n.find(".intermediate.dense.weight") != std::string::npos) c.intermediate_size = s.at(0);
+    }
+  }
+  const auto bundle = TfBundle::open(dir + "/variables/variables");
+  const auto graph = TfObjectGraph::parse(bundle->strings("_CHECKPOINTABLE_OBJECT_GRAPH").at(0),
+                                          bundle->index_path());
+  for (const auto& node : graph.nodes)
+    for (const auto& a : node.attributes) {
+      detail::Tf2Layout layout;
+      const TfBundleEntry* e = bundle->find(a.checkpoint_key);
+      if (e &&
+          detail::tf2_to_hf_name(a.full_name, layout) ==
+              "encoder.layer.0.attention.self.query.weight" &&
+          e->shape.size() == 3)
+        c.num_attention_heads = e->shape[1], seen[3] = true;
+    }
+  const char* what[4] = {"word_embeddings/embeddings", "position_embedding/embeddings",
+                         "type_embeddings/embeddings",
+                         "transformer/layer_0/self_attention/query/kernel"};
+  for (int i = 0; i < 4; ++i)
+    if (!seen[i])
+      throw ConfigError(c.source + ": no variable '" + what[i] + "'; write a config.json");
+  c.num_hidden_layers = layers;
+  c.validate();
+  return c;
 }
 
 /// @brief The TF weights of `dir` under HF's names into `out`: a TF2 SavedModel's
