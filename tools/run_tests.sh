@@ -18,7 +18,7 @@ set -euo pipefail
 # SANITIZE_TARGETS, when set, names the targets to build for them (default: the executables
 # of the tests with those labels). unit + hardening add about 4 CPU-minutes of ASan build
 # and 3 s of tests.
-SANITIZE_LABEL="tokenizer|unit|hardening"
+SANITIZE_LABEL="tokenizer|unit|hardening|kernels"
 SANITIZE_TARGETS="${SANITIZE_TARGETS:-}"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -155,6 +155,9 @@ class Linear {
   }
   /// @brief The weights' precision.
   Precision precision() const noexcept { return precision_; }
+  /// @brief The weight as given [out x in] where the generic path keeps it (a view of the
+  /// checkpoint's memory when the dtype matches); empty when it was packed for a kernel.
+  const Tensor<T>& weight() const noexcept { return weight_; }
 
   /// @brief y [m x out] = act(x [m x in] W^T + b) + residual [m x out] (rows `ldx`, `ldy`,
   /// `ldr` apart). `residual` may be null; it may not alias x. y may not alias x.

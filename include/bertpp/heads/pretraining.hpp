@@ -78,6 +78,9 @@ class MlmHead {
 
   /// @brief Whether the decoder is the word embeddings (tie_word_embeddings).
   bool tied() const noexcept { return tied_; }
+  /// @brief The decoder layer [vocab x h]: the word embeddings when tied (packed for the
+  /// kernels at load, or the very same memory on the generic path).
+  const exec::Linear<T>& decoder() const noexcept { return decoder_; }
 
  private:
   exec::Act act_ = exec::Act::gelu;
