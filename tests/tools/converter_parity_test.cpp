@@ -15,6 +15,12 @@
 
 namespace {
 
+bertpp::LoadOptions strict_loading() {
+  bertpp::LoadOptions o;
+  o.strict = true;
+  return o;
+}
+
 using bertpp::BertModel;
 using bertpp::Encoding;
 
@@ -46,7 +52,7 @@ double max_diff(const bertpp::BertOutput<float>& a, const bertpp::BertOutput<flo
 
 TEST(ConverterParity, ConvertedFloat32GivesExactlyHfSafetensorsOutputs) {
   const auto reference = BertModel<float>::load(bertpp::test::fixture("converter/tiny-safetensors"));
-  const auto model = BertModel<float>::load(converted("keep"), bertpp::LoadOptions{true});
+  const auto model = BertModel<float>::load(converted("keep"), strict_loading());
   EXPECT_TRUE(model.has_pooler());
   const auto want = reference.forward(batch());
   const auto got = model.forward(batch());
@@ -61,7 +67,7 @@ TEST(ConverterParity, HalfPrecisionOutputsLoadAndStayClose) {
   const auto want = reference.forward(batch());
   // f16 keeps 11 significant bits, bf16 8: the tolerances are a few units of each.
   for (const auto& [dtype, tol] : {std::pair<std::string, double>{"f16", 0.01}, {"bf16", 0.05}}) {
-    const auto model = BertModel<float>::load(converted(dtype), bertpp::LoadOptions{true});
+    const auto model = BertModel<float>::load(converted(dtype), strict_loading());
     const double d = max_diff(model.forward(batch()), want);
     EXPECT_GT(d, 0.0) << dtype << ": weights were not rounded";
     EXPECT_LE(d, tol) << dtype;
