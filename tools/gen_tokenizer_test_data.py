@@ -108,7 +108,8 @@ def call(tok, a, b=None, **kw):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--vocab-src", default="/work/shared/data/vocab/bert-base-uncased/vocab.txt")
+    ap.add_argument("--vocab-src", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
+                                                    "fixtures", "vocab", "bert-base-uncased", "vocab.txt"))
     args = ap.parse_args()
     if (tokenizers.__version__, transformers.__version__) != ("0.23.3", "5.24.0"):
         sys.exit("pinned: tokenizers 0.23.3, transformers 5.24.0")

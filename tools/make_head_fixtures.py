@@ -298,9 +298,7 @@ def write_sst2(minilm):
     from sentence_transformers import SentenceTransformer
     out = os.path.join(ROOT, "sst2")
     os.makedirs(out, exist_ok=True)
-    src = os.path.join(HERE, "..", "..", "shared", "data", "sst2", "dev.tsv")  # the steering repo's copy
-    if os.path.exists(src):
-        shutil.copyfile(src, os.path.join(out, "dev.tsv"))
+    # dev.tsv is committed in the fixture folder (provenance in its README) and read from there.
     with open(os.path.join(out, "dev.tsv"), encoding="utf-8") as f:
         rows = [line.rstrip("\n").split("\t") for line in f][1:]
     sentences = [r[0] for r in rows]

@@ -255,7 +255,10 @@ def build(sst2_dir):
     def add(cat, text):
         out.append((cat, text))
 
-    dev = read_sst2(os.path.join(sst2_dir, "dev.tsv"))
+    dev_path = os.path.join(sst2_dir, "dev.tsv")
+    if not os.path.exists(dev_path):  # the repository keeps dev with the test fixtures
+        dev_path = os.path.join(ROOT, "tests", "fixtures", "sst2", "dev.tsv")
+    dev = read_sst2(dev_path)
     train = read_sst2(os.path.join(sst2_dir, "train.tsv"))
     for t in dev:
         add("sst2-dev", t)
@@ -475,7 +478,7 @@ def build(sst2_dir):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sst2", default=os.path.join(ROOT, "..", "shared", "data", "sst2"))
+    ap.add_argument("--sst2", default=os.path.join(ROOT, "data", "sst2"))
     ap.add_argument("--out", default=os.path.join(ROOT, "tests", "tokenizer", "data", "corpus.jsonl"))
     args = ap.parse_args()
     rows = build(args.sst2)

@@ -6,7 +6,7 @@
                                    [--sst2 PATH/train.tsv] [--repeats 5] [--results FILE]
 
 Inputs: the parity corpus (tests/tokenizer/data/corpus.jsonl, many scripts and odd
-characters) and SST-2 train (plain English, ../shared/data/sst2/train.tsv by default).
+characters) and SST-2 train (plain English, data/sst2/train.tsv by default).
 Tokenizer: bert-base-uncased (tests/fixtures/vocab), or the folder given by --vocab (HF:
 RobertaTokenizer with merges.txt, else AutoTokenizer, e.g. tests/tokenizer/data/vocab/roberta-base), special tokens added, no truncation or
 padding. Engines: bertpp `encode_batch` at 1 thread and at all threads (bench_tokenizer);
@@ -32,7 +32,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 CACHE = os.environ.get("BERTPP_CACHE", os.path.expanduser("~/.cache/bertpp"))
 VOCAB = os.path.join(ROOT, "tests", "fixtures", "vocab", "bert-base-uncased", "vocab.txt")
 CORPUS = os.path.join(ROOT, "tests", "tokenizer", "data", "corpus.jsonl")
-SST2 = os.path.join(ROOT, "..", "shared", "data", "sst2", "train.tsv")
+SST2 = os.path.join(ROOT, "data", "sst2", "train.tsv")
 BEGIN, END = "<!-- tokenizer-bench -->", "<!-- /tokenizer-bench -->"
 
 
@@ -157,7 +157,7 @@ def main():
 
 
 REPRODUCE = """Reproduce (needs the packages of tools/requirements-test.txt; SST-2 from
-../shared/data/sst2, see tests/tokenizer/data/README.md):
+data/sst2/train.tsv, see data/sst2/README.md):
 
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DBERTPP_BUILD_BENCH=ON
     cmake --build build --target bench_tokenizer
