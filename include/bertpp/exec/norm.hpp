@@ -10,6 +10,8 @@
 #include "bertpp/core/types.hpp"
 #include "bertpp/core/context.hpp"
 #include "bertpp/exec/detail/kernels_f32.hpp"
+#include "bertpp/ops/attention.hpp"
+#include "bertpp/ops/layer_norm.hpp"
 
 namespace bertpp::exec {
 
@@ -29,21 +31,8 @@ void layer_norm(Matrix<T>& x, const T* gamma, const T* beta, double eps, const F
         return;
       }
     }
-    for (std::size_t r = r0; r < r1; ++r) {
-      T* v = x.data() + static_cast<std::int64_t>(r) * h;
-      double mean = 0.0;
-      for (std::int64_t i = 0; i < h; ++i) mean += static_cast<double>(v[i]);
-      mean /= static_cast<double>(h);
-      double var = 0.0;
-      for (std::int64_t i = 0; i < h; ++i) {
-        const double d = static_cast<double>(v[i]) - mean;
-        var += d * d;
-      }
-      var /= static_cast<double>(h);
-      const double inv = 1.0 / std::sqrt(var + eps);
-      for (std::int64_t i = 0; i < h; ++i)
-        v[i] = static_cast<T>((static_cast<double>(v[i]) - mean) * inv) * gamma[i] + beta[i];
-    }
+    for (std::size_t r = r0; r < r1; ++r)
+      ops::layer_norm_row(x.data() + static_cast<std::int64_t>(r) * h, h, gamma, beta, eps);
   };
   const auto n = static_cast<std::size_t>(x.rows());
   if (ctx.num_threads() > 1 && n > 1)
@@ -61,18 +50,8 @@ void softmax_rows(S&& s, T scale, const F32Kernels* kernels) {
       return;
     }
   }
-  for (Eigen::Index r = 0; r < s.rows(); ++r) {
-    auto row = s.row(r);
-    row *= scale;
-    const T max = row.maxCoeff();
-    T sum = T(0);
-    for (Eigen::Index c = 0; c < s.cols(); ++c) {
-      const T e = std::exp(row[c] - max);
-      row[c] = e;
-      sum += e;
-    }
-    row /= sum;
-  }
+  s *= scale;
+  ops::softmax_rows(s);
 }
 
 }  // namespace bertpp::exec

@@ -4,14 +4,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "bertpp/core/types.hpp"
 
 namespace bertpp::ops {
 
-/// @brief Softmax of each row of s [n x m], in place (max-subtracted).
-template <typename T>
-void softmax_rows(Matrix<T>& s) {
+/// @brief Softmax of each row of s [n x m] (a matrix or a map of one), in place
+/// (max-subtracted).
+template <typename S>
+void softmax_rows(S&& s) {
+  using T = typename std::decay_t<S>::Scalar;
   for (Eigen::Index r = 0; r < s.rows(); ++r) {
     auto row = s.row(r);
     const T max = row.maxCoeff();
