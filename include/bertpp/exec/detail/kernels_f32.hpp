@@ -85,11 +85,18 @@ struct F32Kernels {
 
 namespace detail {
 
-inline F32Kernels make_family(const char* name, int mr, int nr) {
+inline F32Kernels make_family(const char* name, int mr, int nr, decltype(F32Kernels::gemm) gemm,
+                              decltype(F32Kernels::epilogue) epilogue,
+                              decltype(F32Kernels::softmax) softmax,
+                              decltype(F32Kernels::layer_norm) layer_norm) {
   F32Kernels k;
   k.name = name;
   k.mr = mr;
   k.nr = nr;
+  k.gemm = gemm;
+  k.epilogue = epilogue;
+  k.softmax = softmax;
+  k.layer_norm = layer_norm;
   const std::int64_t l1 = cache_size(1), l2 = cache_size(2);
   // The B micro-panel (kc x nr floats) takes about half of L1, the packed A block a quarter
   // of L2 (the C tile and the B panels stream through the rest).
@@ -104,22 +111,15 @@ inline F32Kernels make_family(const char* name, int mr, int nr) {
 /// CPU runs (resolve_isa()).
 inline const F32Kernels& f32_kernels(Isa isa) {
 #if BERTPP_SIMD
-  static const F32Kernels avx2 = [] {
-    F32Kernels k = detail::make_family("avx2", 6, 16);
-    k.gemm = &detail::avx2::gemm_tile<detail::F32x8, 6, 2>;
-    k.epilogue = &detail::avx2::epilogue_block<detail::F32x8>;
-    k.softmax = &detail::avx2::softmax_row<detail::F32x8>;
-    k.layer_norm = &detail::avx2::layer_norm_row<detail::F32x8>;
-    return k;
-  }();
-  static const F32Kernels avx512 = [] {
-    F32Kernels k = detail::make_family("avx512", 8, 48);
-    k.gemm = &detail::avx512::gemm_tile<detail::F32x16, 8, 3>;
-    k.epilogue = &detail::avx512::epilogue_block<detail::F32x16>;
-    k.softmax = &detail::avx512::softmax_row<detail::F32x16>;
-    k.layer_norm = &detail::avx512::layer_norm_row<detail::F32x16>;
-    return k;
-  }();
+  // Register tiles (rows x columns): AVX2 6 x 16 (NV = 2 vectors of 8), AVX-512 8 x 48 (3 of 16).
+  static const F32Kernels avx2 = detail::make_family(
+      "avx2", 6, 16, &detail::avx2::gemm_tile<detail::F32x8, 6, 2>,
+      &detail::avx2::epilogue_block<detail::F32x8>, &detail::avx2::softmax_row<detail::F32x8>,
+      &detail::avx2::layer_norm_row<detail::F32x8>);
+  static const F32Kernels avx512 = detail::make_family(
+      "avx512", 8, 48, &detail::avx512::gemm_tile<detail::F32x16, 8, 3>,
+      &detail::avx512::epilogue_block<detail::F32x16>, &detail::avx512::softmax_row<detail::F32x16>,
+      &detail::avx512::layer_norm_row<detail::F32x16>);
   if (isa == Isa::avx512) return avx512;
   if (isa == Isa::avx2) return avx2;
 #else
@@ -134,14 +134,10 @@ inline const F32Kernels& f32_kernels(Isa isa) {
 /// call it, so only they pay for compiling it.
 inline const F32Kernels& f32_kernels_emulated_avx512() {
 #if BERTPP_SIMD
-  static const F32Kernels k = [] {
-    F32Kernels f = detail::make_family("avx512-emulated", 8, 48);
-    f.gemm = &detail::avx2::gemm_tile<detail::F32x16e, 8, 3>;
-    f.epilogue = &detail::avx2::epilogue_block<detail::F32x16e>;
-    f.softmax = &detail::avx2::softmax_row<detail::F32x16e>;
-    f.layer_norm = &detail::avx2::layer_norm_row<detail::F32x16e>;
-    return f;
-  }();
+  static const F32Kernels k = detail::make_family(
+      "avx512-emulated", 8, 48, &detail::avx2::gemm_tile<detail::F32x16e, 8, 3>,
+      &detail::avx2::epilogue_block<detail::F32x16e>, &detail::avx2::softmax_row<detail::F32x16e>,
+      &detail::avx2::layer_norm_row<detail::F32x16e>);
   return k;
 #else
   static const F32Kernels generic;
