@@ -106,9 +106,11 @@ step "ctest"
 check_registered build
 run_ctest build
 
-step "build with clang++ (-Werror): every target compiles without warnings on the second compiler"
-cmake -S . -B build-clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Release -DBERTPP_WERROR=ON -DBERTPP_CI=ON \
-  >/dev/null
+# At -O0 without debug info: clang's warnings come from its front end, so they are the same as
+# at -O3, and the build takes less than half the time (nothing of it runs).
+step "build with clang++ (-Werror, -O0): every target compiles without warnings on the second compiler"
+cmake -S . -B build-clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
+  -DBERTPP_WERROR=ON -DBERTPP_CI=ON >/dev/null
 # shellcheck disable=SC2046  # keep_going prints zero, one or two words
 cmake --build build-clang -j "$jobs" -- $(keep_going build-clang) >/dev/null || {
   echo "clang++ build FAILED; rerun: cmake --build build-clang"
