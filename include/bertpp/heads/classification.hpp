@@ -11,6 +11,8 @@
 #include "bertpp/heads/task_model.hpp"
 #include "bertpp/core/context.hpp"
 #include "bertpp/exec/linear.hpp"
+#include "bertpp/layers/feed_forward.hpp"
+#include "bertpp/layers/names.hpp"
 
 namespace bertpp {
 
@@ -23,14 +25,21 @@ inline std::vector<TensorSpec> linear_table(const std::string& name, std::int64_
 
 }  // namespace detail
 
-/// @brief Encoder + pooler + classifier (HF's BertForSequenceClassification).
+/// @brief Encoder + the family's sequence-classification head (classifier_names()): HF's
+/// BertForSequenceClassification, ErnieFor..., AlbertFor... (a classifier on the pooled
+/// output); RobertaFor..., XLMRobertaFor..., ElectraFor..., DistilBertFor... (dense +
+/// activation + output layer on the first token).
 template <typename T>
 class SequenceClassification : public TaskModel<T> {
  public:
   /// @brief The head's tensors for the labels of `c`.
   /// @throws ConfigError for inconsistent label fields.
   static std::vector<TensorSpec> table(const BertConfig& c) {
-    return detail::linear_table("classifier", HeadLabels::from_config(c).size(), c.hidden_size);
+    const ClassifierNames n = classifier_names(c);
+    std::vector<TensorSpec> t;
+    if (!n.dense.empty()) linear_specs(n.dense, c.hidden_size, c.hidden_size, t);
+    linear_specs(n.out, HeadLabels::from_config(c).size(), c.hidden_size, t);
+    return t;
   }
   /// @brief Loads an HF checkpoint folder.
   /// @throws IoError, FormatError, ConfigError; WeightError when it has no classifier, or
@@ -39,13 +48,22 @@ class SequenceClassification : public TaskModel<T> {
     return SequenceClassification(BertConfig::from_file(dir + "/config.json"),
                                   WeightStore::from_dir(dir), options);
   }
-  /// @throws ConfigError, WeightError (also when the checkpoint has no pooler).
+  /// @throws ConfigError, WeightError (also when a pooled head's checkpoint has no pooler).
   SequenceClassification(const BertConfig& c, const WeightStore& store, const LoadOptions& options = {})
-      : TaskModel<T>(c, store, options, table(c), "sequence-classification", "classifier.weight"),
+      : TaskModel<T>(c, store, options, table(c), "sequence-classification",
+                     classifier_names(c).out + ".weight"),
         labels_(HeadLabels::from_config(c)),
-        linear_(this->head_.at("classifier.weight"), this->head_.at("classifier.bias"), this->model_.exec_options()) {
-    if (!this->model_.has_pooler())
-      throw WeightError("sequence-classification head: the checkpoint has no pooler (pooler.dense.*)");
+        names_(classifier_names(c)) {
+    const ExecOptions& exec = this->model_.exec_options();
+    if (!names_.dense.empty()) {
+      dense_ = exec::Linear<T>(this->head_.at(names_.dense + ".weight"), this->head_.at(names_.dense + ".bias"),
+                               exec);
+      act_ = names_.activation == "tanh" ? exec::Act::tanh : act_from_name(names_.activation);
+    }
+    linear_ = exec::Linear<T>(this->head_.at(names_.out + ".weight"), this->head_.at(names_.out + ".bias"), exec);
+    if (names_.pooled && !this->model_.has_pooler())
+      throw WeightError("sequence-classification head: the checkpoint has no pooler (" + pooler_name(c) +
+                        ".*), which the head reads");
   }
   /// @brief A batch -> logits [batch x num_labels].
   /// @throws InputError as BertModel::forward.
@@ -55,7 +73,14 @@ class SequenceClassification : public TaskModel<T> {
   /// @brief As above, on the threads and scratch memory of `ctx`.
   Matrix<T> forward(const std::vector<Encoding>& batch, Context& ctx, const ForwardOptions& o = {}) const {
     Matrix<T> out;
-    linear_.forward(this->model_.forward(batch, ctx, o).pooler_output, out, ctx);
+    const auto encoded = this->model_.forward(batch, ctx, o);
+    if (names_.pooled) {
+      linear_.forward(encoded.pooler_output, out, ctx);
+    } else {
+      Matrix<T> x;
+      dense_.forward(detail::first_tokens(encoded.last_hidden_state, batch), x, ctx, act_);
+      linear_.forward(x, out, ctx);
+    }
     return out;
   }
   /// @brief Label names and problem type.
@@ -63,10 +88,13 @@ class SequenceClassification : public TaskModel<T> {
 
  private:
   HeadLabels labels_;
-  exec::Linear<T> linear_;
+  ClassifierNames names_;
+  exec::Linear<T> dense_, linear_;
+  exec::Act act_ = exec::Act::none;
 };
 
-/// @brief Encoder + per-token classifier (HF's BertForTokenClassification).
+/// @brief Encoder + per-token classifier (HF's BertForTokenClassification and the other
+/// families' ...ForTokenClassification: `classifier` on every token).
 template <typename T>
 class TokenClassification : public TaskModel<T> {
  public:
@@ -110,7 +138,8 @@ class TokenClassification : public TaskModel<T> {
   exec::Linear<T> linear_;
 };
 
-/// @brief Encoder + span head (HF's BertForQuestionAnswering).
+/// @brief Encoder + span head (HF's BertForQuestionAnswering and the other families'
+/// ...ForQuestionAnswering: `qa_outputs` on every token).
 template <typename T>
 class QuestionAnswering : public TaskModel<T> {
  public:

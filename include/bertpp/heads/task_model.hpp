@@ -53,6 +53,108 @@ struct HeadLabels {
   }
 };
 
+/// @brief The tensor stems of a family's masked-LM head: dense (+ activation) + LayerNorm,
+/// then the decoder (tied to the word embeddings unless tie_word_embeddings is false) + bias.
+struct MlmNames {
+  std::string dense, norm;
+  std::string bias, bias_alt;  ///< the bias under HF's two names (bias_alt may be empty)
+  std::string decoder;         ///< decoder weight (read when untied)
+  std::string activation;      ///< HF's name of the activation after `dense`
+  double eps = 1e-12;
+  std::int64_t width = 0;  ///< the head's inner width: hidden_size, or embedding_size
+};
+
+/// @brief HF's masked-LM head of the family of `c` (BertOnlyMLMHead, RobertaLMHead,
+/// DistilBERT's vocab_*, AlbertMLMHead, ELECTRA's generator head).
+inline MlmNames mlm_names(const EncoderConfig& c) {
+  const auto h = c.hidden_size, e = c.embedding_dim();
+  switch (c.family) {
+    case Family::roberta:
+    case Family::xlm_roberta:
+    case Family::mpnet:
+      return {"lm_head.dense", "lm_head.layer_norm", "lm_head.bias", "lm_head.decoder.bias",
+              "lm_head.decoder.weight", "gelu", c.layer_norm_eps, h};
+    case Family::distilbert:
+      return {"vocab_transform", "vocab_layer_norm", "vocab_projector.bias", "", "vocab_projector.weight",
+              c.hidden_act, 1e-12, h};
+    case Family::albert:
+      return {"predictions.dense", "predictions.LayerNorm", "predictions.bias", "predictions.decoder.bias",
+              "predictions.decoder.weight", c.hidden_act, c.layer_norm_eps, e};
+    case Family::electra:
+      return {"generator_predictions.dense", "generator_predictions.LayerNorm", "generator_lm_head.bias", "",
+              "generator_lm_head.weight", "gelu", c.layer_norm_eps, e};
+    case Family::bert:
+    case Family::ernie:
+      break;
+  }
+  return {"cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm", "cls.predictions.bias",
+          "cls.predictions.decoder.bias", "cls.predictions.decoder.weight", c.hidden_act, c.layer_norm_eps, h};
+}
+
+/// @brief The family's sentence-pair head on the pooled output: BERT's and ERNIE's next
+/// sentence prediction (`cls.seq_relationship`), ALBERT's sentence-order prediction
+/// (`sop_classifier.classifier`); "" for the families without one.
+inline std::string pair_head_name(const EncoderConfig& c) {
+  switch (c.family) {
+    case Family::bert:
+    case Family::ernie:
+      return "cls.seq_relationship";
+    case Family::albert:
+      return "sop_classifier.classifier";
+    default:
+      return "";
+  }
+}
+
+/// @brief The family's sequence-classification head: a classifier on the pooled output
+/// (BERT, ERNIE, ALBERT), or dense + activation + output layer on the first token
+/// (RoBERTa, XLM-R, MPNet: tanh; ELECTRA: GELU; DistilBERT: `pre_classifier` + ReLU).
+struct ClassifierNames {
+  bool pooled = true;
+  std::string dense;       ///< empty when pooled
+  std::string activation;  ///< after `dense`
+  std::string out;
+};
+
+/// @brief HF's sequence-classification head of the family of `c`.
+inline ClassifierNames classifier_names(const EncoderConfig& c) {
+  switch (c.family) {
+    case Family::roberta:
+    case Family::xlm_roberta:
+    case Family::mpnet:
+      return {false, "classifier.dense", "tanh", "classifier.out_proj"};
+    case Family::electra:
+      return {false, "classifier.dense", "gelu", "classifier.out_proj"};
+    case Family::distilbert:
+      return {false, "pre_classifier", "relu", "classifier"};
+    default:
+      return {true, "", "", "classifier"};
+  }
+}
+
+/// @brief HF's class name prefix of the family ("Bert", "Roberta", ...), for messages.
+inline std::string family_class(const EncoderConfig& c) {
+  switch (c.family) {
+    case Family::roberta:
+      return "Roberta";
+    case Family::xlm_roberta:
+      return "XLMRoberta";
+    case Family::distilbert:
+      return "DistilBert";
+    case Family::albert:
+      return "Albert";
+    case Family::electra:
+      return "Electra";
+    case Family::ernie:
+      return "Ernie";
+    case Family::mpnet:
+      return "MPNet";
+    case Family::bert:
+      break;
+  }
+  return "Bert";
+}
+
 namespace detail {
 
 /// @brief Loads a head's table, after checking that the checkpoint has the head at all
@@ -78,6 +180,20 @@ WeightSet<T> load_head(const WeightStore& store, const BertConfig& c,
                         std::to_string(spec.shape[0]) + " (num_labels / id2label)");
   }
   return WeightSet<T>(store, table);
+}
+
+/// @brief Rows [batch x h] of each sequence's first unmasked token (HF's features[:, 0]
+/// for right-padded inputs).
+template <typename T>
+Matrix<T> first_tokens(const std::vector<Matrix<T>>& hidden, const std::vector<Encoding>& batch) {
+  Matrix<T> out(static_cast<Eigen::Index>(hidden.size()), hidden.empty() ? 0 : hidden[0].cols());
+  for (std::size_t s = 0; s < hidden.size(); ++s) {
+    Eigen::Index j = 0;
+    const auto& mask = batch[s].attention_mask;
+    while (!mask.empty() && static_cast<std::size_t>(j) < mask.size() && mask[static_cast<std::size_t>(j)] == 0) ++j;
+    out.row(static_cast<Eigen::Index>(s)) = hidden[s].row(j);
+  }
+  return out;
 }
 
 }  // namespace detail

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "bertpp/core/config.hpp"
@@ -15,6 +17,7 @@
 #include "bertpp/exec/norm.hpp"
 #include "bertpp/io/tensor_table.hpp"
 #include "bertpp/layers/batch.hpp"
+#include "bertpp/layers/names.hpp"
 
 namespace bertpp {
 
@@ -28,6 +31,47 @@ struct Workspace {
   PackedBatch packed;
 };
 
+/// @brief MPNet's relative position bias, shared by every layer: the score of query i for
+/// key j gets table[bucket(j - i)][head] after scaling, bucketed as HF's
+/// MPNetEncoder.relative_position_bucket (32 buckets, max distance 128, in float32 as torch).
+template <typename T>
+class RelativeBias {
+ public:
+  /// @brief `table` [buckets x heads]; distances up to `max_len` - 1 either way.
+  /// @throws WeightError when the table has fewer than the 32 buckets HF's bucketing uses.
+  RelativeBias(Tensor<T> table, std::int64_t max_len) : table_(std::move(table)), span_(max_len) {
+    if (table_.shape().size() != 2 || table_.shape()[0] < 32)
+      throw WeightError("relative_attention_bias: needs at least 32 buckets (HF buckets with 32)");
+    heads_ = table_.shape()[1];
+    bucket_.resize(static_cast<std::size_t>(2 * span_ + 1));
+    for (std::int64_t d = -span_; d <= span_; ++d) bucket_[static_cast<std::size_t>(d + span_)] = bucket_of(d);
+  }
+
+  /// @brief HF's bucket of relative position `d` = key - query.
+  static std::int32_t bucket_of(std::int64_t d) {
+    constexpr std::int64_t half = 16, exact = 8;  // num_buckets // 2, its half
+    std::int64_t n = -d;
+    std::int32_t ret = n < 0 ? static_cast<std::int32_t>(half) : 0;
+    n = n < 0 ? -n : n;
+    if (n < exact) return ret + static_cast<std::int32_t>(n);
+    const float v = std::log(static_cast<float>(n) / 8.0f) / static_cast<float>(std::log(128.0 / 8.0)) *
+                    static_cast<float>(half - exact);
+    return ret + static_cast<std::int32_t>(std::min<std::int64_t>(exact + static_cast<std::int64_t>(v), half - 1));
+  }
+
+  /// @brief The bias of `head` for relative position `d` (|d| < max_len).
+  T at(std::int64_t head, std::int64_t d) const {
+    return table_.data()[bucket_[static_cast<std::size_t>(d + span_)] * heads_ + head];
+  }
+  /// @brief Number of heads the table has.
+  std::int64_t heads() const noexcept { return heads_; }
+
+ private:
+  Tensor<T> table_;
+  std::vector<std::int32_t> bucket_;
+  std::int64_t span_ = 0, heads_ = 0;
+};
+
 /// @brief Self-attention block of one encoder layer.
 template <typename T>
 class SelfAttention {
@@ -36,38 +80,34 @@ class SelfAttention {
   /// for L = 512.
   static constexpr Eigen::Index query_block = 64;
 
-  /// @brief The tensors under `prefix` (e.g. "encoder.layer.0.attention.").
-  static void table(const BertConfig& c, const std::string& prefix, std::vector<TensorSpec>& out) {
+  /// @brief The tensors of the layer named by `n`.
+  static void table(const EncoderConfig& c, const LayerNames& n, std::vector<TensorSpec>& out) {
     const auto h = c.hidden_size;
-    for (const char* m : {"query", "key", "value"}) {
-      out.push_back({prefix + "self." + m + ".weight", {h, h}});
-      out.push_back({prefix + "self." + m + ".bias", {h}});
-    }
-    out.push_back({prefix + "output.dense.weight", {h, h}});
-    out.push_back({prefix + "output.dense.bias", {h}});
-    out.push_back({prefix + "output.LayerNorm.weight", {h}});
-    out.push_back({prefix + "output.LayerNorm.bias", {h}});
+    for (const std::string* m : {&n.query, &n.key, &n.value}) linear_specs(*m, h, h, out);
+    linear_specs(n.attention_output, h, h, out);
+    norm_specs(n.attention_norm, h, out);
   }
 
   SelfAttention() = default;
   /// Q, K and V are fused into one [3h x h] projection at load (one GEMM instead of three).
-  SelfAttention(const WeightSet<T>& w, const std::string& prefix, const BertConfig& c,
-                const ExecOptions& exec)
-      : heads_(c.num_attention_heads),
+  SelfAttention(const WeightSet<T>& w, const LayerNames& n, const EncoderConfig& c,
+                const ExecOptions& exec, std::shared_ptr<const RelativeBias<T>> bias = nullptr)
+      : bias_(std::move(bias)),
+        heads_(c.num_attention_heads),
         head_size_(c.head_size()),
         eps_(c.layer_norm_eps),
-        out_(w.at(prefix + "output.dense.weight"), w.at(prefix + "output.dense.bias"), exec,
+        out_(w.at(n.attention_output + ".weight"), w.at(n.attention_output + ".bias"), exec,
              "attention output"),
-        gamma_(w.at(prefix + "output.LayerNorm.weight")),
-        beta_(w.at(prefix + "output.LayerNorm.bias")),
+        gamma_(w.at(n.attention_norm + ".weight")),
+        beta_(w.at(n.attention_norm + ".bias")),
         kernels_(layer_kernels<T>(exec)) {
     const auto h = c.hidden_size;
     std::vector<T> qkv_w(static_cast<std::size_t>(3 * h * h)),
         qkv_b(static_cast<std::size_t>(3 * h));
-    const char* names[] = {"query", "key", "value"};
+    const std::string* names[] = {&n.query, &n.key, &n.value};
     for (std::int64_t i = 0; i < 3; ++i) {
-      const auto& wi = w.at(prefix + "self." + names[i] + ".weight");
-      const auto& bi = w.at(prefix + "self." + names[i] + ".bias");
+      const auto& wi = w.at(*names[i] + ".weight");
+      const auto& bi = w.at(*names[i] + ".bias");
       std::copy(wi.data(), wi.data() + h * h, qkv_w.begin() + i * h * h);
       std::copy(bi.data(), bi.data() + h, qkv_b.begin() + i * h);
     }
@@ -118,14 +158,19 @@ class SelfAttention {
               Eigen::Map<Matrix<T>> scores(buffer.data(), qn, len);
               if constexpr (std::is_same_v<T, float>) {
                 if (kernels_) {
-                  head_simd(qkv, r0, q0, qn, len, c0, scores, ws.keys[thread], ws.values[thread],
-                            ws.context, scale, b == 0 || t == begin);
+                  head_simd(qkv, r0, q0, qn, len, c0, static_cast<Eigen::Index>(head), scores,
+                            ws.keys[thread], ws.values[thread], ws.context, scale, b == 0 || t == begin);
                   continue;
                 }
               }
               scores.noalias() = qkv.block(r0 + q0, c0, qn, head_size_) *
                                  qkv.block(r0, h + c0, len, head_size_).transpose();
-              exec::softmax_rows(scores, scale, kernels_);
+              if (bias_) {
+                add_bias(scores.data(), qn, len, q0, static_cast<Eigen::Index>(head), scale);
+                exec::softmax_rows(scores, T(1), kernels_);
+              } else {
+                exec::softmax_rows(scores, scale, kernels_);
+              }
               ws.context.block(r0 + q0, c0, qn, head_size_).noalias() =
                   scores * qkv.block(r0, 2 * h + c0, len, head_size_);
             }
@@ -152,8 +197,18 @@ class SelfAttention {
   // One query block of one head on the SIMD kernels: scores = Q K^T (K packed as the
   // GEMM's weight), softmax, context = scores V (V packed likewise). The keys and values
   // are packed at the first query block of the head a thread runs (`pack`), reused after.
+  // rows [qn x len] of scores (queries q0...) -> scale * scores + the relative position
+  // bias of `head` (MPNet; HF adds it after scaling).
+  void add_bias(T* scores, Eigen::Index qn, Eigen::Index len, Eigen::Index q0, Eigen::Index head,
+                T scale) const {
+    for (Eigen::Index r = 0; r < qn; ++r) {
+      T* row = scores + r * len;
+      for (Eigen::Index j = 0; j < len; ++j) row[j] = row[j] * scale + bias_->at(head, j - (q0 + r));
+    }
+  }
+
   void head_simd(const Matrix<float>& qkv, Eigen::Index r0, Eigen::Index q0, Eigen::Index qn,
-                 Eigen::Index len, Eigen::Index c0, Eigen::Map<Matrix<float>>& scores,
+                 Eigen::Index len, Eigen::Index c0, Eigen::Index head, Eigen::Map<Matrix<float>>& scores,
                  std::vector<float>& keys, std::vector<float>& values, Matrix<float>& context,
                  float scale, bool pack) const {
     const auto& k = *kernels_;
@@ -170,11 +225,16 @@ class SelfAttention {
     const exec::Epilogue none;
     k.gemm(qkv.data() + (r0 + q0) * ld + c0, ld, keys.data(), d, len, scores.data(), len, 0, qn, 0,
            key_panels, none, k.kc, k.mc);
+    if (bias_) {
+      add_bias(scores.data(), qn, len, q0, head, scale);
+      scale = 1.0f;
+    }
     for (Eigen::Index r = 0; r < qn; ++r) k.softmax(scores.data() + r * len, len, scale);
     k.gemm(scores.data(), len, values.data(), len, d, context.data() + (r0 + q0) * context.cols() + c0,
            context.cols(), 0, qn, 0, value_panels, none, k.kc, k.mc);
   }
 
+  std::shared_ptr<const RelativeBias<T>> bias_;
   Eigen::Index heads_ = 0, head_size_ = 0;
   double eps_ = 1e-12;
   exec::Linear<T> qkv_, out_;

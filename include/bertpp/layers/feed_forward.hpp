@@ -10,6 +10,7 @@
 #include "bertpp/exec/linear.hpp"
 #include "bertpp/exec/norm.hpp"
 #include "bertpp/io/tensor_table.hpp"
+#include "bertpp/layers/names.hpp"
 #include "bertpp/ops/activations.hpp"
 
 namespace bertpp {
@@ -34,28 +35,23 @@ inline exec::Act act_from_name(const std::string& name) {
 template <typename T>
 class FeedForward {
  public:
-  /// @brief The tensors under `prefix` (e.g. "encoder.layer.0.").
-  static void table(const BertConfig& c, const std::string& prefix, std::vector<TensorSpec>& out) {
+  /// @brief The tensors of the layer named by `n`.
+  static void table(const EncoderConfig& c, const LayerNames& n, std::vector<TensorSpec>& out) {
     const auto h = c.hidden_size, i = c.intermediate_size;
-    out.push_back({prefix + "intermediate.dense.weight", {i, h}});
-    out.push_back({prefix + "intermediate.dense.bias", {i}});
-    out.push_back({prefix + "output.dense.weight", {h, i}});
-    out.push_back({prefix + "output.dense.bias", {h}});
-    out.push_back({prefix + "output.LayerNorm.weight", {h}});
-    out.push_back({prefix + "output.LayerNorm.bias", {h}});
+    linear_specs(n.ffn_in, i, h, out);
+    linear_specs(n.ffn_out, h, i, out);
+    norm_specs(n.output_norm, h, out);
   }
 
   FeedForward() = default;
-  FeedForward(const WeightSet<T>& w, const std::string& prefix, const BertConfig& c,
+  FeedForward(const WeightSet<T>& w, const LayerNames& n, const EncoderConfig& c,
               const ExecOptions& exec)
       : act_(act_from_name(c.hidden_act)),
         eps_(c.layer_norm_eps),
-        in_(w.at(prefix + "intermediate.dense.weight"), w.at(prefix + "intermediate.dense.bias"),
-            exec, "ffn in (+ activation)"),
-        out_(w.at(prefix + "output.dense.weight"), w.at(prefix + "output.dense.bias"), exec,
-             "ffn out (+ residual)"),
-        gamma_(w.at(prefix + "output.LayerNorm.weight")),
-        beta_(w.at(prefix + "output.LayerNorm.bias")),
+        in_(w.at(n.ffn_in + ".weight"), w.at(n.ffn_in + ".bias"), exec, "ffn in (+ activation)"),
+        out_(w.at(n.ffn_out + ".weight"), w.at(n.ffn_out + ".bias"), exec, "ffn out (+ residual)"),
+        gamma_(w.at(n.output_norm + ".weight")),
+        beta_(w.at(n.output_norm + ".bias")),
         kernels_(layer_kernels<T>(exec)) {}
 
   /// @brief x [tokens x hidden] -> x = LayerNorm(x + act(x W_i^T + b_i) W_o^T + b_o), in

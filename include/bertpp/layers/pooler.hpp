@@ -11,30 +11,31 @@
 #include "bertpp/exec/linear.hpp"
 #include "bertpp/io/tensor_table.hpp"
 #include "bertpp/layers/batch.hpp"
+#include "bertpp/layers/names.hpp"
 
 namespace bertpp {
 
-/// @brief HF's BertPooler.
+/// @brief HF's BertPooler (ALBERT's `pooler` is the same dense + tanh).
 template <typename T>
 class Pooler {
  public:
-  /// @brief The tensors under `prefix` (e.g. "pooler."); optional, as HF models may be
-  /// saved without a pooler (add_pooling_layer=False).
-  static void table(const BertConfig& c, const std::string& prefix, std::vector<TensorSpec>& out) {
-    out.push_back({prefix + "dense.weight", {c.hidden_size, c.hidden_size}, false});
-    out.push_back({prefix + "dense.bias", {c.hidden_size}, false});
+  /// @brief The tensors of the family's pooler; optional, as HF models may be saved without
+  /// one (add_pooling_layer=False); none for DistilBERT and ELECTRA.
+  static void table(const EncoderConfig& c, std::vector<TensorSpec>& out) {
+    const std::string stem = pooler_name(c);
+    if (!stem.empty()) linear_specs(stem, c.hidden_size, c.hidden_size, out, false);
   }
 
   Pooler() = default;
   /// @throws WeightError when only one of the two tensors is present.
-  Pooler(const WeightSet<T>& w, const std::string& prefix, const ExecOptions& exec = {}) {
-    const bool has_w = w.has(prefix + "dense.weight"), has_b = w.has(prefix + "dense.bias");
+  Pooler(const WeightSet<T>& w, const EncoderConfig& c, const ExecOptions& exec = {}) {
+    const std::string stem = pooler_name(c);
+    if (stem.empty()) return;
+    const bool has_w = w.has(stem + ".weight"), has_b = w.has(stem + ".bias");
     if (has_w != has_b)
-      throw WeightError("pooler: found '" + prefix + (has_w ? "dense.weight" : "dense.bias") +
-                        "' without '" + prefix + (has_w ? "dense.bias" : "dense.weight") + "'");
-    if (has_w)
-      dense_ = exec::Linear<T>(w.at(prefix + "dense.weight"), w.at(prefix + "dense.bias"), exec,
-                               "pooler");
+      throw WeightError("pooler: found '" + stem + (has_w ? ".weight" : ".bias") + "' without '" + stem +
+                        (has_w ? ".bias" : ".weight") + "'");
+    if (has_w) dense_ = exec::Linear<T>(w.at(stem + ".weight"), w.at(stem + ".bias"), exec, "pooler");
   }
 
   /// @brief Whether the checkpoint has pooler weights.

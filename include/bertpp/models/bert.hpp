@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// BertModel<T>: embeddings, encoder and pooler composed; the BertBase / BertLarge presets.
+// EncoderModel<T> (BertModel<T>): embeddings, encoder and pooler of any BERT family
+// (EncoderConfig::family), composed; the BertBase / BertLarge presets.
 #pragma once
 
 #include <memory>
@@ -40,7 +41,7 @@ struct ForwardOptions {
   bool output_hidden_states = false;  ///< also return every layer's hidden states
 };
 
-/// @brief What BertModel::forward returns, per sequence of the batch.
+/// @brief What EncoderModel::forward returns, per sequence of the batch.
 template <typename T>
 struct BertOutput {
   /// One [len_i x hidden] matrix per sequence, len_i its length as given (padded positions
@@ -52,35 +53,36 @@ struct BertOutput {
   std::vector<std::vector<Matrix<T>>> hidden_states;
 };
 
-/// @brief A BERT encoder (HF's BertModel). Immutable after loading; `forward` is const and
-/// safe to call from several threads at once.
+/// @brief A BERT-family encoder (HF's BertModel, RobertaModel, XLMRobertaModel,
+/// DistilBertModel, AlbertModel, ElectraModel, ErnieModel: the family comes from
+/// config.json's `model_type`). Immutable after loading; `forward` is const and safe to call
+/// from several threads at once.
 template <typename T>
-class BertModel {
+class EncoderModel {
  public:
-  /// @brief The table of every tensor a BertModel with config `c` expects (names without
-  /// the "bert." prefix; the pooler is optional).
-  static std::vector<TensorSpec> tensor_table(const BertConfig& c) {
+  /// @brief The table of every tensor an encoder with config `c` expects (names without the
+  /// task models' prefix; the pooler is optional).
+  static std::vector<TensorSpec> tensor_table(const EncoderConfig& c) {
     std::vector<TensorSpec> table;
-    Embeddings<T>::table(c, "embeddings.", table);
-    Encoder<T>::table(c, "encoder.", table);
-    Pooler<T>::table(c, "pooler.", table);
+    Embeddings<T>::table(c, table);
+    Encoder<T>::table(c, table);
+    Pooler<T>::table(c, table);
     return table;
   }
 
-  /// @brief The prefix under which `store` holds the encoder: "bert." for HF task models
-  /// (BertForMaskedLM, ...), "" for a bare BertModel.
-  static std::string detect_prefix(const WeightStore& store) {
-    for (const char* p : {"", "bert."})
-      for (const auto& name : stored_name_candidates(std::string(p) + "embeddings.LayerNorm.weight"))
+  /// @brief The prefix under which `store` holds the encoder: the family's ("bert.",
+  /// "roberta.", ...) for HF task models (BertForMaskedLM, ...), "" for a bare model.
+  static std::string detect_prefix(const WeightStore& store, const EncoderConfig& c = {}) {
+    for (const std::string& p : {std::string(), c.base_prefix()})
+      for (const auto& name : stored_name_candidates(p + "embeddings.LayerNorm.weight"))
         if (store.find(name)) return p;
     return "";
   }
 
   /// @brief Loads `dir`/config.json and the safetensors weights of an HF checkpoint folder.
   /// @throws IoError, FormatError, ConfigError or WeightError naming the file, field or tensor.
-  static BertModel load(const std::string& dir, const LoadOptions& options = {}) {
-    return BertModel(BertConfig::from_dir(dir), WeightStore::from_dir(dir),
-                     options);
+  static EncoderModel load(const std::string& dir, const LoadOptions& options = {}) {
+    return EncoderModel(EncoderConfig::from_dir(dir), WeightStore::from_dir(dir), options);
   }
 
   /// @brief Builds the model from `config` and the tensors of `store`. `head_tensors` are
@@ -88,16 +90,16 @@ class BertModel {
   /// (nor refused in strict mode).
   /// @throws ConfigError for an invalid config; WeightError for a missing tensor, a wrong
   /// shape or dtype, or (strict) an unused tensor.
-  BertModel(const BertConfig& config, const WeightStore& store, const LoadOptions& options = {},
-            const std::set<std::string>& head_tensors = {})
+  EncoderModel(const EncoderConfig& config, const WeightStore& store, const LoadOptions& options = {},
+               const std::set<std::string>& head_tensors = {})
       : config_(config) {
     config_.validate();
-    prefix_ = detect_prefix(store);
+    prefix_ = detect_prefix(store, config_);
     exec_ = options.exec;
     WeightSet<T> w(store, tensor_table(config_), prefix_);
-    embeddings_ = Embeddings<T>(w, "embeddings.", config_, exec_);
-    encoder_ = Encoder<T>(w, "encoder.", config_, exec_);
-    pooler_ = Pooler<T>(w, "pooler.", exec_);
+    embeddings_ = Embeddings<T>(w, config_, exec_);
+    encoder_ = Encoder<T>(w, config_, exec_);
+    pooler_ = Pooler<T>(w, config_, exec_);
     // HF buffers saved by some versions; not weights.
     std::set<std::string> buffers = {prefix_ + "embeddings.position_ids",
                                      prefix_ + "embeddings.token_type_ids"};
@@ -107,7 +109,7 @@ class BertModel {
       std::string list;
       for (const auto& n : unused_) list += (list.empty() ? "" : ", ") + n;
       throw WeightError("strict loading: " + std::to_string(unused_.size()) +
-                        " tensors are not used by BertModel: " + list);
+                        " tensors are not used by the encoder: " + list);
     }
   }
 
@@ -143,7 +145,7 @@ class BertModel {
     const PackedBatch& packed = ws.packed;
     const std::size_t states = options.output_hidden_states ? encoder_.size() + 1 : 0;
     out.hidden_states.resize(states);
-    embeddings_.forward(packed, ws.hidden, ctx);
+    embeddings_.forward(packed, ws.hidden, ws.tmp, ctx);
     if (callback) callback("embeddings", ws.hidden);
     if (states) detail::unpack(ws.hidden, packed, batch, out.hidden_states[0]);
     for (std::size_t i = 0; i < encoder_.size(); ++i) {
@@ -160,10 +162,10 @@ class BertModel {
   }
 
   /// @brief The model's configuration.
-  const BertConfig& config() const noexcept { return config_; }
+  const EncoderConfig& config() const noexcept { return config_; }
   /// @brief Stored tensors this model did not use (heads, unknown names), sorted.
   const std::vector<std::string>& unused_tensors() const noexcept { return unused_; }
-  /// @brief The prefix the encoder's tensors had in the store ("" or "bert.").
+  /// @brief The prefix the encoder's tensors had in the store ("" or the family's).
   const std::string& prefix() const noexcept { return prefix_; }
   /// @brief Whether the checkpoint had pooler weights.
   bool has_pooler() const noexcept { return pooler_.present(); }
@@ -176,7 +178,7 @@ class BertModel {
   const ExecOptions& exec_options() const noexcept { return exec_; }
 
  private:
-  BertConfig config_;
+  EncoderConfig config_;
   ExecOptions exec_;
   std::string prefix_;
   Embeddings<T> embeddings_;
@@ -184,6 +186,10 @@ class BertModel {
   Pooler<T> pooler_;
   std::vector<std::string> unused_;
 };
+
+/// @brief The name of the BERT-only versions: the same class, for every family.
+template <typename T>
+using BertModel = EncoderModel<T>;
 
 /// @brief BERT-base (12 layers, hidden 768, 12 heads): a BertModel whose config must equal
 /// BertConfig::base() in every size.
@@ -225,7 +231,7 @@ namespace bertpp {
 /// @brief A WeightStore holding every tensor of a BertModel with config `c` (pooler
 /// included), from the deterministic generator of io/synthetic.hpp.
 inline WeightStore synthetic_bert_weights(const BertConfig& c) {
-  return synthetic_weights(BertModel<float>::tensor_table(c));
+  return synthetic_weights(EncoderModel<float>::tensor_table(c));
 }
 
 }  // namespace bertpp

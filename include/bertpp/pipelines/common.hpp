@@ -41,7 +41,8 @@ namespace detail {
 inline std::size_t max_length(const PipelineOptions& o, const BertConfig& c, const Tokenizer& t,
                                bool pair = false) {
   if (o.batch_size == 0) throw InputError("PipelineOptions::batch_size is 0; it must be at least 1");
-  std::size_t m = static_cast<std::size_t>(c.max_position_embeddings);
+  // RoBERTa-style positions start past the padding index: 514 embeddings hold 512 tokens.
+  std::size_t m = static_cast<std::size_t>(c.max_position_embeddings - c.position_offset);
   m = std::min(m, t.options().model_max_length);
   m = o.max_length ? std::min(o.max_length, m) : m;
   const std::size_t specials = pair ? t.encode("", "").size() : t.encode("").size();

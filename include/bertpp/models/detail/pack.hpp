@@ -47,20 +47,31 @@ inline void pack(const std::vector<Encoding>& batch, const BertConfig& c, Packed
     p.start.push_back(p.ids.size());
     std::vector<std::size_t>& source = p.source_index[s];
     source.clear();
-    for (std::size_t j = first; j < n; ++j) {
-      if (!e.attention_mask.empty() && e.attention_mask[j] == 0) continue;
-      const std::int64_t pos = static_cast<std::int64_t>(j - first);
+    // RoBERTa's positions (HF's create_position_ids_from_input_ids): padding_idx + the count
+    // of non-padding ids up to and including this one, over the whole sequence.
+    const bool roberta = c.position_offset > 0;
+    const auto padding_idx = static_cast<std::int32_t>(c.position_offset - 1);
+    std::int64_t non_pad = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      const std::int32_t id = e.ids[j];
+      if (roberta && id != padding_idx) ++non_pad;
+      if (j < first || (!e.attention_mask.empty() && e.attention_mask[j] == 0)) continue;
+      const std::int64_t pos = !roberta ? static_cast<std::int64_t>(j - first)
+                                        : (id != padding_idx ? padding_idx + non_pad : padding_idx);
       if (pos >= c.max_position_embeddings)
         throw InputError(where(s) + ": " + std::to_string(n - first) +
                          " positions exceed max_position_embeddings (" +
-                         std::to_string(c.max_position_embeddings) + ") at position " +
-                         std::to_string(j) + "; truncate the input");
-      const std::int32_t id = e.ids[j];
+                         std::to_string(c.max_position_embeddings) +
+                         (roberta ? ", of which the first " + std::to_string(c.position_offset) +
+                                        " are before the first position"
+                                  : std::string()) +
+                         ") at position " + std::to_string(j) + "; truncate the input");
       if (id < 0 || id >= c.vocab_size)
         throw InputError(where(s) + ", position " + std::to_string(j) + ": token id " +
                          std::to_string(id) + " is outside [0, " + std::to_string(c.vocab_size) + ")");
-      const std::int32_t type = e.type_ids.empty() ? 0 : e.type_ids[j];
-      if (type < 0 || type >= c.type_vocab_size)
+      // DistilBERT has no token types: HF's model takes none, so given ones are not read.
+      const std::int32_t type = e.type_ids.empty() || !c.has_token_types() ? 0 : e.type_ids[j];
+      if (c.has_token_types() && (type < 0 || type >= c.type_vocab_size))
         throw InputError(where(s) + ", position " + std::to_string(j) + ": token type id " +
                          std::to_string(type) + " is outside [0, " +
                          std::to_string(c.type_vocab_size) + ")");
