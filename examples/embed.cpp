@@ -9,11 +9,13 @@
 namespace {
 
 const char* kUsage = R"(usage: embed [--model DIR] [--threads N] [--json] [TEXT...]
+       embed --vectors [--model DIR] [--threads N] [--json] [TEXT...]
        embed --search FILE [--top-k K] [--model DIR] [--json] [QUERY...]
 Embeds the texts (arguments, else stdin lines) with the pooling of the model folder
 (default $BERTPP_MODEL or all-MiniLM-L6-v2 in the cache) and prints the cosine similarity
 of every pair. With --search, embeds every non-empty line of FILE once and prints, for
-each query, the K (5) most similar lines (cosine, line number from 1, text).
+each query, the K (5) most similar lines (cosine, line number from 1, text). With
+--vectors, prints the embeddings themselves, one line of numbers per text.
 A progress bar is drawn on stderr for 64 texts or more when stderr is a terminal.
 )";
 
@@ -41,14 +43,27 @@ int main(int argc, char** argv) {
       std::cout << kUsage;
       return 0;
     }
-    example::check_flags(a, {"--json"});
-    const bool json = a.flag("--json");
+    example::check_flags(a, {"--json", "--vectors"});
+    const bool json = a.flag("--json"), vectors = a.flag("--vectors");
     const auto texts = example::texts(a);
-    if (texts.size() < 2 && !a.values.count("--search"))
+    if (texts.size() < 2 && !a.values.count("--search") && !vectors)
       throw bertpp::InputError("one text gives no pair to compare: give two or more texts, or --search FILE");
     auto emb = bertpp::Embedder::load(a.get("--model", example::default_model()));
     emb.options().num_threads = static_cast<int>(a.get_int("--threads", 2));
     const auto q = embed_all(emb, texts, "embedding");
+    if (vectors) {
+      nlohmann::json rows = nlohmann::json::array();
+      for (Eigen::Index i = 0; i < q.rows(); ++i) {
+        std::vector<float> v(q.row(i).data(), q.row(i).data() + q.cols());
+        if (!json) {
+          for (std::size_t k = 0; k < v.size(); ++k) std::printf(k ? " %.9g" : "%.9g", static_cast<double>(v[k]));
+          std::printf("\n");
+        }
+        rows.push_back(v);
+      }
+      if (json) example::print_json(nlohmann::json({{"texts", texts}, {"embeddings", rows}}));
+      return 0;
+    }
     if (!a.values.count("--search")) {
       nlohmann::json sim = nlohmann::json::array();
       for (Eigen::Index i = 0; i < q.rows(); ++i) {

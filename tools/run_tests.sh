@@ -26,7 +26,7 @@ cd "$root"
 jobs="${JOBS:-$(nproc)}"
 export BERTPP_CACHE="${BERTPP_CACHE:-$HOME/.cache/bertpp}"
 
-step() { printf '\n== %s\n' "$*"; }
+step() { printf '\n== %s (at %d s)\n' "$*" "$SECONDS"; }
 
 # keep_going <build dir>: the native tool's flag to go on after a failed target, so that one
 # broken test area does not hide the results of the others.

@@ -71,7 +71,7 @@ TEST(Config, UnsupportedFeaturesAreRefusedByName) {
   expect_config_error(json::parse(R"({"is_decoder":true})"), "is_decoder", "encoders only");
   expect_config_error(json::parse(R"({"add_cross_attention":true})"), "add_cross_attention", "cross-attention");
   expect_config_error(json::parse(R"({"hidden_act":"mish"})"), "hidden_act", "'mish'");
-  expect_config_error(json::parse(R"({"model_type":"roberta"})"), "model_type", "'roberta'");
+  expect_config_error(json::parse(R"({"model_type":"deberta-v2"})"), "model_type", "'deberta-v2'");
 }
 
 TEST(Config, FileErrorsNameTheFile) {
