@@ -315,7 +315,8 @@ class Tokenizer {
   static Tokenizer from_roberta_files(const std::string& base, const nlohmann::json& cfg,
                                       const nlohmann::json& map);
   static Tokenizer from_sentencepiece(const std::string& base, const std::string& file,
-                                      const nlohmann::json& cfg, const nlohmann::json& map);
+                                      const nlohmann::json& cfg, const nlohmann::json& map,
+                                      std::size_t model_max_length);
 
   /// One sequence through normalizer, pre-tokenizer and WordPiece (no specials). With a
   /// `cap`, stops after the word that brings the count to `cap` tokens (those tokens are the

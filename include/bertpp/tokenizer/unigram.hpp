@@ -85,6 +85,15 @@ class ByteTrie {
     }
   }
 
+  /// @brief Value of key `s`, or -1.
+  std::int32_t find(std::string_view s) const {
+    std::int32_t v = -1;
+    prefixes(s, [&](std::size_t len, std::int32_t id) {
+      if (len == s.size()) v = id;
+    });
+    return v;
+  }
+
  private:
   struct Node {
     std::uint32_t first, count;
@@ -119,7 +128,6 @@ class Unigram {
                            " is not below the vocabulary size " + std::to_string(pieces.size()));
     scores_ = scores;
     std::vector<std::int32_t> ids(pieces.size());
-    ids_.reserve(pieces.size());
     for (std::size_t i = 0; i < pieces.size(); ++i) {
       const std::string& p = pieces[i];
       if (p.empty()) throw TokenizerError(where + ": piece " + std::to_string(i) + " is empty");
@@ -137,16 +145,14 @@ class Unigram {
           throw TokenizerError(where + ": piece " + std::to_string(i) + " is not valid UTF-8");
         at += len;
       }
-      ids_[p] = static_cast<std::int32_t>(i);  // HF: the last id of a duplicate wins
+      ids[i] = static_cast<std::int32_t>(i);  // the trie keeps the last id of a duplicate, as HF
       min_score_ = std::min(min_score_, scores[i]);
     }
-    for (std::size_t i = 0; i < pieces.size(); ++i) ids[i] = ids_.at(pieces[i]);
     trie_ = tokenizer_detail::ByteTrie(pieces, ids);
     for (int b = 0; b < 256; ++b) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "<0x%02X>", b);
-      const auto it = ids_.find(buf);
-      byte_ids_[static_cast<std::size_t>(b)] = it == ids_.end() ? -1 : it->second;
+      byte_ids_[static_cast<std::size_t>(b)] = trie_.find(buf);
     }
   }
 
@@ -214,9 +220,9 @@ class Unigram {
         emit(pid, s, e);
         continue;
       }
-      const auto it = ids_.find(std::string(word.substr(s, e - s)));
-      if (it != ids_.end()) {
-        emit(it->second, s, e);
+      const std::int32_t found = trie_.find(word.substr(s, e - s));
+      if (found >= 0) {
+        emit(found, s, e);
         continue;
       }
       if (byte_fallback_) {
@@ -234,7 +240,6 @@ class Unigram {
 
  private:
   std::vector<double> scores_;
-  std::unordered_map<std::string, std::int32_t> ids_;
   tokenizer_detail::ByteTrie trie_;
   double min_score_ = std::numeric_limits<double>::infinity();
   std::int32_t unk_ = -1;

@@ -541,8 +541,8 @@ inline Tokenizer Tokenizer::from_roberta_files(const std::string& base, const nl
 //    and the Metaspace decoder; the special tokens, the CONTROL pieces (special) and the
 //    USER_DEFINED pieces (not special) are added tokens, none normalized.
 inline Tokenizer Tokenizer::from_sentencepiece(const std::string& base, const std::string& file,
-                                               const nlohmann::json& cfg,
-                                               const nlohmann::json& map) {
+                                               const nlohmann::json& cfg, const nlohmann::json& map,
+                                               std::size_t model_max_length) {
   using namespace tokenizer_detail;
   const std::string path = base + file;
   const std::string w = "'" + path + "'";
@@ -567,6 +567,7 @@ inline Tokenizer Tokenizer::from_sentencepiece(const std::string& base, const st
   }
   TokenizerState st;
   TokenizerOptions& o = st.options;
+  o.model_max_length = model_max_length;
   std::string bos, eos;
   if (albert) {
     bos = "[CLS]", eos = "[SEP]", o.unk_token = "<unk>", o.sep_token = "[SEP]";
@@ -639,8 +640,6 @@ inline Tokenizer Tokenizer::from_sentencepiece(const std::string& base, const st
   st.decoder_kind = DecoderKind::metaspace;
   // Added tokens: the special tokens, then the CONTROL / USER_DEFINED pieces; ids by
   // content (the vocabulary's last id of a piece), new ids after it for the others.
-  std::unordered_map<std::string, std::int32_t> ids;
-  for (std::size_t i = 0; i < pieces.size(); ++i) ids[pieces[i]] = static_cast<std::int32_t>(i);
   auto next = static_cast<std::int32_t>(pieces.size());
   auto add = [&](const std::string& content, bool special) {
     for (const auto& a : st.added)
@@ -649,8 +648,9 @@ inline Tokenizer Tokenizer::from_sentencepiece(const std::string& base, const st
     t.content = content;
     t.special = special;
     t.normalized = false;
-    const auto it = ids.find(content);
-    t.id = it != ids.end() ? it->second : next++;
+    std::size_t i = pieces.size();  // the last id of a duplicate piece, as HF's vocabulary
+    while (i > 0 && pieces[i - 1] != content) --i;
+    t.id = i > 0 ? static_cast<std::int32_t>(i - 1) : next++;
     st.added.push_back(t);
   };
   for (int k = 0; k < 7; ++k) add(*names[k], true);
@@ -723,18 +723,10 @@ inline Tokenizer Tokenizer::load(const std::string& dir) {
     throw IoError("'" + dir +
                   "': no tokenizer files (expected tokenizer.json, spiece.model, "
                   "sentencepiece.bpe.model, vocab.txt, or vocab.json with merges.txt)");
-  Tokenizer t = sp_file     ? from_sentencepiece(base, sp_file, cfg, map)
+  Tokenizer t = sp_file     ? from_sentencepiece(base, sp_file, cfg, map, o.model_max_length)
                 : bpe_files ? from_roberta_files(base, cfg, map)
                             : Tokenizer(nullptr);
-  if (sp_file) {
-    auto st = *t.s_;
-    st.options.model_max_length = o.model_max_length;
-    st.token_to_id.clear();
-    st.special_ids.clear();
-    st.raw_matcher = AddedTokenMatcher();
-    st.normalized_matcher = AddedTokenMatcher();
-    t = build(std::move(st));
-  } else if (!bpe_files) {
+  if (!sp_file && !bpe_files) {
     o.do_lower_case = get_or<bool>(cfg, "do_lower_case", default_do_lower_case(base), wc);
     if (cfg.contains("strip_accents") && !cfg["strip_accents"].is_null())
       o.strip_accents = get_or<bool>(cfg, "strip_accents", false, wc);
