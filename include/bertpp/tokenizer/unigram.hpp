@@ -74,6 +74,7 @@ class ByteTrie {
     std::uint32_t n = 0;
     for (std::size_t i = 0; i < s.size(); ++i) {
       const Node& node = nodes_[n];
+      if (node.count == 0) return;
       const auto c = static_cast<unsigned char>(s[i]);
       const Edge* b = edges_.data() + node.first;
       const Edge* e = b + node.count;
