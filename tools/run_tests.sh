@@ -150,7 +150,7 @@ if [[ "$fuzz_seconds" != 0 ]]; then
   step "fuzz (clang++, libFuzzer + ASan + UBSan): every target for ${fuzz_seconds} s on its seeds"
   cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DBERTPP_BUILD_FUZZ=ON -DBERTPP_WERROR=ON \
     -DBERTPP_BUILD_TESTS=OFF -DBERTPP_BUILD_EXAMPLES=OFF -DBERTPP_BUILD_BENCH=OFF >/dev/null
-  fuzz_targets=(tokenizer safetensors config head model_input)
+  fuzz_targets=(tokenizer safetensors config head model_input sentencepiece)
   # shellcheck disable=SC2046  # word lists
   cmake --build build-fuzz -j "$jobs" --target $(printf 'bertpp_%s_fuzz ' "${fuzz_targets[@]}") \
     -- $(keep_going build-fuzz) >/dev/null || {

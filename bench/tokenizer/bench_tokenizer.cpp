@@ -88,7 +88,10 @@ int main(int argc, char** argv) {
     bertpp::TokenizerOptions opt;
     opt.do_lower_case = !cased;
     const bool is_txt = vocab.size() > 4 && vocab.compare(vocab.size() - 4, 4, ".txt") == 0;
+    const auto t_load = std::chrono::steady_clock::now();
     const auto tok = is_txt ? bertpp::Tokenizer::from_vocab_file(vocab, opt) : bertpp::Tokenizer::load(vocab);
+    const double load_s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
     const auto texts = read_texts(input);
     std::size_t bytes = 0;
     for (const auto& t : texts) bytes += t.size();
@@ -109,7 +112,8 @@ int main(int argc, char** argv) {
       nlohmann::json j = {{"engine", "bertpp"}, {"input", label.empty() ? input : label},
                           {"threads", n}, {"texts", texts.size()}, {"bytes", bytes},
                           {"tokens", tokens}, {"repeats", repeats}, {"median_s", m},
-                          {"tokens_per_s", static_cast<double>(tokens) / m}};
+                          {"tokens_per_s", static_cast<double>(tokens) / m},
+                          {"load_s", load_s}};
       std::cout << j.dump() << std::endl;
     }
   } catch (const std::exception& ex) {

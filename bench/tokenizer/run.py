@@ -8,8 +8,11 @@
 Inputs: the parity corpus (tests/tokenizer/data/corpus.jsonl, many scripts and odd
 characters) and SST-2 train (plain English, data/sst2/train.tsv by default).
 Tokenizer: bert-base-uncased (tests/fixtures/vocab), or the folder given by --vocab (HF:
-RobertaTokenizer with merges.txt, else AutoTokenizer, e.g. tests/tokenizer/data/vocab/roberta-base), special tokens added, no truncation or
-padding. Engines: bertpp `encode_batch` at 1 thread and at all threads (bench_tokenizer);
+RobertaTokenizer with merges.txt, AlbertTokenizer with spiece.model, XLMRobertaTokenizer with
+sentencepiece.bpe.model, PreTrainedTokenizerFast for a lone tokenizer.json, else
+AutoTokenizer; e.g. tests/tokenizer/data/vocab/roberta-base, or the XLM-R folder of
+tools/fetch_sp_vocab.sh), special tokens added, no truncation or padding. Also the load
+time of each engine ("load s": bertpp's Tokenizer::load, HF's from_pretrained). Engines: bertpp `encode_batch` at 1 thread and at all threads (bench_tokenizer);
 HF `tokenizers` (the Rust backend of BertTokenizerFast) `encode_batch` with
 RAYON_NUM_THREADS=1 and with all threads, each in its own process. Time: median over
 --repeats runs after one warm-up. Prints tokens/s and the ratio to HF at 1 thread; the
@@ -50,13 +53,22 @@ def hf_worker(args):
     """Runs in its own process (RAYON_NUM_THREADS is read once, when the pool starts)."""
     from transformers import BertTokenizerFast
     from transformers.models.bert.tokenization_bert import load_vocab
+    t_load = time.perf_counter()
     if os.path.isdir(args.vocab):  # a folder (RoBERTa's vocab.json + merges.txt, ...)
         import transformers
-        cls = transformers.RobertaTokenizer if os.path.exists(os.path.join(args.vocab, "merges.txt")) \
-            else transformers.AutoTokenizer
-        tok = cls.from_pretrained(args.vocab).backend_tokenizer
+        has = lambda f: os.path.exists(os.path.join(args.vocab, f))
+        if has("tokenizer.json") and not has("tokenizer_config.json"):
+            tok = transformers.PreTrainedTokenizerFast(
+                tokenizer_file=os.path.join(args.vocab, "tokenizer.json")).backend_tokenizer
+        else:
+            cls = transformers.RobertaTokenizer if has("merges.txt") \
+                else transformers.AlbertTokenizer if has("spiece.model") \
+                else transformers.XLMRobertaTokenizer if has("sentencepiece.bpe.model") \
+                else transformers.AutoTokenizer
+            tok = cls.from_pretrained(args.vocab).backend_tokenizer
     else:
         tok = BertTokenizerFast(vocab=load_vocab(args.vocab), do_lower_case=not args.cased).backend_tokenizer
+    load_s = time.perf_counter() - t_load
     texts = read_texts(args.input)
     secs, tokens = [], 0
     for r in range(args.repeats + 1):
@@ -69,7 +81,7 @@ def hf_worker(args):
     m = statistics.median(secs)
     print(json.dumps({"engine": "hf-tokenizers", "input": args.label, "threads": args.threads,
                       "texts": len(texts), "tokens": tokens, "repeats": args.repeats,
-                      "median_s": m, "tokens_per_s": tokens / m}))
+                      "median_s": m, "tokens_per_s": tokens / m, "load_s": load_s}))
 
 
 def build_bench():
@@ -129,8 +141,8 @@ def main():
              "%s, %d hardware threads, Python %s." % (name, " (cased)" if args.cased else "", args.repeats,
                                                     platform.processor() or platform.machine(),
                                                     os.cpu_count() or 0, platform.python_version()),
-             "", "| input | texts | tokens | engine | threads | tokens/s | vs HF 1 thread |",
-             "|---|---:|---:|---|---:|---:|---:|"]
+             "", "| input | texts | tokens | engine | threads | tokens/s | vs HF 1 thread | load s |",
+             "|---|---:|---:|---|---:|---:|---:|---:|"]
     for label, _ in inputs:
         mine = [r for r in rows if r["input"] == label]
         base = [r for r in mine if r["engine"] == "hf-tokenizers" and r["threads"] == 1]
@@ -140,9 +152,9 @@ def main():
         if len(set(totals.values())) > 1:
             print("WARNING: token totals differ on %s: %s" % (label, totals), file=sys.stderr)
         for r in sorted(mine, key=lambda r: (r["engine"] != "bertpp", r["threads"])):
-            lines.append("| %s | %d | %d | %s | %d | %.3g M | %.2fx |" % (
+            lines.append("| %s | %d | %d | %s | %d | %.3g M | %.2fx | %.2f |" % (
                 label, r["texts"], r["tokens"], r["engine"], r["threads"], r["tokens_per_s"] / 1e6,
-                r["tokens_per_s"] / base[0]["tokens_per_s"]))
+                r["tokens_per_s"] / base[0]["tokens_per_s"], r.get("load_s", float("nan"))))
     table = "\n".join(lines)
     print(table)
     if args.results:

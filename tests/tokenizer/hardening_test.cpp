@@ -197,7 +197,7 @@ TEST(Hardening, TruncatingTenMegabytesIsQuickAndExact) {
 TEST(Hardening, FolderWithoutTokenizerFilesSaysWhatIsExpected) {
   const std::string dir = ::testing::TempDir();
   expect_error<bertpp::IoError>([&] { bertpp::Tokenizer::load(dir + "bertpp_no_such_dir"); },
-                                "expected tokenizer.json or vocab.txt");
+                                "expected tokenizer.json, spiece.model");
 }
 
 }  // namespace

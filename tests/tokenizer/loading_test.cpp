@@ -73,7 +73,7 @@ TEST(Loading, MalformedJson) {
   expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(s); }, "[UNK]");
   const auto u = write("unigram.json", R"({"model": {"type": "Unigram", "vocab": []}})");
   expect_error<bertpp::TokenizerError>([&] { bertpp::Tokenizer::from_tokenizer_json(u); },
-                                       "Unigram");
+                                       "vocabulary is empty");
   const auto v = write("tmpl.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0}},
     "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[X]", "type_id": 0}}],
                        "pair": [], "special_tokens": {}}})");

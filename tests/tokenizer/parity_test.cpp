@@ -208,6 +208,8 @@ TEST_P(Parity, MatchesHuggingFace) {
   std::string line;
   ASSERT_TRUE(std::getline(in, line));
   const json header = json::parse(line);
+  // A setting whose files could not be fetched (make_tokenizer_fixtures.py: SKIPPED).
+  if (header.contains("skip")) GTEST_SKIP() << "[" << setting << "] SKIPPED, not compared: " << header["skip"].get<std::string>();
   const auto& text = corpus();
   ASSERT_EQ(header.at("corpus_lines").get<std::size_t>(), text.size())
       << "expected outputs are stale: rerun the tokenizer_parity setup test";
@@ -393,7 +395,8 @@ TEST_P(Parity, MatchesHuggingFace) {
 
 INSTANTIATE_TEST_SUITE_P(Settings, Parity,
                          ::testing::Values("uncased", "cased", "multilingual", "chinese", "uncased_nocjk",
-                                           "roberta", "roberta_json", "ernie1", "ernie3"),
+                                           "roberta", "roberta_json", "ernie1", "ernie3", "albert",
+                                           "albert_json", "sp_unigram", "sp_bytefallback", "xlmr", "e5"),
                          [](const ::testing::TestParamInfo<const char*>& p) { return std::string(p.param); });
 
 }  // namespace

@@ -16,10 +16,11 @@ namespace bertpp {
 
 /// @brief BertNormalizer options, HF names and defaults.
 struct NormalizerOptions {
-  bool clean_text = true;             ///< drop NUL/U+FFFD/control/format, whitespace -> ' '
-  bool handle_chinese_chars = true;   ///< put spaces around CJK ideographs
-  std::optional<bool> strip_accents;  ///< NFD (with reordering) then drop Mn; nullopt: same as `lowercase`
-  bool lowercase = true;              ///< Rust char::to_lowercase per code point
+  bool clean_text = true;            ///< drop NUL/U+FFFD/control/format, whitespace -> ' '
+  bool handle_chinese_chars = true;  ///< put spaces around CJK ideographs
+  std::optional<bool>
+      strip_accents;      ///< NFD (with reordering) then drop Mn; nullopt: same as `lowercase`
+  bool lowercase = true;  ///< Rust char::to_lowercase per code point
 };
 
 /// @brief Original text decoded to code points: `cps[i]` starts at byte `byte_start[i]`
@@ -63,6 +64,20 @@ struct NormalizedText {
   }
 };
 
+namespace tokenizer_detail {
+
+/// @brief `n.normalize` of a whole string, as a string (added tokens, tests).
+template <typename Normalizer>
+std::string normalize_string(const Normalizer& n, std::string_view text) {
+  DecodedText d;
+  d.assign(text);
+  NormalizedText out;
+  n.normalize(d, 0, d.cps.size(), out);
+  return out.text;
+}
+
+}  // namespace tokenizer_detail
+
 /// @brief HF's `BertNormalizer`, with tables derived from HF tokenizers itself.
 class BertNormalizer {
  public:
@@ -83,25 +98,36 @@ class BertNormalizer {
   void normalize(const DecodedText& in, std::size_t begin, std::size_t end,
                  NormalizedText& out) const {
     if (opt_.strip_accents.value_or(opt_.lowercase)) {
-      NfdStage nfd{*this, out, {}, {}, 0, static_cast<std::uint32_t>(begin)};
-      run(in, begin, end, out, [&](std::uint32_t c, std::uint32_t src, std::uint8_t f) {
-        nfd.push(c, src, f);
-      }, [&] { return nfd.marks.empty(); });
+      NfdStage nfd{*this, out, {}, {}, 0, static_cast<std::uint32_t>(begin), false, true};
+      run(
+          in, begin, end, out,
+          [&](std::uint32_t c, std::uint32_t src, std::uint8_t f) { nfd.push(c, src, f); },
+          [&] { return nfd.marks.empty(); });
       nfd.flush();
     } else {
-      run(in, begin, end, out, [&](std::uint32_t c, std::uint32_t src, std::uint8_t f) {
-        emit_lower(c, f, src, out);
-      }, [] { return true; });
+      run(
+          in, begin, end, out,
+          [&](std::uint32_t c, std::uint32_t src, std::uint8_t f) { emit_lower(c, f, src, out); },
+          [] { return true; });
     }
+  }
+
+  /// @brief HF's NFD / NFKD (`compat`) of the code points `cps[i]` aligned to `src[i]`
+  /// (canonical reordering, alignments as `normalize` gives them), dropping Mn when
+  /// `strip` (StripAccents after the decomposition); appends to `out`.
+  static void decompose(const std::vector<std::uint32_t>& cps,
+                        const std::vector<std::uint32_t>& src, bool compat, bool strip,
+                        NormalizedText& out) {
+    static const BertNormalizer plain(NormalizerOptions{false, false, true, false});
+    NfdStage nfd{plain, out, {}, {}, 0, cps.empty() ? 0u : src[0], compat, strip};
+    for (std::size_t i = 0; i < cps.size(); ++i)
+      nfd.push(cps[i], src[i], tokenizer_detail::flags_of(cps[i]));
+    nfd.flush();
   }
 
   /// @brief Normalizes a whole string (convenience for tests and users).
   std::string normalize_str(std::string_view text) const {
-    DecodedText d;
-    d.assign(text);
-    NormalizedText out;
-    normalize(d, 0, d.cps.size(), out);
-    return out.text;
+    return tokenizer_detail::normalize_string(*this, text);
   }
 
  private:
@@ -177,20 +203,23 @@ class BertNormalizer {
     std::vector<std::uint32_t> pending_src;  ///< sources of inputs whose first mark waits
     std::size_t head;
     std::uint32_t last;  ///< source of the last input character taken
+    bool compat;         ///< NFKD (else NFD)
+    bool strip;          ///< drop Mn
 
     void push(std::uint32_t c, std::uint32_t src, std::uint8_t f) {
       namespace t = tokenizer_detail::tables;
-      if (!(f & (t::kStrip | t::kNonStarter))) {  // a starter that stays as it is
+      if (!(f & (t::kStrip | t::kNonStarter)) &&
+          !(compat && tokenizer_detail::has_compat(c))) {  // a starter that stays as it is
         if (!marks.empty()) flush();
         n.emit_lower(c, f, src, out);
         last = src;
         return;
       }
       bool first = true;
-      tokenizer_detail::nfd(c, [&](std::uint32_t e) {
+      auto each = [&](std::uint32_t e) {
         // Decomposition outputs are NFD-stable (checked by the generator): kStrip = Mn.
         const std::uint8_t fe = e == c ? f : tokenizer_detail::flags_of(e);
-        const bool drop = (fe & t::kStrip) != 0;
+        const bool drop = strip && (fe & t::kStrip) != 0;
         if (!(fe & t::kNonStarter)) {
           if (!marks.empty()) flush();
           if (first) last = src;
@@ -200,7 +229,12 @@ class BertNormalizer {
           marks.push_back({e, tokenizer_detail::combining_class(e), first, drop});
         }
         first = false;
-      });
+      };
+      if (compat) {
+        tokenizer_detail::nfkd(c, each);
+      } else {
+        tokenizer_detail::nfd(c, each);
+      }
     }
 
     void flush() {

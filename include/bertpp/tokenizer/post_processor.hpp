@@ -210,23 +210,37 @@ class TemplatePostProcessor {
       return o;
     };
     Encoding out = tokenizer_detail::apply_template(tmpl, a[0], b0, add_special_tokens);
+    // TemplateProcessing sets the type ids of the first windows only: the positions of
+    // overflowing windows keep the sequence's own type id (A 0, B 1).
+    auto raw = [&](Encoding o, bool a_over, bool b_over) {
+      if (raw_overflow_types_)
+        for (std::size_t k = 0; k < o.ids.size(); ++k)
+          if ((o.sequence_ids[k] == 0 && a_over) || (o.sequence_ids[k] == 1 && b_over))
+            o.type_ids[k] = o.sequence_ids[k];
+      return o;
+    };
     for (std::size_t i = 1; i < a.size(); ++i) {
       out.overflowing.push_back(
-          tokenizer_detail::apply_template(tmpl, a[i], b0, add_special_tokens));
+          raw(tokenizer_detail::apply_template(tmpl, a[i], b0, add_special_tokens), true, false));
       if (b)
-        for (std::size_t j = 1; j < b->size(); ++j) out.overflowing.push_back(with_b(a[i], j));
+        for (std::size_t j = 1; j < b->size(); ++j)
+          out.overflowing.push_back(raw(with_b(a[i], j), true, true));
     }
     if (b)
-      for (std::size_t j = 1; j < b->size(); ++j) out.overflowing.push_back(with_b(a[0], j));
+      for (std::size_t j = 1; j < b->size(); ++j)
+        out.overflowing.push_back(raw(with_b(a[0], j), false, true));
     return out;
   }
 
   /// @brief RobertaProcessing without special tokens sets every type id to 0 but those of
   /// B's overflowing windows (they keep B's 1): set `t` = 1 for that (0 = off).
   void set_b_overflow_type(std::int32_t t) { b_overflow_type_ = t; }
+  /// @brief HF's TemplateProcessing: overflowing windows keep their own type ids (A 0, B 1).
+  void set_raw_overflow_types(bool on) { raw_overflow_types_ = on; }
 
  private:
   std::int32_t b_overflow_type_ = 0;
+  bool raw_overflow_types_ = false;
   std::vector<TemplatePiece> single_ = {TemplatePiece{true, 0, 0, {}, {}}};
   std::vector<TemplatePiece> pair_ = {TemplatePiece{true, 0, 0, {}, {}},
                                       TemplatePiece{true, 1, 1, {}, {}}};

@@ -28,9 +28,12 @@
 #include <bertpp/tokenizer/bpe.hpp>
 #include <bertpp/tokenizer/byte_level.hpp>
 #include <bertpp/tokenizer/decoder.hpp>
+#include <bertpp/tokenizer/metaspace.hpp>
 #include <bertpp/tokenizer/normalizer.hpp>
 #include <bertpp/tokenizer/post_processor.hpp>
 #include <bertpp/tokenizer/pre_tokenizer.hpp>
+#include <bertpp/tokenizer/sp_normalizer.hpp>
+#include <bertpp/tokenizer/unigram.hpp>
 #include <bertpp/tokenizer/wordpiece.hpp>
 
 #include <nlohmann/json.hpp>
@@ -93,9 +96,9 @@ struct EncodeOptions {
 namespace tokenizer_detail {
 
 /// The stages of the pipeline, each selected by its section of tokenizer.json.
-enum class PreTokenizerKind { none, bert, byte_level };
-enum class ModelKind { wordpiece, bpe };
-enum class DecoderKind { none, wordpiece, byte_level };
+enum class PreTokenizerKind { none, bert, byte_level, metaspace };
+enum class ModelKind { wordpiece, bpe, unigram };
+enum class DecoderKind { none, wordpiece, byte_level, metaspace };
 
 /// @brief Everything a Tokenizer holds; immutable after loading, shared by copies.
 struct TokenizerState {
@@ -103,12 +106,17 @@ struct TokenizerState {
   std::vector<std::string> id_to_token;
   std::unordered_map<std::string, std::int32_t> token_to_id;
   std::optional<BertNormalizer> normalizer;
+  /// SentencePiece normalizer Sequence (used instead of `normalizer` when set).
+  std::shared_ptr<const SpNormalizer> sp_normalizer;
   PreTokenizerKind pre_kind = PreTokenizerKind::bert;
   BertPreTokenizer pre_tokenizer;
   ByteLevelPreTokenizer byte_level;
+  Metaspace metaspace;          ///< pre-tokenizer (PreTokenizerKind::metaspace)
+  Metaspace metaspace_decoder;  ///< decoder (DecoderKind::metaspace)
   ModelKind model_kind = ModelKind::wordpiece;
   WordPiece wordpiece;
   Bpe bpe;
+  std::shared_ptr<const Unigram> unigram;
   /// The post-processor's trim_offsets (ByteLevel, RobertaProcessing) and its
   /// add_prefix_space.
   bool trim_offsets = false, trim_prefix_space = false;
@@ -178,7 +186,7 @@ inline std::size_t chunk_end(std::string_view text, std::size_t b, std::size_t e
 /// @brief Reused buffers of one thread.
 struct Scratch {
   DecodedText decoded;
-  NormalizedText normalized, prefixed;
+  NormalizedText normalized, prefixed, piece;
 };
 inline Scratch& scratch() {
   thread_local Scratch s;
@@ -191,8 +199,11 @@ inline Scratch& scratch() {
 /// Immutable after loading; all const members are safe to call from several threads.
 class Tokenizer {
  public:
-  /// @brief Loads a folder: tokenizer.json if present, else vocab.txt with
-  /// tokenizer_config.json / special_tokens_map.json (both optional).
+  /// @brief Loads a folder: tokenizer.json if present, else a SentencePiece model
+  /// (spiece.model: ALBERT, sentencepiece.bpe.model: XLM-RoBERTa, or as tokenizer_config.json's
+  /// tokenizer_class says; converted as transformers' tokenizer classes do), else vocab.json
+  /// + merges.txt (RoBERTa), else vocab.txt; with tokenizer_config.json /
+  /// special_tokens_map.json (both optional).
   /// @throws IoError (missing files), FormatError (malformed files), TokenizerError
   /// (unsupported components, special tokens missing from the vocabulary).
   static Tokenizer load(const std::string& dir);
@@ -224,8 +235,8 @@ class Tokenizer {
     return encode_batch(texts, opt, thread_context(num_threads));
   }
   /// @brief As above, on the threads of `ctx`.
-  std::vector<Encoding> encode_batch(const std::vector<std::string>& texts, const EncodeOptions& opt,
-                                     Context& ctx) const {
+  std::vector<Encoding> encode_batch(const std::vector<std::string>& texts,
+                                     const EncodeOptions& opt, Context& ctx) const {
     return batch(texts.size(), opt, ctx,
                  [&](std::size_t i) { return encode_pair(texts[i], nullptr, opt); });
   }
@@ -266,6 +277,11 @@ class Tokenizer {
         clean_up_tokenization_spaces && s_->model_kind != tokenizer_detail::ModelKind::bpe;
     if (s_->decoder_kind == tokenizer_detail::DecoderKind::byte_level)
       return byte_level_decode(toks);
+    if (s_->decoder_kind == tokenizer_detail::DecoderKind::metaspace) {
+      std::string out = s_->metaspace_decoder.decode(toks);
+      if (cleanup) WordPieceDecoder::python_cleanup(out);
+      return out;
+    }
     return s_->decoder.decode(toks, cleanup);
   }
 
@@ -298,6 +314,9 @@ class Tokenizer {
   static Tokenizer build(tokenizer_detail::TokenizerState st);
   static Tokenizer from_roberta_files(const std::string& base, const nlohmann::json& cfg,
                                       const nlohmann::json& map);
+  static Tokenizer from_sentencepiece(const std::string& base, const std::string& file,
+                                      const nlohmann::json& cfg, const nlohmann::json& map,
+                                      std::size_t model_max_length);
 
   /// One sequence through normalizer, pre-tokenizer and WordPiece (no specials). With a
   /// `cap`, stops after the word that brings the count to `cap` tokens (those tokens are the
@@ -359,12 +378,24 @@ class Tokenizer {
         const std::string_view w = std::string_view(nt->text).substr(wb, we - wb);
         if (st.model_kind == tokenizer_detail::ModelKind::wordpiece) {
           st.wordpiece.tokenize_word(w, emit);
+        } else if (st.model_kind == tokenizer_detail::ModelKind::unigram) {
+          st.unigram->tokenize_word(w, emit);
         } else {
           st.bpe.tokenize_word(w, emit);
         }
         ++word;
         if (count >= cap) stop = true;
       };
+      if (st.pre_kind == tokenizer_detail::PreTokenizerKind::metaspace) {
+        const NormalizedText* outer = nt;
+        st.metaspace.pre_tokenize(
+            *outer, b, e, scr.piece, [&](std::uint32_t src) { return cp_base + src == 0; },
+            [&](const NormalizedText& piece, std::size_t pb, std::size_t pe) {
+              nt = &piece;
+              on_word(pb, pe);
+            });
+        return;
+      }
       switch (st.pre_kind) {
         case tokenizer_detail::PreTokenizerKind::bert:
           st.pre_tokenizer.split(nt->text, b, e, on_word);
@@ -375,13 +406,17 @@ class Tokenizer {
         case tokenizer_detail::PreTokenizerKind::none:
           if (b < e) on_word(b, e);
           break;
+        case tokenizer_detail::PreTokenizerKind::metaspace:
+          break;  // above
       }
     };
     auto chunk = [&](std::size_t bb, std::size_t be) {  // raw bytes without added tokens
       dec.assign(text.substr(bb, be - bb));
       byte_base = bb;
       norm.clear();
-      if (st.normalizer) {
+      if (st.sp_normalizer) {
+        st.sp_normalizer->normalize(dec, 0, dec.cps.size(), norm);
+      } else if (st.normalizer) {
         st.normalizer->normalize(dec, 0, dec.cps.size(), norm);
       } else {
         for (std::size_t i = 0; i < dec.cps.size(); ++i) {
@@ -483,7 +518,8 @@ class Tokenizer {
   // Encodes n inputs in contiguous chunks on the context's threads (the pool rethrows the
   // first error a chunk threw).
   template <typename F>
-  std::vector<Encoding> batch(std::size_t n, const EncodeOptions& opt, Context& ctx, F&& one) const {
+  std::vector<Encoding> batch(std::size_t n, const EncodeOptions& opt, Context& ctx,
+                              F&& one) const {
     check_call(opt);
     std::vector<Encoding> out(n);
     ctx.parallel_for(n, [&](std::size_t b, std::size_t e) {

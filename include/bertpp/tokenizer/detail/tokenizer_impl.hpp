@@ -150,7 +150,9 @@ inline void Tokenizer::pad_to(Encoding& e, std::size_t longest, const EncodeOpti
 }
 
 inline Tokenizer Tokenizer::build(tokenizer_detail::TokenizerState st) {
-  st.chunkable = true;
+  // SentencePiece stages (grapheme clusters, runs of spaces, prepend_scheme first) are not
+  // checked to give the same result on chunks: whole segments only.
+  st.chunkable = !st.sp_normalizer && st.pre_kind != tokenizer_detail::PreTokenizerKind::metaspace;
   for (std::size_t i = 0; i < st.id_to_token.size(); ++i)
     st.token_to_id[st.id_to_token[i]] = static_cast<std::int32_t>(i);  // last id wins
   for (std::size_t k = 0; k < st.added.size(); ++k) {
@@ -159,7 +161,9 @@ inline Tokenizer Tokenizer::build(tokenizer_detail::TokenizerState st) {
     if (t.special) st.special_ids.insert(t.id);
     if (t.normalized) {
       if (t.rstrip || t.content.find_first_of(" \t\n\r") != std::string::npos) st.chunkable = false;
-      st.normalized_matcher.add(st.normalizer ? st.normalizer->normalize_str(t.content) : t.content,
+      st.normalized_matcher.add(st.sp_normalizer ? st.sp_normalizer->normalize_str(t.content)
+                                : st.normalizer  ? st.normalizer->normalize_str(t.content)
+                                                 : t.content,
                                 k);
     } else {
       st.raw_matcher.add(t.content, k);

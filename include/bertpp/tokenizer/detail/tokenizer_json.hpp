@@ -3,6 +3,7 @@
 #pragma once
 
 #include <bertpp/tokenizer/detail/files.hpp>
+#include <bertpp/tokenizer/detail/sentencepiece_model.hpp>
 #include <bertpp/tokenizer/tokenizer.hpp>
 
 namespace bertpp {
@@ -155,6 +156,123 @@ inline void roberta_names(TokenizerOptions& o) {
   o.mask_token = "<mask>";
 }
 
+/// @brief A Replace pattern of tokenizer.json: {"String": s} or {"Regex": r} with r one
+/// (escaped) character followed by `+` or `{n,}` (the forms HF's converters write).
+inline SpNormalizerStep parse_replace(const nlohmann::json& j, const std::string& where) {
+  SpNormalizerStep s;
+  s.to = get_or<std::string>(j, "content", "", where);
+  const auto pat = j.find("pattern");
+  if (pat == j.end() || !pat->is_object()) throw FormatError(where + ": missing object 'pattern'");
+  if (pat->contains("String")) {
+    s.kind = SpNormalizerStep::replace;
+    s.from = get_or<std::string>(*pat, "String", "", where + ".pattern");
+    return s;
+  }
+  const std::string r = get_or<std::string>(*pat, "Regex", "", where + ".pattern");
+  std::size_t i = 0;
+  if (!r.empty() && r[0] == '\\') ++i;
+  std::size_t len = 0;
+  if (i < r.size())
+    s.run_char =
+        decode_utf8(reinterpret_cast<const unsigned char*>(r.data()) + i, r.size() - i, len);
+  const std::string rest = i < r.size() ? r.substr(i + len) : std::string();
+  const bool plain_char =
+      i < r.size() && (i == 1 || std::string("\\^$.|?*+()[]{}").find(r[0]) == std::string::npos);
+  s.kind = SpNormalizerStep::replace_run;
+  if (plain_char && rest == "+") {
+    s.min_run = 1;
+    return s;
+  }
+  if (plain_char && rest.size() >= 3 && rest.front() == '{' &&
+      rest.compare(rest.size() - 2, 2, ",}") == 0) {
+    const std::string n = rest.substr(1, rest.size() - 3);
+    if (!n.empty() && n.size() < 6 && n.find_first_not_of("0123456789") == std::string::npos) {
+      s.min_run = static_cast<std::size_t>(std::stoul(n));
+      if (s.min_run > 0) return s;
+    }
+  }
+  throw TokenizerError(where + ": Replace regex '" + r +
+                       "' is not supported (a character followed by + or {n,} is)");
+}
+
+/// @brief The steps of a SentencePiece-style normalizer (Sequence, Replace, NFD, NFKD,
+/// StripAccents, Lowercase, Precompiled), appended to `out`.
+/// @throws FormatError, TokenizerError (other types, a bad charsmap).
+inline void parse_sp_normalizer(const nlohmann::json& j, const std::string& where,
+                                std::vector<SpNormalizerStep>& out, int depth = 0) {
+  if (depth > 16) throw FormatError(where + ": normalizer Sequence nested too deeply");
+  const std::string t = get_or<std::string>(j, "type", "", where);
+  SpNormalizerStep s;
+  if (t == "Sequence") {
+    const auto it = j.find("normalizers");
+    if (it == j.end() || !it->is_array())
+      throw FormatError(where + ": missing array 'normalizers'");
+    for (std::size_t i = 0; i < it->size(); ++i)
+      parse_sp_normalizer((*it)[i], where + ".normalizers[" + std::to_string(i) + "]", out,
+                          depth + 1);
+    return;
+  } else if (t == "Replace") {
+    s = parse_replace(j, where);
+  } else if (t == "NFD") {
+    s.kind = SpNormalizerStep::nfd;
+  } else if (t == "NFKD") {
+    s.kind = SpNormalizerStep::nfkd;
+  } else if (t == "StripAccents") {
+    s.kind = SpNormalizerStep::strip_accents;
+  } else if (t == "Lowercase") {
+    s.kind = SpNormalizerStep::lowercase;
+  } else if (t == "Precompiled") {
+    s.kind = SpNormalizerStep::precompiled;
+    const std::string b64 = get_or<std::string>(j, "precompiled_charsmap", "", where);
+    s.charsmap = std::make_shared<const PrecompiledCharsmap>(base64_decode(b64, where), where);
+  } else {
+    throw TokenizerError(where + ": normalizer type '" + t + "' is not supported");
+  }
+  out.push_back(std::move(s));
+}
+
+/// @brief A Metaspace pre-tokenizer or decoder of tokenizer.json (prepend_scheme, or the
+/// older add_prefix_space: true = always, false = never; split, default true).
+inline Metaspace parse_metaspace(const nlohmann::json& j, const std::string& where) {
+  Metaspace m;
+  m.replacement = get_or<std::string>(j, "replacement", m.replacement, where);
+  std::size_t len = 0;
+  if (m.replacement.empty() ||
+      (decode_utf8(reinterpret_cast<const unsigned char*>(m.replacement.data()),
+                   m.replacement.size(), len),
+       len != m.replacement.size()))
+    throw FormatError(where + ": 'replacement' must be one character");
+  const std::string scheme = get_or<std::string>(
+      j, "prepend_scheme", get_or<bool>(j, "add_prefix_space", true, where) ? "always" : "never",
+      where);
+  if (scheme == "always") {
+    m.prepend = Metaspace::Prepend::always;
+  } else if (scheme == "first") {
+    m.prepend = Metaspace::Prepend::first;
+  } else if (scheme == "never") {
+    m.prepend = Metaspace::Prepend::never;
+  } else {
+    throw FormatError(where + ": prepend_scheme '" + scheme + "' is not always, first or never");
+  }
+  m.split = get_or<bool>(j, "split", true, where);
+  return m;
+}
+
+/// @brief The vocabulary of a Unigram model: [[piece, score], ...].
+inline void parse_unigram_vocab(const nlohmann::json& vj, const std::string& where,
+                                std::vector<std::string>& pieces, std::vector<double>& scores) {
+  if (!vj.is_array()) throw FormatError(where + ": expected an array of [piece, score]");
+  pieces.reserve(vj.size());
+  scores.reserve(vj.size());
+  for (std::size_t i = 0; i < vj.size(); ++i) {
+    const auto& e = vj[i];
+    if (!e.is_array() || e.size() != 2 || !e[0].is_string() || !e[1].is_number())
+      throw FormatError(where + "[" + std::to_string(i) + "]: expected [piece, score]");
+    pieces.push_back(e[0].get<std::string>());
+    scores.push_back(e[1].get<double>());
+  }
+}
+
 }  // namespace tokenizer_detail
 
 inline Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
@@ -194,23 +312,48 @@ inline Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
     bpe.byte_fallback = get_or<bool>(*model, "byte_fallback", false, where);
     bpe.ignore_merges = get_or<bool>(*model, "ignore_merges", false, where);
     merges = parse_merges(model->value("merges", nlohmann::json::array()), where + ".merges");
+  } else if (mtype == "Unigram") {
+    st.model_kind = ModelKind::unigram;
+    roberta_names(o);
   } else {
     throw TokenizerError(w + ": model type '" + mtype +
-                         "' is not supported (WordPiece and BPE are)");
+                         "' is not supported (WordPiece, BPE and Unigram are)");
   }
   const auto vj = model->find("vocab");
-  if (vj == model->end() || !vj->is_object())
-    throw FormatError(w + ".model: missing object 'vocab'");
   const auto added_j = j.find("added_tokens");
   const std::size_t n_added = added_j != j.end() && added_j->is_array() ? added_j->size() : 0;
-  vocab = dense_vocab(*vj, w + ".model.vocab", n_added);
-  const auto n_vocab = static_cast<std::int64_t>(vj->size());
+  std::int64_t n_vocab = 0;
+  if (st.model_kind == ModelKind::unigram) {
+    const std::string where = w + ".model";
+    if (vj == model->end()) throw FormatError(where + ": missing array 'vocab'");
+    std::vector<double> scores;
+    parse_unigram_vocab(*vj, where + ".vocab", vocab, scores);
+    if (vocab.empty()) throw TokenizerError(where + ".vocab: the vocabulary is empty");
+    n_vocab = static_cast<std::int64_t>(vocab.size());
+    const auto unk = get_int(*model, "unk_id", -1, 0, n_vocab - 1, where);
+    st.unigram =
+        std::make_shared<const Unigram>(vocab, scores, static_cast<std::int32_t>(unk),
+                                        get_or<bool>(*model, "byte_fallback", false, where), where);
+    if (unk >= 0) o.unk_token = vocab[static_cast<std::size_t>(unk)];
+  } else {
+    if (vj == model->end() || !vj->is_object())
+      throw FormatError(w + ".model: missing object 'vocab'");
+    vocab = dense_vocab(*vj, w + ".model.vocab", n_added);
+    n_vocab = static_cast<std::int64_t>(vj->size());
+  }
 
   const auto norm = j.find("normalizer");
   if (norm != j.end() && !norm->is_null()) {
     const std::string where = w + ".normalizer";
     const std::string t = get_or<std::string>(*norm, "type", "", where);
-    if (t != "BertNormalizer") throw TokenizerError(where + ": type '" + t + "' is not supported");
+    if (t != "BertNormalizer") {
+      std::vector<SpNormalizerStep> steps;
+      parse_sp_normalizer(*norm, where, steps);
+      st.sp_normalizer = std::make_shared<const SpNormalizer>(std::move(steps));
+    }
+  }
+  if (norm != j.end() && !norm->is_null() && !st.sp_normalizer) {
+    const std::string where = w + ".normalizer";
     o.clean_text = get_or<bool>(*norm, "clean_text", true, where);
     o.tokenize_chinese_chars = get_or<bool>(*norm, "handle_chinese_chars", true, where);
     o.do_lower_case = get_or<bool>(*norm, "lowercase", true, where);
@@ -229,14 +372,28 @@ inline Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
       st.pre_kind = PreTokenizerKind::byte_level;
       st.byte_level.add_prefix_space = get_or<bool>(*pre, "add_prefix_space", true, where);
       st.byte_level.use_regex = get_or<bool>(*pre, "use_regex", true, where);
+    } else if (t == "Metaspace") {
+      st.pre_kind = PreTokenizerKind::metaspace;
+      st.metaspace = parse_metaspace(*pre, where);
+    } else if (t == "Sequence" && pre->contains("pretokenizers") &&
+               (*pre)["pretokenizers"].is_array() && (*pre)["pretokenizers"].size() == 2 &&
+               get_or<std::string>((*pre)["pretokenizers"][0], "type", "", where) ==
+                   "WhitespaceSplit" &&
+               get_or<std::string>((*pre)["pretokenizers"][1], "type", "", where) == "Metaspace") {
+      st.pre_kind = PreTokenizerKind::metaspace;
+      st.metaspace = parse_metaspace((*pre)["pretokenizers"][1], where + ".pretokenizers[1]");
+      st.metaspace.whitespace_split = true;
     } else {
       throw TokenizerError(where + ": type '" + t + "' is not supported");
     }
   }
-  if ((st.pre_kind == PreTokenizerKind::byte_level) != (st.model_kind == ModelKind::bpe))
-    throw TokenizerError(
-        w + ": a " + mtype +
-        " model with this pre-tokenizer is not supported (BPE goes with ByteLevel)");
+  if ((st.pre_kind == PreTokenizerKind::byte_level) != (st.model_kind == ModelKind::bpe) ||
+      (st.model_kind == ModelKind::unigram) !=
+          (st.pre_kind == PreTokenizerKind::metaspace ||
+           (st.model_kind == ModelKind::unigram && st.pre_kind == PreTokenizerKind::none)))
+    throw TokenizerError(w + ": a " + mtype +
+                         " model with this pre-tokenizer is not supported (BPE goes with "
+                         "ByteLevel, Unigram with Metaspace)");
   bpe.byte_level = st.pre_kind == PreTokenizerKind::byte_level;
   const auto added = j.find("added_tokens");
   if (added != j.end() && !added->is_null()) {
@@ -265,6 +422,7 @@ inline Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
       st.post = TemplatePostProcessor(
           parse_template(post->value("single", nlohmann::json()), specials, where + ".single"),
           parse_template(post->value("pair", nlohmann::json()), specials, where + ".pair"));
+      st.post.set_raw_overflow_types(true);
     } else if (t == "BertProcessing") {
       const auto cls = parse_pair(post->value("cls", nlohmann::json()), where + ".cls");
       const auto sep = parse_pair(post->value("sep", nlohmann::json()), where + ".sep");
@@ -297,6 +455,9 @@ inline Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
       st.decoder_kind = DecoderKind::wordpiece;
     } else if (t == "ByteLevel") {
       st.decoder_kind = DecoderKind::byte_level;
+    } else if (t == "Metaspace") {
+      st.metaspace_decoder = parse_metaspace(*dec, w + ".decoder");
+      st.decoder_kind = DecoderKind::metaspace;
     } else {
       throw TokenizerError(w + ".decoder: type '" + t + "' is not supported");
     }
@@ -367,6 +528,152 @@ inline Tokenizer Tokenizer::from_roberta_files(const std::string& base, const nl
   return build(std::move(st));
 }
 
+// A SentencePiece model file as transformers 5's tokenizer classes convert it (their
+// __init__ / convert_from_spm; the sentencepiece library itself differs, see
+// docs/design-notes.md):
+//  - AlbertTokenizer (spiece.model): the pieces as they are, unk id 1; normalizer
+//    Replace("``", "\""), Replace("''", "\""), NFKD + StripAccents unless keep_accents,
+//    Lowercase if do_lower_case, Precompiled(charsmap); [CLS] A [SEP] / [CLS] A [SEP] B:1 [SEP]:1;
+//  - XLMRobertaTokenizer (sentencepiece.bpe.model): fairseq ids, <s> <pad> </s> <unk> then
+//    the pieces from id 3 on, <mask> last, unk id 3; Precompiled only; <s> A </s> /
+//    <s> A </s></s> B </s>;
+//  - both: WhitespaceSplit + Metaspace(prepend always, or never without add_prefix_space)
+//    and the Metaspace decoder; the special tokens, the CONTROL pieces (special) and the
+//    USER_DEFINED pieces (not special) are added tokens, none normalized.
+inline Tokenizer Tokenizer::from_sentencepiece(const std::string& base, const std::string& file,
+                                               const nlohmann::json& cfg, const nlohmann::json& map,
+                                               std::size_t model_max_length) {
+  using namespace tokenizer_detail;
+  const std::string path = base + file;
+  const std::string w = "'" + path + "'";
+  const std::string wc = "'" + base + "tokenizer_config.json'",
+                    wm = "'" + base + "special_tokens_map.json'";
+  std::string cls_name =
+      get_or<std::string>(cfg, "tokenizer_class",
+                          file == "spiece.model" ? "AlbertTokenizer" : "XLMRobertaTokenizer", wc);
+  if (cls_name.size() > 4 && cls_name.compare(cls_name.size() - 4, 4, "Fast") == 0)
+    cls_name.resize(cls_name.size() - 4);
+  const bool albert = cls_name == "AlbertTokenizer";
+  if (!albert && cls_name != "XLMRobertaTokenizer")
+    throw TokenizerError(wc + ": tokenizer_class '" + cls_name + "' with " + file +
+                         " is not supported (AlbertTokenizer and XLMRobertaTokenizer are)");
+  const SpModel m = parse_sp_model(read_file(path), w);
+  if (m.model_type != 1) {
+    const char* names[] = {"?", "UNIGRAM", "BPE", "WORD", "CHAR"};
+    throw TokenizerError(
+        w + ": SentencePiece model type " +
+        (m.model_type >= 1 && m.model_type <= 4 ? names[m.model_type] : "unknown") +
+        " is not supported (Unigram is)");
+  }
+  TokenizerState st;
+  TokenizerOptions& o = st.options;
+  o.model_max_length = model_max_length;
+  std::string bos, eos;
+  if (albert) {
+    bos = "[CLS]", eos = "[SEP]", o.unk_token = "<unk>", o.sep_token = "[SEP]";
+    o.pad_token = "<pad>", o.cls_token = "[CLS]", o.mask_token = "[MASK]";
+  } else {
+    roberta_names(o);
+    bos = "<s>", eos = "</s>";
+  }
+  std::string* names[7] = {&bos,         &eos,         &o.unk_token, &o.sep_token,
+                           &o.pad_token, &o.cls_token, &o.mask_token};
+  const char* fields[7] = {"bos_token", "eos_token", "unk_token", "sep_token",
+                           "pad_token", "cls_token", "mask_token"};
+  for (int k = 0; k < 7; ++k) {
+    *names[k] = token_field(map, fields[k], *names[k], wm);
+    *names[k] = token_field(cfg, fields[k], *names[k], wc);
+  }
+  std::vector<std::string> pieces;
+  std::vector<double> scores;
+  std::int32_t unk = 1;
+  if (albert) {
+    for (const auto& p : m.pieces) {
+      pieces.push_back(p.piece);
+      scores.push_back(static_cast<double>(p.score));
+    }
+  } else {
+    unk = 3;
+    pieces = {bos, o.pad_token, eos, o.unk_token};
+    scores.assign(4, 0.0);
+    for (std::size_t i = 3; i < m.pieces.size(); ++i) {
+      pieces.push_back(m.pieces[i].piece);
+      scores.push_back(static_cast<double>(m.pieces[i].score));
+    }
+    pieces.push_back(o.mask_token);
+    scores.push_back(0.0);
+  }
+  if (unk >= static_cast<std::int32_t>(pieces.size()))
+    throw TokenizerError(w + ": " + std::to_string(pieces.size()) +
+                         " pieces, too few for the unknown token's id " + std::to_string(unk));
+  st.model_kind = ModelKind::unigram;
+  st.unigram = std::make_shared<const Unigram>(pieces, scores, unk, false, w);
+  std::vector<SpNormalizerStep> steps;
+  if (albert) {
+    SpNormalizerStep r;
+    r.kind = SpNormalizerStep::replace;
+    r.from = "``", r.to = "\"";
+    steps.push_back(r);
+    r.from = "''";
+    steps.push_back(r);
+    if (!get_or<bool>(cfg, "keep_accents", false, wc)) {
+      steps.emplace_back().kind = SpNormalizerStep::nfkd;
+      steps.emplace_back().kind = SpNormalizerStep::strip_accents;
+    }
+    if (get_or<bool>(cfg, "do_lower_case", true, wc))
+      steps.emplace_back().kind = SpNormalizerStep::lowercase;
+  }
+  if (!m.precompiled_charsmap.empty()) {
+    SpNormalizerStep pc;
+    pc.kind = SpNormalizerStep::precompiled;
+    pc.charsmap = std::make_shared<const PrecompiledCharsmap>(m.precompiled_charsmap,
+                                                              w + ": normalizer_spec");
+    steps.push_back(pc);
+  }
+  if (!steps.empty()) st.sp_normalizer = std::make_shared<const SpNormalizer>(std::move(steps));
+  st.pre_kind = PreTokenizerKind::metaspace;
+  st.metaspace.whitespace_split = true;
+  st.metaspace.prepend = get_or<bool>(cfg, "add_prefix_space", true, wc)
+                             ? Metaspace::Prepend::always
+                             : Metaspace::Prepend::never;
+  st.metaspace_decoder = st.metaspace;
+  st.decoder_kind = DecoderKind::metaspace;
+  // Added tokens: the special tokens, then the CONTROL / USER_DEFINED pieces; ids by
+  // content (the vocabulary's last id of a piece), new ids after it for the others.
+  auto next = static_cast<std::int32_t>(pieces.size());
+  auto add = [&](const std::string& content, bool special) {
+    for (const auto& a : st.added)
+      if (a.content == content) return;
+    AddedToken t;
+    t.content = content;
+    t.special = special;
+    t.normalized = false;
+    std::size_t i = pieces.size();  // the last id of a duplicate piece, as HF's vocabulary
+    while (i > 0 && pieces[i - 1] != content) --i;
+    t.id = i > 0 ? static_cast<std::int32_t>(i - 1) : next++;
+    st.added.push_back(t);
+  };
+  for (int k = 0; k < 7; ++k) add(*names[k], true);
+  for (const auto& p : m.pieces)
+    if (p.type == SpPiece::control || p.type == SpPiece::user_defined)
+      add(p.piece, p.type == SpPiece::control);
+  std::sort(st.added.begin(), st.added.end(),
+            [](const AddedToken& a, const AddedToken& b) { return a.id < b.id; });
+  set_vocab(st, std::move(pieces));
+  auto id_of = [&](const std::string& n) {
+    for (const auto& a : st.added)
+      if (a.content == n) return a.id;
+    return std::int32_t{-1};
+  };
+  // ALBERT's template is BERT's; XLM-R's is RoBERTa's (all type ids 0), overflowing
+  // windows keeping their own type ids as TemplateProcessing does.
+  st.post = albert ? TemplatePostProcessor::bert(id_of(o.cls_token), o.cls_token,
+                                                 id_of(o.sep_token), o.sep_token)
+                   : roberta_post(id_of(bos), bos, id_of(eos), eos);
+  st.post.set_raw_overflow_types(true);
+  return build(std::move(st));
+}
+
 inline Tokenizer Tokenizer::load(const std::string& dir) {
   using namespace tokenizer_detail;
   const std::string base = dir.empty() || dir.back() == '/' ? dir : dir + "/";
@@ -407,13 +714,19 @@ inline Tokenizer Tokenizer::load(const std::string& dir) {
     st.normalized_matcher = AddedTokenMatcher();
     return build(std::move(st));
   }
-  const bool bpe_files = file_exists(base + "vocab.json") && file_exists(base + "merges.txt");
-  if (!bpe_files && !file_exists(base + "vocab.txt"))
+  const char* sp_file = file_exists(base + "spiece.model")              ? "spiece.model"
+                        : file_exists(base + "sentencepiece.bpe.model") ? "sentencepiece.bpe.model"
+                                                                        : nullptr;
+  const bool bpe_files =
+      !sp_file && file_exists(base + "vocab.json") && file_exists(base + "merges.txt");
+  if (!sp_file && !bpe_files && !file_exists(base + "vocab.txt"))
     throw IoError("'" + dir +
-                  "': no tokenizer files (expected tokenizer.json or vocab.txt, or vocab.json "
-                  "with merges.txt)");
-  Tokenizer t = bpe_files ? from_roberta_files(base, cfg, map) : Tokenizer(nullptr);
-  if (!bpe_files) {
+                  "': no tokenizer files (expected tokenizer.json, spiece.model, "
+                  "sentencepiece.bpe.model, vocab.txt, or vocab.json with merges.txt)");
+  Tokenizer t = sp_file     ? from_sentencepiece(base, sp_file, cfg, map, o.model_max_length)
+                : bpe_files ? from_roberta_files(base, cfg, map)
+                            : Tokenizer(nullptr);
+  if (!sp_file && !bpe_files) {
     o.do_lower_case = get_or<bool>(cfg, "do_lower_case", default_do_lower_case(base), wc);
     if (cfg.contains("strip_accents") && !cfg["strip_accents"].is_null())
       o.strip_accents = get_or<bool>(cfg, "strip_accents", false, wc);

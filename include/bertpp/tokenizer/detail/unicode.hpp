@@ -2,6 +2,7 @@
 // Lookups into the generated tables: per-code-point flags, lowercase, NFD and combining classes.
 #pragma once
 
+#include <bertpp/tokenizer/detail/sp_tables.hpp>
 #include <bertpp/tokenizer/detail/unicode_tables.hpp>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <iterator>
+#include <vector>
 
 namespace bertpp::tokenizer_detail {
 
@@ -91,6 +93,50 @@ void nfd(std::uint32_t cp, Emit&& emit) {
   }
   apply_mapping(cp, tables::kNfdDelete, tables::kNfdDelta, tables::kNfdMulti, tables::kNfdPool,
                 emit);
+}
+
+/// @brief Does `cp` have a compatibility decomposition other than its NFD (HF's NFKD)?
+inline bool has_compat(std::uint32_t cp) {
+  static const std::vector<bool> bits = [] {
+    std::vector<bool> b(0x110000);
+    for (const auto& m : tables::kNfkdMulti) b[m.cp] = true;
+    return b;
+  }();
+  return cp < 0x110000 && bits[cp];
+}
+
+/// @brief HF's NFKD of one code point (its NFD when it has no compatibility mapping).
+template <typename Emit>
+void nfkd(std::uint32_t cp, Emit&& emit) {
+  if (has_compat(cp)) {
+    const auto* it =
+        std::lower_bound(std::begin(tables::kNfkdMulti), std::end(tables::kNfkdMulti), cp,
+                         [](const tables::MultiMap& m, std::uint32_t c) { return m.cp < c; });
+    for (std::uint32_t i = 0; i < it->len; ++i) emit(tables::kNfkdPool[it->offset + i]);
+    return;
+  }
+  nfd(cp, emit);
+}
+
+/// @brief Does HF's StripAccents remove `cp` (a mark, General_Category M*)?
+inline bool is_mark(std::uint32_t cp) {
+  if (cp < 0x300) return false;
+  const auto* it =
+      std::upper_bound(std::begin(tables::kMarks), std::end(tables::kMarks), cp,
+                       [](std::uint32_t c, const tables::Range& r) { return c < r.lo; });
+  return it != std::begin(tables::kMarks) && cp <= std::prev(it)->hi;
+}
+
+/// @brief Grapheme-cluster class of `cp` (0: other; see tools/gen_sp_tables.py).
+inline std::uint8_t grapheme_class(std::uint32_t cp) {
+  if (cp < 0x20) return cp == '\r' ? tables::kGCr : cp == '\n' ? tables::kGLf : tables::kGControl;
+  if (cp < 0x7F) return 0;
+  const auto* it =
+      std::upper_bound(std::begin(tables::kGrapheme), std::end(tables::kGrapheme), cp,
+                       [](std::uint32_t c, const tables::ClassRange& r) { return c < r.lo; });
+  if (it == std::begin(tables::kGrapheme)) return 0;
+  --it;
+  return cp <= it->hi ? it->cls : 0;
 }
 
 /// @brief Canonical combining class of `cp` (0 for starters), as HF's NFD orders marks.
