@@ -191,6 +191,12 @@ def check_rerank(exe, tiny, work):
     with open(os.path.join(st, "config_sentence_transformers.json"), "w") as f:
         json.dump({"activation_fn": "torch.nn.modules.linear.Identity"}, f)
     expect(st, ref["rerank_identity"]["default"]["rank"], "config_sentence_transformers.json Identity")
+    for body, message in (("{not json", "config_sentence_transformers.json: not valid JSON"),
+                          ('{"activation_fn": 3}', "field 'activation_fn' must be a string"),
+                          ('{"activation_fn": "torch.nn.ReLU"}', "is 'torch.nn.ReLU'; bertpp knows")):
+        with open(os.path.join(st, "config_sentence_transformers.json"), "w") as f:
+            f.write(body)
+        run_fail(exe + ["--model", st, "--query", query, "a passage"], message)
     got = run(exe + ["--model", os.path.join(tiny, "rerank"), "--query", query, "--json"], stdin="\n".join(passages) + "\n")
     check([g["index"] for g in got] == [w["corpus_id"] for w in ref["rerank"]["default"]["rank"]], "rerank stdin")
     run_fail(exe + ["--model", os.path.join(tiny, "nli"), "--query", query, "a passage"], "this checkpoint has 3")
