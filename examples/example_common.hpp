@@ -19,6 +19,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -136,6 +137,25 @@ inline std::vector<std::string> texts(const Args& a) {
     if (!line.empty()) out.push_back(line);
   }
   if (out.empty()) throw bertpp::InputError("no input: give texts as arguments or on stdin, one per line");
+  return out;
+}
+
+/// Text pairs: consecutive positional arguments (A B A B ...), else stdin lines "A<TAB>B".
+inline std::vector<std::pair<std::string, std::string>> pairs(const Args& a) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!a.positional.empty()) {
+    if (a.positional.size() % 2)
+      throw bertpp::InputError("give texts in pairs (A B), got " + std::to_string(a.positional.size()));
+    for (std::size_t i = 0; i < a.positional.size(); i += 2) out.emplace_back(a.positional[i], a.positional[i + 1]);
+    return out;
+  }
+  std::size_t no = 0;
+  for (const auto& line : texts(a)) {
+    ++no;
+    const auto tab = line.find('\t');
+    if (tab == std::string::npos) throw bertpp::InputError("stdin line " + std::to_string(no) + ": expected 'A<TAB>B'");
+    out.emplace_back(line.substr(0, tab), line.substr(tab + 1));
+  }
   return out;
 }
 

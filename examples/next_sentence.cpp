@@ -24,21 +24,7 @@ int main(int argc, char** argv) {
     }
     example::check_flags(a, {"--json"});
     if (!a.values.count("--model")) throw bertpp::InputError("--model DIR is required (see --help)");
-    std::vector<std::pair<std::string, std::string>> pairs;
-    if (!a.positional.empty()) {
-      if (a.positional.size() % 2)
-        throw bertpp::InputError("give sentences in pairs (A B), got " + std::to_string(a.positional.size()));
-      for (std::size_t i = 0; i < a.positional.size(); i += 2) pairs.emplace_back(a.positional[i], a.positional[i + 1]);
-    } else {
-      std::size_t no = 0;
-      for (const auto& line : example::texts(a)) {
-        ++no;
-        const auto tab = line.find('\t');
-        if (tab == std::string::npos)
-          throw bertpp::InputError("stdin line " + std::to_string(no) + ": expected 'A<TAB>B'");
-        pairs.emplace_back(line.substr(0, tab), line.substr(tab + 1));
-      }
-    }
+    const auto pairs = example::pairs(a);
     bertpp::PipelineOptions po;
     po.num_threads = static_cast<int>(a.get_int("--threads", 2));
     const auto nsp = bertpp::NextSentencePredictor::load(a.get("--model", ""), po);

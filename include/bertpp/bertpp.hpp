@@ -26,4 +26,6 @@
 #include "bertpp/pipelines/embed.hpp"
 #include "bertpp/pipelines/fill_mask.hpp"
 #include "bertpp/pipelines/ner.hpp"
+#include "bertpp/pipelines/rerank.hpp"
+#include "bertpp/pipelines/zero_shot.hpp"
 #include "bertpp/tokenizer/tokenizer.hpp"

@@ -6,7 +6,8 @@
   check_example.py KIND --work DIR -- EXE ARGS  run EXE ARGS (+ inputs) and check
 
 References: tests/fixtures/heads/pipelines.json and reference.safetensors (HF transformers,
-tools/make_head_fixtures.py), tests/fixtures/sst2/minilm_embeddings.safetensors
+tools/make_head_fixtures.py), tests/fixtures/pairs/reference.json (HF transformers and
+sentence-transformers' CrossEncoder, tools/make_pair_fixtures.py), tests/fixtures/sst2/minilm_embeddings.safetensors
 (sentence-transformers). Standard library only. Exit status 0 when every check passes.
 """
 import json
@@ -54,16 +55,18 @@ def assemble(out):
     """Folders the examples load as HF folders: config + vocab + encoder + head shards."""
     heads = os.path.join(FIX, "heads")
     vocab = os.path.join(FIX, "vocab", "bert-base-uncased", "vocab.txt")
-    for name in ("pretraining", "seqcls", "ner", "qa"):
+    pairs = os.path.join(FIX, "pairs")
+    for name in ("pretraining", "seqcls", "ner", "qa", "nli", "rerank", "rerank_identity"):
+        src = os.path.join(pairs if os.path.isdir(os.path.join(pairs, name)) else heads, name)
         d = os.path.join(out, name)
         os.makedirs(d, exist_ok=True)
-        shutil.copy(os.path.join(heads, name, "config.json"), d)
+        shutil.copy(os.path.join(src, "config.json"), d)
         shutil.copy(vocab, d)
         if name == "pretraining":
             shutil.copy(os.path.join(heads, name, "model.safetensors"), d)
             continue
         shards = {"encoder.safetensors": os.path.join(heads, "pretraining", "model.safetensors"),
-                  "head.safetensors": os.path.join(heads, name, "model.safetensors")}
+                  "head.safetensors": os.path.join(src, "model.safetensors")}
         weight_map = {}
         for shard, src in shards.items():
             shutil.copy(src, os.path.join(d, shard))
@@ -120,6 +123,85 @@ def check_classify(exe):
             near(x["score"], w["score"], f"classify {g['text']!r} {w['label']}")
     got = run(exe + ["--top-k", "1", "--json"], stdin="\n".join(c["texts"]) + "\n")
     check([g["labels"][0]["label"] for g in got] == [w[0]["label"] for w in c["results"]], "classify stdin top-1")
+
+
+def pair_reference():
+    with open(os.path.join(FIX, "pairs", "reference.json")) as f:
+        return json.load(f)
+
+
+def check_classify_pair(exe):
+    c = pair_reference()["nli"]
+    got = run(exe + ["--pair", "--json"] + [t for p in c["pairs"] for t in p])
+    check(len(got) == len(c["results"]), "classify --pair: one result per pair")
+    for g, p, want in zip(got, c["pairs"], c["results"]):
+        check((g["text"], g["text_pair"]) == tuple(p), f"classify --pair: texts {p}")
+        check([x["label"] for x in g["labels"]] == [x["label"] for x in want], f"classify --pair labels of {p}")
+        for x, w in zip(g["labels"], want):
+            near(x["score"], w["score"], f"classify --pair {p} {w['label']}", 1e-5)
+    got2 = run(exe + ["--pair", "--json"], stdin="".join(f"{a}\t{b}\n" for a, b in c["pairs"]))
+    check(got2 == got, "classify --pair: stdin A<TAB>B = arguments")
+    run_fail(exe + ["--pair", "only one"], "give texts in pairs (A B), got 1")
+    run_fail(exe + ["--pair"], "expected 'A<TAB>B'", stdin="no tab here\n")
+
+
+def check_zero_shot(exe, tiny):
+    model = ["--model", os.path.join(tiny, "nli")]
+    for c in pair_reference()["zero_shot"]:
+        args = model + ["--labels", ",".join(c["labels"]), "--json"]
+        if c["template"]:
+            args += ["--template", c["template"]]
+        if c["multi_label"]:
+            args.append("--multi-label")
+        got = run(exe + args + [r["sequence"] for r in c["results"]])
+        check(len(got) == len(c["results"]), "zero_shot: one result per text")
+        for g, w in zip(got, c["results"]):
+            check(g["labels"] == w["labels"], f"zero_shot {c['template']} multi {c['multi_label']}: {g['labels']}")
+            for x, y in zip(g["scores"], w["scores"]):
+                near(x, y, f"zero_shot {w['sequence']!r}", 1e-5)
+    text = pair_reference()["zero_shot"][0]["results"][0]["sequence"]
+    run_fail(exe + model + ["--labels", "a,b", "--template", "no placeholder", text], "has no '{}'")
+    run_fail(exe + model + ["--labels", " , ", text], "--labels: no label")
+    run_fail(exe + model + [text], "--labels L1,L2,... is required")
+    run_fail(exe + ["--model", os.path.join(tiny, "seqcls"), "--labels", "a,b", text],
+             "no label starting with 'entail'")
+
+
+def check_rerank(exe, tiny, work):
+    ref = pair_reference()
+    query = ref["rerank"]["pairs"][0][0]
+    passages = [p for _, p in ref["rerank"]["pairs"][:len(ref["rerank"]["default"]["rank"])]]
+
+    def expect(model, want, what, extra=()):
+        got = run(exe + ["--model", model, "--query", query, "--json"] + list(extra) + passages)
+        check([g["index"] for g in got] == [w["corpus_id"] for w in want], f"rerank {what}: order")
+        for g, w in zip(got, want):
+            check(g["text"] == passages[w["corpus_id"]], f"rerank {what}: text of {w['corpus_id']}")
+            near(g["score"], w["score"], f"rerank {what} passage {w['corpus_id']}", 1e-5)
+
+    for name in ("rerank", "rerank_identity"):
+        c = ref[name]
+        expect(os.path.join(tiny, name), c["default"]["rank"], name)
+        expect(os.path.join(tiny, name), c["default"]["rank_top2"], name + " top 2", ["--top-k", "2"])
+        expect(os.path.join(tiny, name), c["truncated"]["rank"], name + " max-length 24", ["--max-length", "24"])
+    # The activation named in config_sentence_transformers.json, as CrossEncoder saves it.
+    st = os.path.join(work, "rerank-st")
+    shutil.rmtree(st, ignore_errors=True)
+    shutil.copytree(os.path.join(tiny, "rerank"), st)
+    with open(os.path.join(st, "config_sentence_transformers.json"), "w") as f:
+        json.dump({"activation_fn": "torch.nn.modules.linear.Identity"}, f)
+    expect(st, ref["rerank_identity"]["default"]["rank"], "config_sentence_transformers.json Identity")
+    for body, message in (("{not json", "config_sentence_transformers.json: not valid JSON"),
+                          ('{"activation_fn": 3}', "field 'activation_fn' must be a string"),
+                          ('{"activation_fn": "torch.nn.ReLU"}', "is 'torch.nn.ReLU'; bertpp knows")):
+        with open(os.path.join(st, "config_sentence_transformers.json"), "w") as f:
+            f.write(body)
+        run_fail(exe + ["--model", st, "--query", query, "a passage"], message)
+    got = run(exe + ["--model", os.path.join(tiny, "rerank"), "--query", query, "--json"], stdin="\n".join(passages) + "\n")
+    check([g["index"] for g in got] == [w["corpus_id"] for w in ref["rerank"]["default"]["rank"]], "rerank stdin")
+    run_fail(exe + ["--model", os.path.join(tiny, "nli"), "--query", query, "a passage"], "this checkpoint has 3")
+    run_fail(exe + ["--model", os.path.join(tiny, "rerank"), "--query", " ", "a passage"], "the query is empty")
+    run_fail(exe + ["--model", os.path.join(tiny, "rerank"), "a passage"], "--query Q is required")
 
 
 def check_fill_mask(exe):
@@ -280,6 +362,12 @@ def main():
     os.makedirs(work, exist_ok=True)
     if kind == "classify":
         check_classify(exe)
+    elif kind == "classify_pair":
+        check_classify_pair(exe)
+    elif kind == "zero_shot":
+        check_zero_shot(exe, opts["--tiny"])
+    elif kind == "rerank":
+        check_rerank(exe, opts["--tiny"], work)
     elif kind == "fill_mask":
         check_fill_mask(exe)
     elif kind == "ner":

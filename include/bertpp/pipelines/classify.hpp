@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// classify: labels and scores of texts, as HF's "text-classification" pipeline with
-// top_k=None (an HF task model, or an encoder + a bertpp LinearHead); next_sentence:
+// classify: labels and scores of texts or text pairs, as HF's "text-classification"
+// pipeline with top_k=None (an HF task model, or an encoder + a bertpp LinearHead); next_sentence:
 // whether B follows A (BertForNextSentencePrediction).
 #pragma once
 
@@ -73,46 +73,27 @@ class TextClassifier {
   /// @throws InputError naming an empty or (truncate = false) too long text.
   std::vector<std::vector<LabelScore>> classify(const std::vector<std::string>& texts, std::size_t top_k = 0,
                                                 ScoreFunction fn = ScoreFunction::automatic) const {
-    const std::vector<std::string>& names = labels();
-    if (fn == ScoreFunction::automatic && model_) {
-      const auto& l = model_->labels();
-      if (l.problem_type == "regression")
-        fn = ScoreFunction::none;
-      else if (l.problem_type == "multi_label_classification" || l.size() == 1)
-        fn = ScoreFunction::sigmoid;
-      else
-        fn = ScoreFunction::softmax;
-    }
-    const BertConfig& config = model_ ? model_->config() : encoder_->config();
-    PipelineOptions eff = options_;
-    if (head_ && eff.max_length == 0) eff.max_length = head_->max_length;
-    const std::size_t max_len = detail::max_length(eff, config, tok_);
-    std::vector<std::vector<LabelScore>> out;
-    ForwardOptions fwd;
-    fwd.num_threads = options_.num_threads;
-    detail::for_batches(texts.size(), options_.batch_size, [&](std::size_t b0, std::size_t b1) {
-      const std::vector<Encoding> batch =
-          detail::encode_texts(tok_, texts, b0, b1, max_len, options_.truncate, "classify");
-      const Matrix<float> logits = model_ ? model_->forward(batch, fwd) : head_logits(batch, fwd);
-      for (Eigen::Index r = 0; r < logits.rows(); ++r) {
-        std::vector<double> s;
-        if (head_) {
-          s = head_->probabilities(logits, r);
-        } else if (fn == ScoreFunction::softmax) {
-          s = detail::softmax(logits.row(r));
-        } else {
-          for (Eigen::Index c = 0; c < logits.cols(); ++c)
-            s.push_back(fn == ScoreFunction::sigmoid ? detail::sigmoid(logits(r, c)) : logits(r, c));
-        }
-        std::vector<LabelScore> row;
-        for (std::size_t c = 0; c < s.size() && c < names.size(); ++c) row.push_back({names[c], s[c]});
-        std::stable_sort(row.begin(), row.end(),
-                         [](const LabelScore& a, const LabelScore& b) { return a.score > b.score; });
-        if (top_k > 0 && row.size() > top_k) row.resize(top_k);
-        out.push_back(std::move(row));
-      }
+    return run(texts.size(), false, top_k, fn, [&](std::size_t b0, std::size_t b1, std::size_t max_len) {
+      return detail::encode_texts(tok_, texts, b0, b1, max_len, options_.truncate, "classify");
     });
-    return out;
+  }
+  /// @brief For each pair (A, B), e.g. (premise, hypothesis) of natural language inference,
+  /// every label (or the `top_k` best) sorted by score, as HF's text-classification pipeline
+  /// given {"text": A, "text_pair": B}: `[CLS] A [SEP] B [SEP]` with token types 0 then 1;
+  /// over-long pairs are truncated longest first (or refused, truncate = false).
+  /// @throws InputError naming the pair with an empty text, or a too long one.
+  std::vector<std::vector<LabelScore>> classify_pairs(const std::vector<TextPair>& pairs,
+                                                      std::size_t top_k = 0,
+                                                      ScoreFunction fn = ScoreFunction::automatic) const {
+    return run(pairs.size(), true, top_k, fn, [&](std::size_t b0, std::size_t b1, std::size_t max_len) {
+      return detail::encode_pairs(tok_, pairs, b0, b1, max_len, options_.truncate, "classify");
+    });
+  }
+  /// @brief classify_pairs() of one pair (`a`, `b`).
+  /// @throws InputError for an empty or (truncate = false) too long text.
+  std::vector<LabelScore> classify_pair(const std::string& a, const std::string& b, std::size_t top_k = 0,
+                                        ScoreFunction fn = ScoreFunction::automatic) const {
+    return classify_pairs({{a, b}}, top_k, fn)[0];
   }
   /// @brief classify() of one text.
   /// @throws InputError for an empty or (truncate = false) too long text.
@@ -140,6 +121,51 @@ class TextClassifier {
   }
 
  private:
+  // n inputs, encoded batch by batch by encode(b0, b1, max_len), to sorted label scores.
+  template <typename Encode>
+  std::vector<std::vector<LabelScore>> run(std::size_t n, bool pair, std::size_t top_k, ScoreFunction fn,
+                                           Encode&& encode) const {
+    const std::vector<std::string>& names = labels();
+    if (fn == ScoreFunction::automatic && model_) {
+      const auto& l = model_->labels();
+      if (l.problem_type == "regression")
+        fn = ScoreFunction::none;
+      else if (l.problem_type == "multi_label_classification" || l.size() == 1)
+        fn = ScoreFunction::sigmoid;
+      else
+        fn = ScoreFunction::softmax;
+    }
+    const BertConfig& config = model_ ? model_->config() : encoder_->config();
+    PipelineOptions eff = options_;
+    if (head_ && eff.max_length == 0) eff.max_length = head_->max_length;
+    const std::size_t max_len = detail::max_length(eff, config, tok_, pair);
+    std::vector<std::vector<LabelScore>> out;
+    ForwardOptions fwd;
+    fwd.num_threads = options_.num_threads;
+    detail::for_batches(n, options_.batch_size, [&](std::size_t b0, std::size_t b1) {
+      const std::vector<Encoding> batch = encode(b0, b1, max_len);
+      const Matrix<float> logits = model_ ? model_->forward(batch, fwd) : head_logits(batch, fwd);
+      for (Eigen::Index r = 0; r < logits.rows(); ++r) {
+        std::vector<double> s;
+        if (head_) {
+          s = head_->probabilities(logits, r);
+        } else if (fn == ScoreFunction::softmax) {
+          s = detail::softmax(logits.row(r));
+        } else {
+          for (Eigen::Index c = 0; c < logits.cols(); ++c)
+            s.push_back(fn == ScoreFunction::sigmoid ? detail::sigmoid(logits(r, c)) : logits(r, c));
+        }
+        std::vector<LabelScore> row;
+        for (std::size_t c = 0; c < s.size() && c < names.size(); ++c) row.push_back({names[c], s[c]});
+        std::stable_sort(row.begin(), row.end(),
+                         [](const LabelScore& a, const LabelScore& b) { return a.score > b.score; });
+        if (top_k > 0 && row.size() > top_k) row.resize(top_k);
+        out.push_back(std::move(row));
+      }
+    });
+    return out;
+  }
+
   Matrix<float> head_logits(const std::vector<Encoding>& batch, const ForwardOptions& fwd) const {
     const auto result = encoder_->forward(batch, fwd);
     Matrix<float> f;
@@ -181,14 +207,8 @@ class NextSentencePredictor {
     ForwardOptions fwd;
     fwd.num_threads = options_.num_threads;
     detail::for_batches(pairs.size(), options_.batch_size, [&](std::size_t b0, std::size_t b1) {
-      std::vector<Encoding> batch;
-      for (std::size_t i = b0; i < b1; ++i) {
-        const std::string name = "next_sentence: pair " + std::to_string(i);
-        detail::require_text(pairs[i].first, name + ", first text");
-        detail::require_text(pairs[i].second, name + ", second text");
-        const std::string_view b = pairs[i].second;
-        batch.push_back(detail::encode(tok_, pairs[i].first, &b, max_len, options_.truncate, name));
-      }
+      const std::vector<Encoding> batch =
+          detail::encode_pairs(tok_, pairs, b0, b1, max_len, options_.truncate, "next_sentence");
       const Matrix<float> logits = model_.forward(batch, fwd);  // [batch x 2]
       for (Eigen::Index r = 0; r < logits.rows(); ++r) out.push_back(detail::softmax(logits.row(r))[0]);
     });

@@ -9,6 +9,7 @@
 #include <numeric>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "bertpp/core/config.hpp"
@@ -31,6 +32,9 @@ struct PipelineOptions {
   std::size_t batch_size = 32;  ///< inputs per forward call
   int num_threads = 1;          ///< threads of each forward call (and of batch tokenization)
 };
+
+/// @brief A pair of texts (premise and hypothesis, query and passage, A and B).
+using TextPair = std::pair<std::string, std::string>;
 
 namespace detail {
 
@@ -62,19 +66,48 @@ inline void require_text(std::string_view text, const std::string& where) {
     throw InputError(where + " is empty");
 }
 
-/// @brief Encodes `a` (and `b` when given), truncated to `max_len` (longest first) when
-/// `truncate`, else refused with an InputError naming `where` when too long.
+/// @brief Encodes `a` (and `b` when given), truncated to `max_len` by `strategy` (longest
+/// first by default) when `truncate`, else refused with an InputError naming `where` when
+/// too long.
+/// @throws InputError when too long and not `truncate`, or when `strategy` cannot cut enough
+/// (only_first / only_second: that text is too short).
 inline Encoding encode(const Tokenizer& tok, std::string_view a, const std::string_view* b,
-                       std::size_t max_len, bool truncate, const std::string& where) {
+                       std::size_t max_len, bool truncate, const std::string& where,
+                       TruncationStrategy strategy = TruncationStrategy::longest_first) {
   Encoding e = b ? tok.encode(a, *b) : tok.encode(a);
   if (e.size() <= max_len) return e;
   if (!truncate)
     throw InputError(where + " has " + std::to_string(e.size()) + " tokens, more than max_length " +
                      std::to_string(max_len) + " (PipelineOptions::truncate is false)");
   EncodeOptions opt;
-  opt.truncation = TruncationStrategy::longest_first;
+  opt.truncation = strategy;
   opt.max_length = max_len;
-  return b ? tok.encode(a, *b, opt) : tok.encode(a, opt);
+  try {
+    return b ? tok.encode(a, *b, opt) : tok.encode(a, opt);
+  } catch (const TokenizerError& err) {
+    throw InputError(where + " has " + std::to_string(e.size()) + " tokens, more than max_length " +
+                     std::to_string(max_len) + ", and cannot be truncated: " + err.what());
+  }
+}
+
+/// @brief Pairs [b0, b1) checked (neither text empty) and encoded as by encode() (`[CLS] A
+/// [SEP] B [SEP]` with token types 0 then 1); errors name "<pipeline>: pair <index>".
+/// @throws InputError for an empty text, or an over-long pair when `truncate` is false or
+/// `strategy` cannot cut enough.
+inline std::vector<Encoding> encode_pairs(const Tokenizer& tok, const std::vector<TextPair>& pairs,
+                                          std::size_t b0, std::size_t b1, std::size_t max_len, bool truncate,
+                                          const char* pipeline,
+                                          TruncationStrategy strategy = TruncationStrategy::longest_first) {
+  std::vector<Encoding> batch;
+  batch.reserve(b1 - b0);
+  for (std::size_t i = b0; i < b1; ++i) {
+    const std::string name = std::string(pipeline) + ": pair " + std::to_string(i);
+    require_text(pairs[i].first, name + ", first text");
+    require_text(pairs[i].second, name + ", second text");
+    const std::string_view b = pairs[i].second;
+    batch.push_back(encode(tok, pairs[i].first, &b, max_len, truncate, name, strategy));
+  }
+  return batch;
 }
 
 /// @brief Texts [b0, b1) checked (not empty) and encoded as by encode(); errors name
