@@ -41,8 +41,7 @@ class TokenClassifier {
   TokenClassifier(Tokenizer tokenizer, TokenClassification<float> model, PipelineOptions options = {})
       : tok_(std::move(tokenizer)),
         model_(std::move(model)),
-        options_(options),
-        decoder_(tok_.options().continuing_subword_prefix, true) {}
+        options_(options) {}
 
   /// @brief The entities of `text`; tokens or groups labelled with one of `ignore_labels`
   /// are left out.
@@ -94,7 +93,12 @@ class TokenClassifier {
       if (e.special_tokens_mask[i]) continue;
       Token t{e.tokens[i], detail::softmax(logits.row(static_cast<Eigen::Index>(i))), e.offsets[i].first,
               e.offsets[i].second, i, false};
-      t.is_subword = detail::code_points(t.word) != t.end - t.start;
+      if (tok_.marks_subwords()) {
+        t.is_subword = detail::code_points(t.word) != t.end - t.start;
+      } else {  // HF's fallback: a token not after a space (byte-level BPE, Unigram)
+        const std::size_t b = e.byte_offsets[i].first;
+        t.is_subword = e.offsets[i].first > 0 && b > 0 && b < text.size() && text[b - 1] != ' ' && text[b] != ' ';
+      }
       if (e.ids[i] == tok_.unk_id()) {
         t.word = text.substr(e.byte_offsets[i].first, e.byte_offsets[i].second - e.byte_offsets[i].first);
         t.is_subword = false;
@@ -130,7 +134,7 @@ class TokenClassifier {
             for (std::size_t c = 0; c < s.size(); ++c) s[c] += t->scores[c] / static_cast<double>(group.size());
         }
         const std::size_t c = argmax(s);
-        entities.push_back({labels[c], s[c], decoder_.decode(words, true), group.front()->start, group.back()->end, 0});
+        entities.push_back({labels[c], s[c], tok_.convert_tokens_to_string(words), group.front()->start, group.back()->end, 0});
         group.clear();
       };
       for (const auto& t : tokens) {
@@ -162,7 +166,7 @@ class TokenClassifier {
         g.score += x->score / static_cast<double>(run.size());
         words.push_back(x->word);
       }
-      g.word = decoder_.decode(words, true);
+      g.word = tok_.convert_tokens_to_string(words);
       g.start = run.front()->start;
       g.end = run.back()->end;
       groups.push_back(std::move(g));
@@ -182,7 +186,6 @@ class TokenClassifier {
   Tokenizer tok_;
   TokenClassification<float> model_;
   PipelineOptions options_;
-  WordPieceDecoder decoder_;
 };
 
 }  // namespace bertpp

@@ -285,6 +285,30 @@ class Tokenizer {
     return s_->decoder.decode(toks, cleanup);
   }
 
+  /// @brief Text of `tokens` by the decoder alone, as HF's convert_tokens_to_string of a
+  /// fast tokenizer (WordPiece joins "##" pieces, byte-level BPE maps its bytes back,
+  /// Metaspace turns "▁" into spaces).
+  std::string convert_tokens_to_string(const std::vector<std::string>& tokens) const {
+    if (s_->decoder_kind == tokenizer_detail::DecoderKind::byte_level) return byte_level_decode(tokens);
+    if (s_->decoder_kind == tokenizer_detail::DecoderKind::metaspace) return s_->metaspace_decoder.decode(tokens);
+    return s_->decoder.decode(tokens, true);
+  }
+
+  /// @brief Whether the model marks word continuations (a WordPiece or BPE
+  /// continuing_subword_prefix): where it does not, HF's token-classification pipeline
+  /// finds subwords by a heuristic on the text instead.
+  bool marks_subwords() const {
+    switch (s_->model_kind) {
+      case tokenizer_detail::ModelKind::wordpiece:
+        return !s_->options.continuing_subword_prefix.empty();
+      case tokenizer_detail::ModelKind::bpe:
+        return !s_->bpe.options().continuing_subword_prefix.empty();
+      case tokenizer_detail::ModelKind::unigram:
+        break;
+    }
+    return false;
+  }
+
   /// @brief Id of a token (vocabulary or added), -1 if absent.
   std::int32_t token_to_id(std::string_view token) const {
     const auto it = s_->token_to_id.find(std::string(token));
