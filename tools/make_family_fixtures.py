@@ -21,7 +21,7 @@ fixed seeds and odd sizes (vocabulary 99, so the files stay a few tens of KB):
                            per input case: ids, type ids, mask; in float32 and float64 the
                            base model's last hidden state and pooled output (when the family
                            has a pooler); in float64 every hidden state and each head's logits
-  family/<name>/tokenizer/, pipelines.json (DistilBERT and RoBERTa)
+  family/<name>/tokenizer/, pipelines.json (DistilBERT, RoBERTa, ELECTRA, ERNIE, MPNet)
                            a tokenizer sized for the tiny model, and HF's fill-mask,
                            text-classification, token-classification and question-answering
                            pipeline outputs on the tiny checkpoints
@@ -248,13 +248,15 @@ def write_defaults():
 
 # --- pipelines ----------------------------------------------------------------------------
 # The tiny models have 99 ids, so their tokenizers are made here to fit: a WordPiece
-# vocabulary of 99 pieces (DistilBERT), and a byte-level BPE trained on the texts below with
-# 99 entries (RoBERTa). HF's pipelines then run on the tiny checkpoints and their outputs go to
+# vocabulary of 99 pieces (DistilBERT, ELECTRA, ERNIE; MPNet's with <s> </s> specials), and a
+# byte-level BPE trained on the texts below with 99 entries (RoBERTa). HF's pipelines then run on the tiny checkpoints and their outputs go to
 # family/<name>/pipelines.json; the tokenizer folder (as HF saves it) to family/<name>/tokenizer/.
 PIPE_TEXTS = ["the quick brown fox jumps over the lazy dog.", "my name is sarah and i live in paris.",
               "hugging face is based in new york city.", "what a great film, i loved it!",
               "it was terrible; i want my money back.", "where do i live?", "who jumps over the dog?"]
-PIPE_MASK = {"distilbert": ["the quick brown [MASK] jumps over the lazy dog.", "my [MASK] is sarah."],
+WP_MASK = ["the quick brown [MASK] jumps over the lazy dog.", "my [MASK] is sarah."]
+PIPE_MASK = {"distilbert": WP_MASK, "ernie": WP_MASK,
+             "mpnet": ["the quick brown <mask> jumps over the lazy dog.", "my <mask> is sarah."],
              "roberta": ["the quick brown<mask> jumps over the lazy dog.", "my name is<mask> and i live in paris."]}
 PIPE_QA = [("where do i live?", "my name is sarah and i live in paris.", dict(top_k=3)),
            ("who jumps over the dog?", "the quick brown fox jumps over the lazy dog.", dict(top_k=2, max_answer_len=4))]
@@ -263,15 +265,24 @@ WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "lazy", "dog", "my", "
          "where", "do", "who", "face", "based", "sarah"]
 
 
-def wordpiece_tokenizer(out):
-    from transformers import DistilBertTokenizerFast
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list(".,;!?'") + WORDS
+def wordpiece_tokenizer(out, name):
+    import transformers
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    kw = {}
+    if name == "mpnet":  # <pad> at 1: MPNet's positions skip id 1
+        specials = ["<s>", "<pad>", "</s>", "[UNK]", "<mask>"]
+        kw = dict(bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>", unk_token="[UNK]",
+                  pad_token="<pad>", mask_token="<mask>")
+    cls = {"distilbert": "DistilBertTokenizerFast", "electra": "ElectraTokenizerFast", "ernie": "BertTokenizerFast",
+           "mpnet": "MPNetTokenizerFast"}[name]
+    vocab = specials + list(".,;!?'") + WORDS
     vocab += [chr(c) for c in range(ord("a"), ord("z") + 1)] + ["##" + chr(c) for c in range(ord("a"), ord("z") + 1)]
     assert len(vocab) <= 99, len(vocab)
     os.makedirs(out, exist_ok=True)
     with open(os.path.join(out, "vocab.txt"), "w") as f:
         f.write("\n".join(vocab) + "\n")
-    tok = DistilBertTokenizerFast(os.path.join(out, "vocab.txt"), do_lower_case=True, model_max_length=40)
+    tok = getattr(transformers, cls)(os.path.join(out, "vocab.txt"), do_lower_case=True,
+                                     model_max_length=40, **kw)
     tok.save_pretrained(out)
     return tok
 
@@ -304,8 +315,12 @@ def write_pipelines(name):
     from transformers import pipeline
     cfg_cls, kwargs, base_cls, heads, prefix, pad, types, seed = FAMILIES[name]
     out = os.path.join(ROOT, name)
-    tok = (wordpiece_tokenizer if name == "distilbert" else bpe_tokenizer)(os.path.join(out, "tokenizer"))
-    base = base_cls.from_pretrained(os.path.join(out, "base"), dtype=torch.float32).eval()
+    tok = (bpe_tokenizer(os.path.join(out, "tokenizer")) if name == "roberta"
+           else wordpiece_tokenizer(os.path.join(out, "tokenizer"), name))
+    # The masked LM: the base folder, or (ERNIE: the base is the pre-training model) the
+    # whole-model "mlm" folder.
+    mlm_dir = os.path.join(out, "mlm" if "mlm" in heads else "base")
+    base = (heads["mlm"][0] if "mlm" in heads else base_cls).from_pretrained(mlm_dir, dtype=torch.float32).eval()
 
     def head(h):
         m = heads[h][0].from_pretrained(os.path.join(out, "base"), config=os.path.join(out, h, "config.json"),
@@ -323,8 +338,9 @@ def write_pipelines(name):
 
     mhf.logits = family_logits  # qa_pipeline's model call, without token types where there are none
     res = {}
-    fm = pipeline("fill-mask", model=base, tokenizer=tok, device="cpu")
-    res["fill_mask"] = [{"text": t, "top_k": 5, "results": mhf.to_py(fm(t, top_k=5))} for t in PIPE_MASK[name]]
+    if name in PIPE_MASK:  # ELECTRA's base folder is the discriminator
+        fm = pipeline("fill-mask", model=base, tokenizer=tok, device="cpu")
+        res["fill_mask"] = [{"text": t, "top_k": 5, "results": mhf.to_py(fm(t, top_k=5))} for t in PIPE_MASK[name]]
     tc = pipeline("text-classification", model=head("seqcls"), tokenizer=tok, device="cpu")
     res["classify"] = {"texts": PIPE_TEXTS, "results": mhf.to_py(tc(PIPE_TEXTS, top_k=None))}
     res["ner"] = {}
@@ -347,7 +363,7 @@ def main():
     write_defaults()
     for name in FAMILIES:
         write_family(name)
-    for name in ("distilbert", "roberta"):
+    for name in ("distilbert", "roberta", "electra", "ernie", "mpnet"):
         write_pipelines(name)
 
 

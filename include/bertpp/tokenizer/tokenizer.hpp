@@ -70,6 +70,10 @@ struct TokenizerOptions {
   /// explicit `max_length` then do nothing, as in transformers.
   std::size_t model_max_length = 512;
   static constexpr std::size_t no_max_length = std::size_t{1} << 62;
+  /// decode()'s default for transformers' text cleanup (" ." -> "." on the joined text,
+  /// after the decoder's own): tokenizer_config.json's `clean_up_tokenization_spaces`,
+  /// false when absent, as transformers 5.
+  bool clean_up_tokenization_spaces = false;
 };
 
 enum class TruncationStrategy { longest_first, only_first, only_second, do_not_truncate };
@@ -261,9 +265,10 @@ class Tokenizer {
     return encode(text, o).tokens;
   }
 
-  /// @brief Text of `ids` (unknown ids skipped), HF's decode.
+  /// @brief Text of `ids` (unknown ids skipped), HF's decode. `clean_up_tokenization_spaces`
+  /// unset: the tokenizer's own setting (TokenizerOptions), as transformers.
   std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = true,
-                     bool clean_up_tokenization_spaces = true) const {
+                     std::optional<bool> clean_up_tokenization_spaces = std::nullopt) const {
     std::vector<std::string> toks;
     toks.reserve(ids.size());
     for (std::int32_t id : ids) {
@@ -273,8 +278,8 @@ class Tokenizer {
     }
     // transformers skips its cleanup for BPE models (it would strip spaces before
     // punctuation that BPE keeps).
-    const bool cleanup =
-        clean_up_tokenization_spaces && s_->model_kind != tokenizer_detail::ModelKind::bpe;
+    const bool cleanup = clean_up_tokenization_spaces.value_or(s_->options.clean_up_tokenization_spaces) &&
+                         s_->model_kind != tokenizer_detail::ModelKind::bpe;
     if (s_->decoder_kind == tokenizer_detail::DecoderKind::byte_level)
       return byte_level_decode(toks);
     if (s_->decoder_kind == tokenizer_detail::DecoderKind::metaspace) {
@@ -556,6 +561,10 @@ class Tokenizer {
     }
     return out;
   }
+
+  // load() without its last step: also gives tokenizer_config.json's
+  // clean_up_tokenization_spaces.
+  static Tokenizer load_files(const std::string& dir, bool& clean_up_tokenization_spaces);
 
   std::shared_ptr<const tokenizer_detail::TokenizerState> s_;
 };

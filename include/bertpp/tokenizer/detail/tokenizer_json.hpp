@@ -676,6 +676,17 @@ inline Tokenizer Tokenizer::from_sentencepiece(const std::string& base, const st
 
 inline Tokenizer Tokenizer::load(const std::string& dir) {
   using namespace tokenizer_detail;
+  bool cleanup = false;
+  Tokenizer t = load_files(dir, cleanup);
+  if (t.s_->options.clean_up_tokenization_spaces == cleanup) return t;
+  auto st = std::make_shared<TokenizerState>(*t.s_);
+  st->options.clean_up_tokenization_spaces = cleanup;
+  t.s_ = std::move(st);
+  return t;
+}
+
+inline Tokenizer Tokenizer::load_files(const std::string& dir, bool& clean_up_tokenization_spaces) {
+  using namespace tokenizer_detail;
   const std::string base = dir.empty() || dir.back() == '/' ? dir : dir + "/";
   TokenizerOptions o;
   nlohmann::json cfg = nlohmann::json::object(), map = nlohmann::json::object();
@@ -686,6 +697,7 @@ inline Tokenizer Tokenizer::load(const std::string& dir) {
   if (!cfg.is_object()) throw FormatError("'" + cfg_path + "': expected a JSON object");
   if (!map.is_object()) throw FormatError("'" + map_path + "': expected a JSON object");
   const std::string wc = "'" + cfg_path + "'", wm = "'" + map_path + "'";
+  clean_up_tokenization_spaces = get_or<bool>(cfg, "clean_up_tokenization_spaces", false, wc);
   const auto mml = cfg.find("model_max_length");
   if (mml != cfg.end() && mml->is_number()) {
     const double v = mml->get<double>();
