@@ -21,7 +21,7 @@ fixed seeds and odd sizes (vocabulary 99, so the files stay a few tens of KB):
                            per input case: ids, type ids, mask; in float32 and float64 the
                            base model's last hidden state and pooled output (when the family
                            has a pooler); in float64 every hidden state and each head's logits
-  family/<name>/tokenizer/, pipelines.json (DistilBERT, RoBERTa, ELECTRA, ERNIE, MPNet)
+  family/<name>/tokenizer/, pipelines.json (every family)
                            a tokenizer sized for the tiny model, and HF's fill-mask,
                            text-classification, token-classification and question-answering
                            pipeline outputs on the tiny checkpoints
@@ -248,8 +248,9 @@ def write_defaults():
 
 # --- pipelines ----------------------------------------------------------------------------
 # The tiny models have 99 ids, so their tokenizers are made here to fit: a WordPiece
-# vocabulary of 99 pieces (DistilBERT, ELECTRA, ERNIE; MPNet's with <s> </s> specials), and a
-# byte-level BPE trained on the texts below with 99 entries (RoBERTa). HF's pipelines then run on the tiny checkpoints and their outputs go to
+# vocabulary of 99 pieces (DistilBERT, ELECTRA, ERNIE; MPNet's with <s> </s> specials), a
+# byte-level BPE trained on the texts below with 99 entries (RoBERTa), and SentencePiece
+# Unigram models trained on them (ALBERT, XLM-RoBERTa; needs `sentencepiece`). HF's pipelines then run on the tiny checkpoints and their outputs go to
 # family/<name>/pipelines.json; the tokenizer folder (as HF saves it) to family/<name>/tokenizer/.
 PIPE_TEXTS = ["the quick brown fox jumps over the lazy dog.", "my name is sarah and i live in paris.",
               "hugging face is based in new york city.", "what a great film, i loved it!",
@@ -257,6 +258,8 @@ PIPE_TEXTS = ["the quick brown fox jumps over the lazy dog.", "my name is sarah 
 WP_MASK = ["the quick brown [MASK] jumps over the lazy dog.", "my [MASK] is sarah."]
 PIPE_MASK = {"distilbert": WP_MASK, "ernie": WP_MASK,
              "mpnet": ["the quick brown <mask> jumps over the lazy dog.", "my <mask> is sarah."],
+             "albert": WP_MASK,
+             "xlm-roberta": ["the quick brown <mask> jumps over the lazy dog.", "my name is<mask> and i live in paris."],
              "roberta": ["the quick brown<mask> jumps over the lazy dog.", "my name is<mask> and i live in paris."]}
 PIPE_QA = [("where do i live?", "my name is sarah and i live in paris.", dict(top_k=3)),
            ("who jumps over the dog?", "the quick brown fox jumps over the lazy dog.", dict(top_k=2, max_answer_len=4))]
@@ -310,13 +313,42 @@ def bpe_tokenizer(out):
     return tok
 
 
+def sentencepiece_tokenizer(out, name):
+    """A Unigram SentencePiece model of <= 99 ids trained on the texts (sentencepiece), loaded
+    as HF's AlbertTokenizer / XLMRobertaTokenizer would load the file (through transformers'
+    converter), and saved as HF saves it."""
+    import sentencepiece as spm
+    import transformers
+    os.makedirs(out, exist_ok=True)
+    text = os.path.join(out, "train.txt")
+    with open(text, "w") as f:
+        f.write("\n".join(PIPE_TEXTS * 4) + "\n")
+    prefix = os.path.join(out, "spm")
+    if name == "albert":  # ALBERT's layout: <pad> <unk> [CLS] [SEP] [MASK]
+        args = dict(vocab_size=99, pad_id=0, unk_id=1, bos_id=-1, eos_id=-1, control_symbols="[CLS],[SEP],[MASK]")
+    else:  # XLM-R's: <unk> <s> </s> in the file; HF shifts by one and adds <pad>, <mask>
+        args = dict(vocab_size=97)
+    spm.SentencePieceTrainer.train(input=text, model_prefix=prefix, model_type="unigram", hard_vocab_limit=False,
+                                   character_coverage=1.0, minloglevel=2, num_threads=1, seed_sentencepiece_size=1000,
+                                   **args)
+    os.remove(text)
+    os.remove(prefix + ".vocab")
+    cls = transformers.AlbertTokenizerFast if name == "albert" else transformers.XLMRobertaTokenizerFast
+    tok = cls(vocab_file=prefix + ".model", model_max_length=38 if name != "albert" else 40)
+    os.remove(prefix + ".model")
+    assert len(tok) <= 99, len(tok)
+    tok.save_pretrained(out)
+    return tok
+
+
 def write_pipelines(name):
     import make_head_fixtures as mhf
     from transformers import pipeline
     cfg_cls, kwargs, base_cls, heads, prefix, pad, types, seed = FAMILIES[name]
     out = os.path.join(ROOT, name)
-    tok = (bpe_tokenizer(os.path.join(out, "tokenizer")) if name == "roberta"
-           else wordpiece_tokenizer(os.path.join(out, "tokenizer"), name))
+    tdir = os.path.join(out, "tokenizer")
+    tok = (bpe_tokenizer(tdir) if name == "roberta" else
+           sentencepiece_tokenizer(tdir, name) if name in ("albert", "xlm-roberta") else wordpiece_tokenizer(tdir, name))
     # The masked LM: the base folder, or (ERNIE: the base is the pre-training model) the
     # whole-model "mlm" folder.
     mlm_dir = os.path.join(out, "mlm" if "mlm" in heads else "base")
@@ -363,7 +395,7 @@ def main():
     write_defaults()
     for name in FAMILIES:
         write_family(name)
-    for name in ("distilbert", "roberta", "electra", "ernie", "mpnet"):
+    for name in ("distilbert", "roberta", "xlm-roberta", "albert", "electra", "ernie", "mpnet"):
         write_pipelines(name)
 
 

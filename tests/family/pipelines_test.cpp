@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// The pipelines on DistilBERT (WordPiece, no token types, first-token classifier), RoBERTa
-// (byte-level BPE, <mask> with lstrip, RoBERTa's positions and pair template), ELECTRA, ERNIE
-// and MPNet (WordPiece with <s> </s>) against HF's pipelines on the same tiny checkpoints (family/<name>/pipelines.json, written by
+// The pipelines on every family: DistilBERT (WordPiece, no token types, first-token
+// classifier), RoBERTa (byte-level BPE, <mask> with lstrip, RoBERTa's positions and pair
+// template), XLM-RoBERTa and ALBERT (SentencePiece Unigram), ELECTRA, ERNIE and MPNet
+// (WordPiece with <s> </s>) against HF's pipelines on the same tiny checkpoints (family/<name>/pipelines.json, written by
 // tools/make_family_fixtures.py with tokenizers sized for the tiny models): the same tokens,
 // labels, entity groups and answer spans in the same order, scores within 1e-4.
 #include <bertpp/bertpp.hpp>
@@ -26,7 +27,8 @@ constexpr double kScoreTol = 1e-4;
 
 class FamilyPipelines : public ::testing::TestWithParam<std::string> {
  protected:
-  std::string dir(const std::string& sub) const { return fixture("family/" + GetParam() + "/" + sub); }
+  std::string name() const { return GetParam() == "xlm_roberta" ? "xlm-roberta" : GetParam(); }
+  std::string dir(const std::string& sub) const { return fixture("family/" + name() + "/" + sub); }
   json expected() const {
     std::ifstream in(dir("pipelines.json"));
     return json::parse(in);
@@ -48,8 +50,10 @@ TEST_P(FamilyPipelines, FillMask) {
     EXPECT_FALSE(all.contains("fill_mask"));
     return;
   }
-  // ERNIE's base folder is its pre-training model; its masked LM is the whole "mlm" folder.
-  const bertpp::FillMask fm(tokenizer(), bertpp::MaskedLM<float>::load(dir(GetParam() == "ernie" ? "mlm" : "base")));
+  // ERNIE's and ALBERT's base folders are their pre-training models; their masked LMs are
+  // the whole "mlm" folders.
+  const bool pretraining = GetParam() == "ernie" || GetParam() == "albert";
+  const bertpp::FillMask fm(tokenizer(), bertpp::MaskedLM<float>::load(dir(pretraining ? "mlm" : "base")));
   for (const auto& c : all["fill_mask"]) {
     const auto text = c["text"].get<std::string>();
     const auto got = fm.fill_mask(text, c["top_k"].get<std::size_t>());
@@ -160,6 +164,7 @@ TEST(FamilyTokenizer, CleanUpTokenizationSpacesFollowsTheConfig) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Hf, FamilyPipelines, ::testing::Values("distilbert", "roberta", "electra", "ernie", "mpnet"));
+INSTANTIATE_TEST_SUITE_P(Hf, FamilyPipelines, ::testing::Values("distilbert", "roberta", "xlm_roberta", "albert", "electra",
+                                                                     "ernie", "mpnet"));
 
 }  // namespace
