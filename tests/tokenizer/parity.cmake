@@ -4,9 +4,11 @@
 # The setup test `tokenizer_parity_setup` makes a Python environment with the pinned
 # reference packages (tools/setup_python.sh: a venv in the bertpp cache, no torch) and runs
 # tools/make_tokenizer_fixtures.py, which writes HF's outputs for the committed corpus into
-# the build tree. It is skipped quickly when they are up to date. `tokenizer_parity_test`
-# requires that fixture and compares bertpp case by case.
-set(BERTPP_PARITY_DIR "${CMAKE_CURRENT_BINARY_DIR}/parity")
+# the bertpp cache. It is skipped quickly when they are up to date (its stamp holds the
+# digest of the corpus, the vocabularies, the script and the HF versions), so the build trees
+# of one checkout (regular, sanitizers) generate them once. `tokenizer_parity_test` requires
+# that fixture and compares bertpp case by case.
+set(BERTPP_PARITY_DIR "${BERTPP_CACHE_DIR}/tokenizer-parity")
 
 add_test(NAME tokenizer_parity_setup
          COMMAND bash "${PROJECT_SOURCE_DIR}/tools/setup_python.sh"
