@@ -140,8 +140,10 @@ fi
 if [[ -z "$targets" ]]; then
   echo "no test is labelled '$SANITIZE_LABEL' yet: nothing to run under the sanitizers"
 else
-  # shellcheck disable=SC2086,SC2046  # word lists
-  cmake --build build-asan -j "$jobs" --target $targets -- $(keep_going build-asan) || status=1
+  # One goal for all of them, so that they build in parallel (see bertpp_group in CMakeLists.txt).
+  cmake -S . -B build-asan -DBERTPP_TARGET_GROUP="${targets// /;}" >/dev/null
+  # shellcheck disable=SC2046  # keep_going prints zero, one or two words
+  cmake --build build-asan -j "$jobs" --target bertpp_group -- $(keep_going build-asan) || status=1
   export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1}"
   export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
   run_ctest build-asan -L "$SANITIZE_LABEL"
@@ -153,9 +155,10 @@ if [[ "$fuzz_seconds" != 0 ]]; then
   cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DBERTPP_BUILD_FUZZ=ON -DBERTPP_WERROR=ON \
     -DBERTPP_BUILD_TESTS=OFF -DBERTPP_BUILD_EXAMPLES=OFF -DBERTPP_BUILD_BENCH=OFF >/dev/null
   fuzz_targets=(tokenizer safetensors config head model_input sentencepiece)
-  # shellcheck disable=SC2046  # word lists
-  cmake --build build-fuzz -j "$jobs" --target $(printf 'bertpp_%s_fuzz ' "${fuzz_targets[@]}") \
-    -- $(keep_going build-fuzz) >/dev/null || {
+  # The fuzz targets are all this build has: `all` builds them in parallel (several --target
+  # goals would build one after another).
+  # shellcheck disable=SC2046  # keep_going prints zero, one or two words
+  cmake --build build-fuzz -j "$jobs" -- $(keep_going build-fuzz) >/dev/null || {
     echo "fuzz build FAILED; rerun: cmake --build build-fuzz"
     status=1
   }
