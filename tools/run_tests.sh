@@ -127,13 +127,16 @@ cmake -S . -B build-asan -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWith
 targets="$SANITIZE_TARGETS"
 if [[ -z "$targets" ]]; then
   # The executables of the tests with the label: targets named as their tests (as
-  # bertpp_add_test makes them). ctest lists no command for an executable not built yet.
-  targets=$(cd build-asan && ctest -N -L "$SANITIZE_LABEL" --show-only=json-v1 | python3 -c '
+  # bertpp_add_test makes them), kept only when the build has such a target (a test may run
+  # another test's executable; ctest lists no command for one not built yet).
+  known=$(cmake --build build-asan --target help | sed -n -E 's/^\.\.\. ([A-Za-z0-9_]+).*/\1/p; s/^([A-Za-z0-9_]+): .*/\1/p')
+  targets=$(cd build-asan && ctest -N -L "$SANITIZE_LABEL" --show-only=json-v1 | KNOWN="$known" python3 -c '
 import json, os, sys
+known = set(os.environ["KNOWN"].split())
 names = set()
 for t in json.load(sys.stdin).get("tests", []):
     cmd = t.get("command") or []
-    if not cmd or os.path.basename(cmd[0]) == t["name"]:
+    if (not cmd or os.path.basename(cmd[0]) == t["name"]) and t["name"] in known:
         names.add(t["name"])
 print(" ".join(sorted(names)))')
 fi
