@@ -132,29 +132,6 @@ inline ClassifierNames classifier_names(const EncoderConfig& c) {
   }
 }
 
-/// @brief HF's class name prefix of the family ("Bert", "Roberta", ...), for messages.
-inline std::string family_class(const EncoderConfig& c) {
-  switch (c.family) {
-    case Family::roberta:
-      return "Roberta";
-    case Family::xlm_roberta:
-      return "XLMRoberta";
-    case Family::distilbert:
-      return "DistilBert";
-    case Family::albert:
-      return "Albert";
-    case Family::electra:
-      return "Electra";
-    case Family::ernie:
-      return "Ernie";
-    case Family::mpnet:
-      return "MPNet";
-    case Family::bert:
-      break;
-  }
-  return "Bert";
-}
-
 namespace detail {
 
 /// @brief Loads a head's table, after checking that the checkpoint has the head at all
