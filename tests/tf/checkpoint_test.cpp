@@ -29,7 +29,7 @@ using bertpp::test::Reference;
 using bertpp::test::ScratchDir;
 using bertpp::test::write_bytes;
 
-const std::string kDir = fixture("tf/uncased_L-2_H-36_A-6");
+const std::string kCheckpointDir = fixture("tf/uncased_L-2_H-36_A-6");
 
 void report(const std::string& what, double diff, double tol) {
   std::cout << "[ max abs diff ] " << what << ": " << diff << "\n";
@@ -38,9 +38,9 @@ void report(const std::string& what, double diff, double tol) {
 
 template <typename T>
 void check_encoder(const char* tag, double tol) {
-  const Reference tf_ref(kDir + "/reference.safetensors");
+  const Reference tf_ref(kCheckpointDir + "/reference.safetensors");
   const Reference hf_ref(fixture("tiny-bert/reference.safetensors"));
-  const auto model = bertpp::BertModel<T>::load(kDir);
+  const auto model = bertpp::BertModel<T>::load(kCheckpointDir);
   EXPECT_EQ(model.prefix(), "bert.");
   for (const std::string c : {"single", "pair", "batch", "long"}) {
     const auto batch = tf_ref.batch(c + ".");
@@ -65,10 +65,10 @@ TEST(TfCheckpoint, EncoderMatchesTensorFlowAndHfInDouble) { check_encoder<double
 
 template <typename T>
 void check_heads(const char* tag, double tol) {
-  const Reference ref(kDir + "/reference.safetensors");
+  const Reference ref(kCheckpointDir + "/reference.safetensors");
   bertpp::LoadOptions strict;
   strict.strict = true;  // every tensor but the skipped optimizer slots and global_step is used
-  const auto pre = bertpp::PreTraining<T>::load(kDir, strict);
+  const auto pre = bertpp::PreTraining<T>::load(kCheckpointDir, strict);
   const auto batch = ref.batch("batch.");
   const auto out = pre.forward(batch);
   const std::string k = std::string("batch.") + tag + ".";
@@ -81,9 +81,9 @@ void check_heads(const char* tag, double tol) {
         dense_diff(out.seq_relationship_logits, ref.floats<T>(src + k + "seq_relationship_logits")),
         tol);
   }
-  const auto mlm = bertpp::MaskedLM<T>::load(kDir).forward(batch);
+  const auto mlm = bertpp::MaskedLM<T>::load(kCheckpointDir).forward(batch);
   EXPECT_LE(masked_diff(mlm, ref.floats<T>("tf." + k + "prediction_logits"), batch), tol);
-  const auto nsp = bertpp::NextSentence<T>::load(kDir).forward(batch);
+  const auto nsp = bertpp::NextSentence<T>::load(kCheckpointDir).forward(batch);
   EXPECT_LE(dense_diff(nsp, ref.floats<T>("tf." + k + "seq_relationship_logits")), tol);
 }
 
@@ -93,13 +93,13 @@ TEST(TfCheckpoint, PreTrainingHeadsMatchTensorFlowAndHfInDouble) {
 }
 
 TEST(TfCheckpoint, ReadsBertConfigJsonAndSkipsTrainingState) {
-  EXPECT_FALSE(std::filesystem::exists(kDir + "/config.json"));
-  const auto c = bertpp::BertConfig::from_dir(kDir);
+  EXPECT_FALSE(std::filesystem::exists(kCheckpointDir + "/config.json"));
+  const auto c = bertpp::BertConfig::from_dir(kCheckpointDir);
   EXPECT_EQ(c.hidden_size, 36);
   EXPECT_EQ(c.intermediate_size, 37);
   EXPECT_NE(c.source.find("bert_config.json"), std::string::npos);
-  const auto store = bertpp::WeightStore::from_dir(kDir);
-  const auto bundle = bertpp::TfBundle::open(kDir + "/bert_model.ckpt");
+  const auto store = bertpp::WeightStore::from_dir(kCheckpointDir);
+  const auto bundle = bertpp::TfBundle::open(kCheckpointDir + "/bert_model.ckpt");
   ASSERT_NE(bundle->find("global_step"), nullptr);
   ASSERT_NE(bundle->find("bert/pooler/dense/kernel/adam_m"), nullptr);
   for (const auto& n : store.names()) {
@@ -113,7 +113,7 @@ TEST(TfCheckpoint, ReadsBertConfigJsonAndSkipsTrainingState) {
             (std::vector<std::int64_t>{36, 37}));
   EXPECT_EQ(store.find("cls.seq_relationship.weight")->shape, (std::vector<std::int64_t>{2, 36}));
   // The encoder alone leaves the heads unused, and maps untransposed tensors in place.
-  const auto model = bertpp::BertModel<float>::load(kDir);
+  const auto model = bertpp::BertModel<float>::load(kCheckpointDir);
   EXPECT_TRUE(model.embeddings().word_embeddings().is_view());
   for (const auto& n : model.unused_tensors()) EXPECT_EQ(n.rfind("cls.", 0), 0u) << n;
 }
@@ -140,7 +140,7 @@ TEST(TfCheckpoint, MapsGoogleNamesToHfNames) {
 // Copies the fixture folder into `dir` (under `name` when given).
 std::string copy_fixture(const ScratchDir& dir, const std::string& name = "") {
   std::filesystem::create_directories(dir.path(name));
-  for (const auto& e : std::filesystem::directory_iterator(kDir))
+  for (const auto& e : std::filesystem::directory_iterator(kCheckpointDir))
     std::filesystem::copy_file(e.path(), dir.path(name) + "/" + e.path().filename().string());
   return dir.path(name);
 }
@@ -148,7 +148,7 @@ std::string copy_fixture(const ScratchDir& dir, const std::string& name = "") {
 TEST(TfCheckpoint, TokenizerLowercasesAsTheFolderNameSays) {
   // Google's uncased and cased releases differ only in do_lower_case; the vocab has only
   // lower-case words, so "The Dog" is [the, dog] when lowercased and [UNK, UNK] when not.
-  const auto uncased = bertpp::Tokenizer::load(kDir).encode("The Dog");
+  const auto uncased = bertpp::Tokenizer::load(kCheckpointDir).encode("The Dog");
   EXPECT_EQ(uncased.tokens, (std::vector<std::string>{"[CLS]", "the", "dog", "[SEP]"}));
   ScratchDir dir;
   const auto cased =
@@ -188,7 +188,7 @@ TEST(TfCheckpoint, NonFloatVariableIsRefusedByName) {
 TEST(TfCheckpoint, CorruptWeightIsAFormatError) {
   ScratchDir dir;
   copy_fixture(dir);
-  const auto entry = *bertpp::TfBundle::open(kDir + "/bert_model.ckpt")
+  const auto entry = *bertpp::TfBundle::open(kCheckpointDir + "/bert_model.ckpt")
                           ->find("bert/encoder/layer_1/output/dense/kernel");
   std::string data = read_bytes(dir.path("bert_model.ckpt.data-00000-of-00001"));
   data[static_cast<std::size_t>(entry.offset + entry.size / 2)] ^= 0x04;

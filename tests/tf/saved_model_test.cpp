@@ -26,14 +26,14 @@ using bertpp::test::Reference;
 using bertpp::test::ScratchDir;
 using bertpp::test::write_bytes;
 
-const std::string kDir = fixture("tf/bert_en_uncased_L-2_H-36_A-6");
+const std::string kSavedModelDir = fixture("tf/bert_en_uncased_L-2_H-36_A-6");
 
 template <typename T>
 void check(const char* tag, double tol, bool with_tf) {
-  const Reference ref(kDir + "/reference.safetensors");
+  const Reference ref(kSavedModelDir + "/reference.safetensors");
   bertpp::LoadOptions strict;
   strict.strict = true;  // every float variable of the SavedModel is an encoder weight
-  const auto model = bertpp::BertModel<T>::load(kDir, strict);
+  const auto model = bertpp::BertModel<T>::load(kSavedModelDir, strict);
   EXPECT_EQ(model.prefix(), "");
   for (const std::string c : {"single", "pair", "batch", "long"}) {
     const auto batch = ref.batch(c + ".");
@@ -56,8 +56,8 @@ TEST(TfSavedModel, EncoderMatchesTensorFlowAndHfInFloat) { check<float>("f32", 1
 TEST(TfSavedModel, EncoderMatchesHfInDouble) { check<double>("f64", 1e-9, false); }
 
 TEST(TfSavedModel, ConfigDerivedFromTheVariablesEqualsConfigJson) {
-  const auto derived = bertpp::tf2_bert_config(kDir);
-  const auto written = bertpp::BertConfig::from_file(kDir + "/config.json");
+  const auto derived = bertpp::tf2_bert_config(kSavedModelDir);
+  const auto written = bertpp::BertConfig::from_file(kSavedModelDir + "/config.json");
   EXPECT_EQ(derived.vocab_size, written.vocab_size);
   EXPECT_EQ(derived.hidden_size, written.hidden_size);
   EXPECT_EQ(derived.num_hidden_layers, written.num_hidden_layers);
@@ -68,8 +68,8 @@ TEST(TfSavedModel, ConfigDerivedFromTheVariablesEqualsConfigJson) {
   EXPECT_EQ(derived.hidden_act, written.hidden_act);
   EXPECT_EQ(derived.layer_norm_eps, written.layer_norm_eps);
   // A SavedModel without config.json: the derived config and the store give TF's outputs.
-  const Reference ref(kDir + "/reference.safetensors");
-  const bertpp::BertModel<float> model(derived, bertpp::WeightStore::from_dir(kDir));
+  const Reference ref(kSavedModelDir + "/reference.safetensors");
+  const bertpp::BertModel<float> model(derived, bertpp::WeightStore::from_dir(kSavedModelDir));
   const auto batch = ref.batch("batch.");
   const auto out = model.forward(batch);
   EXPECT_LE(masked_diff(out.last_hidden_state, ref.floats<float>("tf.batch.f32.last_hidden_state"),
@@ -78,12 +78,12 @@ TEST(TfSavedModel, ConfigDerivedFromTheVariablesEqualsConfigJson) {
 }
 
 TEST(TfSavedModel, ReadsDoLowerCaseFromTheObjectGraph) {
-  EXPECT_TRUE(bertpp::is_tf_saved_model(kDir));
-  EXPECT_EQ(bertpp::tf2_do_lower_case(kDir), std::optional<bool>(true));
+  EXPECT_TRUE(bertpp::is_tf_saved_model(kSavedModelDir));
+  EXPECT_EQ(bertpp::tf2_do_lower_case(kSavedModelDir), std::optional<bool>(true));
   // The keys are Hub's `variables/N/...`: the names come from the object graph.
-  const auto bundle = bertpp::TfBundle::open(kDir + "/variables/variables");
+  const auto bundle = bertpp::TfBundle::open(kSavedModelDir + "/variables/variables");
   EXPECT_NE(bundle->find("variables/0/.ATTRIBUTES/VARIABLE_VALUE"), nullptr);
-  const auto store = bertpp::WeightStore::from_dir(kDir);
+  const auto store = bertpp::WeightStore::from_dir(kSavedModelDir);
   EXPECT_EQ(store.find("encoder.layer.1.attention.self.query.weight")->shape,
             (std::vector<std::int64_t>{36, 36}));
   EXPECT_EQ(store.find("encoder.layer.1.attention.self.query.bias")->shape,
@@ -114,17 +114,17 @@ TEST(TfSavedModel, MapsTf2NamesWhateverTheScope) {
 
 TEST(TfSavedModel, TokenizerFromTheAssetsAndTheLowerCaseFlag) {
   bertpp::TokenizerOptions o;
-  o.do_lower_case = bertpp::tf2_do_lower_case(kDir).value_or(true);
-  const auto tok = bertpp::Tokenizer::from_vocab_file(kDir + "/assets/vocab.txt", o);
+  o.do_lower_case = bertpp::tf2_do_lower_case(kSavedModelDir).value_or(true);
+  const auto tok = bertpp::Tokenizer::from_vocab_file(kSavedModelDir + "/assets/vocab.txt", o);
   EXPECT_EQ(tok.encode("The Dog").tokens,
             (std::vector<std::string>{"[CLS]", "the", "dog", "[SEP]"}));
 }
 
 TEST(TfSavedModel, CorruptObjectGraphIsAFormatError) {
   ScratchDir dir;
-  std::filesystem::copy(kDir, dir.path(), std::filesystem::copy_options::recursive);
+  std::filesystem::copy(kSavedModelDir, dir.path(), std::filesystem::copy_options::recursive);
   const auto e =
-      *bertpp::TfBundle::open(kDir + "/variables/variables")->find("_CHECKPOINTABLE_OBJECT_GRAPH");
+      *bertpp::TfBundle::open(kSavedModelDir + "/variables/variables")->find("_CHECKPOINTABLE_OBJECT_GRAPH");
   const std::string data_path = dir.path("variables/variables.data-00000-of-00001");
   std::string data = read_bytes(data_path);
   data[static_cast<std::size_t>(e.offset + e.size - 10)] ^= 0x01;
@@ -134,7 +134,7 @@ TEST(TfSavedModel, CorruptObjectGraphIsAFormatError) {
 }
 
 TEST(TfSavedModel, ObjectGraphParserSurvivesTruncationsAndFlips) {
-  const auto bundle = bertpp::TfBundle::open(kDir + "/variables/variables");
+  const auto bundle = bertpp::TfBundle::open(kSavedModelDir + "/variables/variables");
   const std::string good = bundle->strings("_CHECKPOINTABLE_OBJECT_GRAPH").at(0);
   EXPECT_GT(bertpp::TfObjectGraph::parse(good, "graph").nodes.size(), 39u);
   int refused = 0;

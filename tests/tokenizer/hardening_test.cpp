@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include "unit_data.hpp"
 #include "test_util.hpp"
 
 #include <cstdint>
@@ -15,9 +16,9 @@
 
 namespace {
 
-const std::string kData = std::string(BERTPP_SOURCE_DIR) + "/tests/tokenizer/data/unit/";
+using bertpp_test::kUnitData;
 
-std::string write(const std::string& name, const std::string& content) {
+std::string write_bad(const std::string& name, const std::string& content) {
   return bertpp_test::write_temp("bertpp_hardening_", name, content);
 }
 
@@ -33,29 +34,29 @@ TEST(Hardening, HugeVocabIdIsRefusedBeforeAllocating) {
   // The 105-byte fuzzer find: an id of 1e8 made the loader allocate gigabytes.
   for (const char* id : {"100000000", "1e8", "99999999", "2", "-1", "4294967297"}) {
     const auto p =
-        write("bomb.json", json_with("", "null", std::string(R"({"[UNK]": 0, "a": )") + id + "}"));
+        write_bad("bomb.json", json_with("", "null", std::string(R"({"[UNK]": 0, "a": )") + id + "}"));
     expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(p); },
                                       "id of token 'a'");
   }
   // A gap that an added token fills is fine (ids stay below entries + added tokens).
   const auto gap =
-      write("gap.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 2}},
+      write_bad("gap.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 2}},
       "added_tokens": [{"id": 1, "content": "x"}]})");
   EXPECT_EQ(bertpp::Tokenizer::from_tokenizer_json(gap).vocab_size(), 3u);
   const auto gap2 =
-      write("gap2.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 3}},
+      write_bad("gap2.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0, "a": 3}},
       "added_tokens": [{"id": 1, "content": "x"}]})");
   expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(gap2); },
                                     "id of token 'a'");
   // Dense ids are fine; an added token beyond vocabulary + added tokens is not.
-  EXPECT_EQ(bertpp::Tokenizer::from_tokenizer_json(write("ok.json", json_with(""))).vocab_size(),
+  EXPECT_EQ(bertpp::Tokenizer::from_tokenizer_json(write_bad("ok.json", json_with(""))).vocab_size(),
             2u);
-  const auto q = write("added.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0}},
+  const auto q = write_bad("added.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0}},
       "added_tokens": [{"id": 100000000, "content": "x"}]})");
   expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(q); },
                                     "added_tokens[0]");
   const auto r =
-      write("added_float.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0}},
+      write_bad("added_float.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0}},
       "added_tokens": [{"id": 1e300, "content": "x"}]})");
   expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(r); }, "'id'");
 }
@@ -63,7 +64,7 @@ TEST(Hardening, HugeVocabIdIsRefusedBeforeAllocating) {
 TEST(Hardening, NumericFieldsAreIntegersInRange) {
   for (const char* v : {"1e300", "-1", "2.5", "\"7\""}) {
     const auto p =
-        write("chars.json", json_with(std::string(R"(, "max_input_chars_per_word": )") + v));
+        write_bad("chars.json", json_with(std::string(R"(, "max_input_chars_per_word": )") + v));
     expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(p); },
                                       "max_input_chars_per_word");
   }
@@ -72,7 +73,7 @@ TEST(Hardening, NumericFieldsAreIntegersInRange) {
         "single": [{"Sequence": {"id": "A", "type_id": )") +
                              v + R"(}}],
         "pair": [], "special_tokens": {}})";
-    const auto p = write("type_id.json", json_with("", post));
+    const auto p = write_bad("type_id.json", json_with("", post));
     expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(p); },
                                       "type_id");
     const std::string sp = std::string(R"({"type": "TemplateProcessing",
@@ -80,23 +81,23 @@ TEST(Hardening, NumericFieldsAreIntegersInRange) {
         "special_tokens": {"[X]": {"id": "[X]", "ids": [)") +
                            v + R"(], "tokens": ["[X]"]}}})";
     expect_error<bertpp::FormatError>(
-        [&] { bertpp::Tokenizer::from_tokenizer_json(write("sp_id.json", json_with("", sp))); },
+        [&] { bertpp::Tokenizer::from_tokenizer_json(write_bad("sp_id.json", json_with("", sp))); },
         "ids[0]");
     const std::string bp = std::string(R"({"type": "BertProcessing", "cls": ["[UNK]", )") + v +
                            R"(], "sep": ["[UNK]", 0]})";
     expect_error<bertpp::FormatError>(
-        [&] { bertpp::Tokenizer::from_tokenizer_json(write("bp_id.json", json_with("", bp))); },
+        [&] { bertpp::Tokenizer::from_tokenizer_json(write_bad("bp_id.json", json_with("", bp))); },
         "cls[1]");
   }
   // A valid type id still works.
   const std::string post = R"({"type": "TemplateProcessing",
       "single": [{"Sequence": {"id": "A", "type_id": 7}}], "pair": [], "special_tokens": {}})";
-  const auto t = bertpp::Tokenizer::from_tokenizer_json(write("tt7.json", json_with("", post)));
+  const auto t = bertpp::Tokenizer::from_tokenizer_json(write_bad("tt7.json", json_with("", post)));
   EXPECT_EQ(t.encode("a").type_ids, (std::vector<std::int32_t>{7}));
 }
 
 TEST(Hardening, PaddingIsBounded) {
-  const auto t = bertpp::Tokenizer::from_vocab_file(kData + "vocab.txt");
+  const auto t = bertpp::Tokenizer::from_vocab_file(kUnitData + "vocab.txt");
   bertpp::EncodeOptions o;
   o.padding = bertpp::Padding::longest;
   for (std::size_t m : {std::size_t{1} << 40, static_cast<std::size_t>(-1)}) {
@@ -123,7 +124,7 @@ TEST(Hardening, PaddingIsBounded) {
 // Truncation keeping the start stops tokenizing early; the result must be the one of a full
 // tokenization (return_overflowing_tokens forces one and keeps the same first encoding).
 TEST(Hardening, BoundedTruncationEqualsFullTruncation) {
-  const auto t = bertpp::Tokenizer::from_vocab_file(kData + "vocab.txt");
+  const auto t = bertpp::Tokenizer::from_vocab_file(kUnitData + "vocab.txt");
   // long_a spans several chunks (16 KB each); pairs of two long texts use medium ones
   // (the overflowing windows of a pair are all combinations of both windows).
   std::string long_a, mid_a, mid_b, short_b = "the fox";
@@ -180,7 +181,7 @@ TEST(Hardening, BoundedTruncationEqualsFullTruncation) {
 }
 
 TEST(Hardening, TruncatingTenMegabytesIsQuickAndExact) {
-  const auto t = bertpp::Tokenizer::from_vocab_file(kData + "vocab.txt");
+  const auto t = bertpp::Tokenizer::from_vocab_file(kUnitData + "vocab.txt");
   std::string big;
   while (big.size() < 10u << 20) big += "the quick brown fox jumps over the lazy dog. ";
   bertpp::EncodeOptions o;

@@ -5,6 +5,8 @@
 #include <bertpp/tokenizer/tokenizer.hpp>
 
 #include <gtest/gtest.h>
+
+#include "unit_data.hpp"
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -14,11 +16,11 @@
 
 namespace {
 
-const std::string kData = std::string(BERTPP_SOURCE_DIR) + "/tests/tokenizer/data/unit/";
+using bertpp_test::kUnitData;
 
 const nlohmann::json& expected() {
   static const nlohmann::json j = [] {
-    std::ifstream in(kData + "expected.json");
+    std::ifstream in(kUnitData + "expected.json");
     return nlohmann::json::parse(in);
   }();
   return j;
@@ -36,10 +38,10 @@ const bertpp::Tokenizer& tokenizer(const std::string& setting) {
     o.strip_accents = true;
   }
   if (setting == "lower_keep_accents") o.strip_accents = false;
-  bertpp::Tokenizer t = setting == "json" ? bertpp::Tokenizer::load(kData + "json_dir")
+  bertpp::Tokenizer t = setting == "json" ? bertpp::Tokenizer::load(kUnitData + "json_dir")
                         : setting == "vocab_dir"
-                            ? bertpp::Tokenizer::load(kData + "vocab_dir")
-                            : bertpp::Tokenizer::from_vocab_file(kData + "vocab.txt", o);
+                            ? bertpp::Tokenizer::load(kUnitData + "vocab_dir")
+                            : bertpp::Tokenizer::from_vocab_file(kUnitData + "vocab.txt", o);
   return cache.emplace(setting, std::move(t)).first->second;
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "unit_data.hpp"
 #include "test_util.hpp"
 
 #include <cstdio>
@@ -13,7 +14,7 @@
 
 namespace {
 
-const std::string kData = std::string(BERTPP_SOURCE_DIR) + "/tests/tokenizer/data/unit/";
+using bertpp_test::kUnitData;
 
 std::string temp_path(const std::string& name) {
   return bertpp_test::temp_path("bertpp_loading_", name);
@@ -26,8 +27,8 @@ std::string write(const std::string& name, const std::string& content) {
 using bertpp_test::expect_error;
 
 TEST(Loading, TokenizerJsonAndVocabFolderAgree) {
-  const auto a = bertpp::Tokenizer::load(kData + "json_dir");
-  const auto b = bertpp::Tokenizer::from_vocab_file(kData + "vocab.txt");
+  const auto a = bertpp::Tokenizer::load(kUnitData + "json_dir");
+  const auto b = bertpp::Tokenizer::from_vocab_file(kUnitData + "vocab.txt");
   const std::string text = "The quick brown fox, unaffable! [MASK] naïve";
   EXPECT_EQ(a.encode(text).ids, b.encode(text).ids);
   EXPECT_EQ(b.options().model_max_length, 512u);
@@ -45,7 +46,7 @@ TEST(Loading, TokenizerJsonAndVocabFolderAgree) {
 }
 
 TEST(Loading, VocabFolderReadsConfig) {
-  const auto t = bertpp::Tokenizer::load(kData + "vocab_dir");
+  const auto t = bertpp::Tokenizer::load(kUnitData + "vocab_dir");
   EXPECT_FALSE(t.options().do_lower_case);
   EXPECT_EQ(t.options().model_max_length, 64u);
 }

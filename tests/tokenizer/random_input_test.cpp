@@ -5,13 +5,15 @@
 
 #include <gtest/gtest.h>
 
+#include "unit_data.hpp"
+
 #include <algorithm>
 #include <random>
 #include <string>
 
 namespace {
 
-const std::string kData = std::string(BERTPP_SOURCE_DIR) + "/tests/tokenizer/data/unit/";
+using bertpp_test::kUnitData;
 
 void check(const bertpp::Encoding& e, std::size_t ncp, std::size_t nbytes) {
   const std::size_t n = e.ids.size();
@@ -38,13 +40,13 @@ void check(const bertpp::Encoding& e, std::size_t ncp, std::size_t nbytes) {
 }
 
 TEST(RandomInput, BytesAndCodePoints) {
-  const auto uncased = bertpp::Tokenizer::from_vocab_file(kData + "vocab.txt");
-  const auto json = bertpp::Tokenizer::load(kData + "json_dir");
+  const auto uncased = bertpp::Tokenizer::from_vocab_file(kUnitData + "vocab.txt");
+  const auto json = bertpp::Tokenizer::load(kUnitData + "json_dir");
   bertpp::TokenizerOptions co;
   co.do_lower_case = false;
   co.tokenize_chinese_chars = false;
   co.clean_text = false;
-  const auto raw = bertpp::Tokenizer::from_vocab_file(kData + "vocab.txt", co);
+  const auto raw = bertpp::Tokenizer::from_vocab_file(kUnitData + "vocab.txt", co);
   // Byte-level BPE (RoBERTa): every byte sequence, split characters, trimmed offsets.
   const auto roberta = bertpp::Tokenizer::load(std::string(BERTPP_SOURCE_DIR) +
                                                "/tests/tokenizer/data/vocab/roberta-base");

@@ -5,6 +5,8 @@
 #include <bertpp/tokenizer/tokenizer.hpp>
 
 #include <gtest/gtest.h>
+
+#include "unit_data.hpp"
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -13,7 +15,7 @@
 
 namespace {
 
-const std::string kData = std::string(BERTPP_SOURCE_DIR) + "/tests/tokenizer/data/unit/";
+using bertpp_test::kUnitData;
 
 std::vector<std::uint32_t> code_points_of_valid(const std::string& s) {
   bertpp::DecodedText d;
@@ -22,7 +24,7 @@ std::vector<std::uint32_t> code_points_of_valid(const std::string& s) {
 }
 
 TEST(Utf8, InvalidBytesDecodeLikePythonReplace) {
-  std::ifstream in(kData + "expected.json");
+  std::ifstream in(kUnitData + "expected.json");
   const auto j = nlohmann::json::parse(in);
   int n = 0;
   for (const auto& c : j["cases"]) {
@@ -93,7 +95,7 @@ TEST(Normalizer, CanonicalReorderingAndItsOffsets) {
   cased.lowercase = false;  // accents kept: no NFD at all
   EXPECT_EQ(bertpp::BertNormalizer(cased).normalize_str("\xF0\x9D\x85\xAD\xF0\x9D\x85\xA6"),
             "\xF0\x9D\x85\xAD\xF0\x9D\x85\xA6");
-  const auto tok = bertpp::Tokenizer::from_vocab_file(kData + "vocab.txt");
+  const auto tok = bertpp::Tokenizer::from_vocab_file(kUnitData + "vocab.txt");
   bertpp::EncodeOptions o;
   o.add_special_tokens = false;
   // "a" U+0F73 U+0F71 " " U+302E U+302A U+302F "q": U+302A (218, Mn) moves before U+302E
@@ -140,7 +142,7 @@ TEST(PostProcessor, PairTemplateAndAddedCount) {
 }
 
 TEST(Tokenizer, BatchThreadsMatchSequentialAndCopiesShareState) {
-  const auto tok = bertpp::Tokenizer::from_vocab_file(kData + "vocab.txt");
+  const auto tok = bertpp::Tokenizer::from_vocab_file(kUnitData + "vocab.txt");
   std::vector<std::string> texts;
   for (int i = 0; i < 57; ++i)
     texts.push_back("sentence number " + std::to_string(i) + " with [MASK] and héllo");
@@ -154,7 +156,7 @@ TEST(Tokenizer, BatchThreadsMatchSequentialAndCopiesShareState) {
 }
 
 TEST(Tokenizer, ApiBasics) {
-  const auto tok = bertpp::Tokenizer::from_vocab_file(kData + "vocab.txt");
+  const auto tok = bertpp::Tokenizer::from_vocab_file(kUnitData + "vocab.txt");
   EXPECT_EQ(tok.cls_id(), tok.token_to_id("[CLS]"));
   EXPECT_EQ(tok.sep_id(), tok.token_to_id("[SEP]"));
   EXPECT_EQ(tok.pad_id(), 0);
