@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev libbenchmark-dev    # tests and benchmarks
   clang libclang-rt-14-dev         # the second compiler, and its sanitizer runtimes
   python3 python3-pip python3-venv # the model download and the reference tools
+  pkg-config libcpp-httplib-dev    # bertpp-server (examples/server.cpp)
 )
 
 installed() {

@@ -105,6 +105,7 @@ class TextClassifier {
   /// @brief The label names, id order.
   const std::vector<std::string>& labels() const noexcept { return model_ ? model_->labels().names : head_->labels; }
   const PipelineOptions& options() const noexcept { return options_; }
+  const Tokenizer& tokenizer() const noexcept { return tok_; }
   /// @brief Whether this classifier is an encoder + bertpp head (else an HF task model).
   bool has_linear_head() const noexcept { return head_.has_value(); }
   /// @brief The HF task model.

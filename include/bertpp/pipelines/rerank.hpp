@@ -101,20 +101,9 @@ class Reranker {
   /// longest first, as CrossEncoder (the passage, as the longer text, loses tokens first).
   /// @throws InputError naming a pair with an empty text, or an over-long one when
   /// PipelineOptions::truncate is false.
-  std::vector<double> score(const std::vector<TextPair>& pairs) const {
-    const std::size_t max_len = detail::max_length(options_, model_.config(), tok_, true);
-    std::vector<double> out;
-    out.reserve(pairs.size());
-    ForwardOptions fwd;
-    fwd.num_threads = options_.num_threads;
-    detail::for_batches(pairs.size(), options_.batch_size, [&](std::size_t b0, std::size_t b1) {
-      const auto batch =
-          detail::encode_pairs(tok_, pairs, b0, b1, max_len, options_.truncate, "rerank");
-      const Matrix<float> logits = model_.forward(batch, fwd);  // [batch x 1]
-      for (Eigen::Index r = 0; r < logits.rows(); ++r) out.push_back(activate(logits(r, 0)));
-    });
-    return out;
-  }
+  std::vector<double> score(const std::vector<TextPair>& pairs) const { return run(pairs, true); }
+  /// @brief The logits that score() activates (TEI's `raw_scores`), same order and errors.
+  std::vector<double> logits(const std::vector<TextPair>& pairs) const { return run(pairs, false); }
   /// @brief The passages by score for `query`, best first (ties keep input order); the
   /// `top_k` best when top_k > 0.
   /// @throws InputError for an empty query, no passages, or an empty passage (named by index).
@@ -139,6 +128,7 @@ class Reranker {
 
   CrossEncoderActivation activation() const noexcept { return activation_; }
   const SequenceClassification<float>& model() const noexcept { return model_; }
+  const Tokenizer& tokenizer() const noexcept { return tok_; }
 
  private:
   // CrossEncoder imports "torch.*" paths and ignores others (untrusted without
@@ -158,6 +148,22 @@ class Reranker {
     }
     return true;
   }
+  std::vector<double> run(const std::vector<TextPair>& pairs, bool activated) const {
+    const std::size_t max_len = detail::max_length(options_, model_.config(), tok_, true);
+    std::vector<double> out;
+    out.reserve(pairs.size());
+    ForwardOptions fwd;
+    fwd.num_threads = options_.num_threads;
+    detail::for_batches(pairs.size(), options_.batch_size, [&](std::size_t b0, std::size_t b1) {
+      const auto batch =
+          detail::encode_pairs(tok_, pairs, b0, b1, max_len, options_.truncate, "rerank");
+      const Matrix<float> z = model_.forward(batch, fwd);  // [batch x 1] logits
+      for (Eigen::Index r = 0; r < z.rows(); ++r)
+        out.push_back(activated ? activate(z(r, 0)) : static_cast<double>(z(r, 0)));
+    });
+    return out;
+  }
+
   double activate(float logit) const {
     switch (activation_) {
       case CrossEncoderActivation::sigmoid:
