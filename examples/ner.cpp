@@ -14,15 +14,6 @@ are left out. Offsets are code points.
 A progress bar is drawn on stderr for 64 texts or more when stderr is a terminal.
 )";
 
-bertpp::Aggregation aggregation(const std::string& s) {
-  if (s == "none") return bertpp::Aggregation::none;
-  if (s == "simple") return bertpp::Aggregation::simple;
-  if (s == "first") return bertpp::Aggregation::first;
-  if (s == "average") return bertpp::Aggregation::average;
-  if (s == "max") return bertpp::Aggregation::max;
-  throw bertpp::InputError("--aggregation: unknown mode '" + s + "' (none, simple, first, average, max)");
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -34,7 +25,7 @@ int main(int argc, char** argv) {
     }
     example::check_flags(a, {"--json"});
     if (!a.values.count("--model")) throw bertpp::InputError("--model DIR is required (see --help)");
-    const auto agg = aggregation(a.get("--aggregation", "simple"));
+    const auto agg = bertpp::aggregation_from_name(a.get("--aggregation", "simple"), "--aggregation");
     const auto texts = example::texts(a);
     bertpp::PipelineOptions po;
     po.num_threads = static_cast<int>(a.get_int("--threads", 2));

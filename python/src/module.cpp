@@ -99,15 +99,6 @@ bertpp::ScoreFunction score_function(const std::string& name) {
   throw bertpp::InputError("function_to_apply: '" + name + "' is not one of auto, softmax, sigmoid, none");
 }
 
-bertpp::Aggregation aggregation(const std::string& name) {
-  if (name == "none") return bertpp::Aggregation::none;
-  if (name == "simple") return bertpp::Aggregation::simple;
-  if (name == "first") return bertpp::Aggregation::first;
-  if (name == "average") return bertpp::Aggregation::average;
-  if (name == "max") return bertpp::Aggregation::max;
-  throw bertpp::InputError("aggregation_strategy: '" + name +
-                           "' is not one of none, simple, first, average, max");
-}
 
 /// @brief A tokenizer and an encoder: HF's AutoTokenizer + AutoModel of one folder.
 class Model {
@@ -520,7 +511,7 @@ NB_MODULE(_bertpp, m) {
           "__call__",
           [](const bertpp::TokenClassifier& t, const std::vector<std::string>& texts,
              const std::string& aggregation_strategy, const std::vector<std::string>& ignore_labels) {
-            const auto a = aggregation(aggregation_strategy);
+            const auto a = bertpp::aggregation_from_name(aggregation_strategy);
             const std::set<std::string> ignore(ignore_labels.begin(), ignore_labels.end());
             std::vector<std::vector<bertpp::Entity>> r;
             {

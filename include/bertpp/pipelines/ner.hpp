@@ -20,6 +20,18 @@ namespace bertpp {
 /// tokens of one tag grouped), first / average / max (word-level label first, then grouped).
 enum class Aggregation { none, simple, first, average, max };
 
+/// @brief The Aggregation named as HF's `aggregation_strategy` ("none", "simple", "first",
+/// "average", "max").
+/// @throws InputError naming `option` for any other name.
+inline Aggregation aggregation_from_name(const std::string& name, const std::string& option = "aggregation_strategy") {
+  if (name == "none") return Aggregation::none;
+  if (name == "simple") return Aggregation::simple;
+  if (name == "first") return Aggregation::first;
+  if (name == "average") return Aggregation::average;
+  if (name == "max") return Aggregation::max;
+  throw InputError(option + ": unknown mode '" + name + "' (none, simple, first, average, max)");
+}
+
 /// @brief One token (Aggregation::none) or one entity group (the others).
 struct Entity {
   std::string entity;  ///< the label (none) or the group's tag without B-/I- (others)
