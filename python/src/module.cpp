@@ -65,6 +65,13 @@ bertpp::PipelineOptions pipeline_options(int num_threads, std::size_t batch_size
   return o;
 }
 
+/// @brief f() run with the GIL released (f must not touch Python objects); its C++ result.
+template <typename F>
+auto without_gil(F&& f) {
+  nb::gil_scoped_release release;
+  return f();
+}
+
 /// @brief A dict of alternating keys and values: dict_of("label", l, "score", s).
 inline void dict_set(nb::dict&) {}
 template <typename V, typename... Rest>
@@ -340,22 +347,14 @@ NB_MODULE(_bertpp, m) {
       .def(
           "embed",
           [](const bertpp::Embedder& e, const std::vector<std::string>& texts) {
-            bertpp::Matrix<float> out;
-            {
-              nb::gil_scoped_release release;
-              out = e.embed(texts);
-            }
+            const auto out = without_gil([&] { return e.embed(texts); });
             return matrix_to_numpy(out);
           },
           "texts"_a, "[len(texts) x hidden] float32 embeddings.")
       .def(
           "similarity",
           [](const bertpp::Embedder& e, const std::vector<std::string>& a, const std::vector<std::string>& b) {
-            bertpp::Matrix<float> out;
-            {
-              nb::gil_scoped_release release;
-              out = e.similarity(a, b);
-            }
+            const auto out = without_gil([&] { return e.similarity(a, b); });
             return matrix_to_numpy(out);
           },
           "a"_a, "b"_a, "[len(a) x len(b)] cosine similarities.");
@@ -376,11 +375,7 @@ NB_MODULE(_bertpp, m) {
           [](const bertpp::TextClassifier& c, const std::vector<std::string>& texts, std::size_t top_k,
              const std::string& fn) {
             const auto f = score_function(fn);
-            std::vector<std::vector<bertpp::LabelScore>> r;
-            {
-              nb::gil_scoped_release release;
-              r = c.classify(texts, top_k, f);
-            }
+            const auto r = without_gil([&] { return c.classify(texts, top_k, f); });
             return label_scores(r);
           },
           "texts"_a, "top_k"_a = 0, "function_to_apply"_a = "auto",
@@ -390,11 +385,7 @@ NB_MODULE(_bertpp, m) {
           [](const bertpp::TextClassifier& c, const std::vector<bertpp::TextPair>& pairs, std::size_t top_k,
              const std::string& fn) {
             const auto f = score_function(fn);
-            std::vector<std::vector<bertpp::LabelScore>> r;
-            {
-              nb::gil_scoped_release release;
-              r = c.classify_pairs(pairs, top_k, f);
-            }
+            const auto r = without_gil([&] { return c.classify_pairs(pairs, top_k, f); });
             return label_scores(r);
           },
           "pairs"_a, "top_k"_a = 0, "function_to_apply"_a = "auto",
@@ -414,12 +405,8 @@ NB_MODULE(_bertpp, m) {
           [](const bertpp::ZeroShotClassifier& z, const std::vector<std::string>& texts,
              const std::vector<std::string>& candidate_labels, bool multi_label,
              const std::optional<std::string>& hypothesis_template) {
-            std::vector<std::vector<bertpp::LabelScore>> r;
-            {
-              nb::gil_scoped_release release;
-              r = z.classify(texts, candidate_labels, multi_label,
-                             hypothesis_template ? *hypothesis_template : bertpp::ZeroShotClassifier::kDefaultTemplate);
-            }
+            const std::string tmpl = hypothesis_template.value_or(bertpp::ZeroShotClassifier::kDefaultTemplate);
+            const auto r = without_gil([&] { return z.classify(texts, candidate_labels, multi_label, tmpl); });
             nb::list out;
             for (std::size_t i = 0; i < r.size(); ++i) {
               nb::list labels, scores;
@@ -444,11 +431,7 @@ NB_MODULE(_bertpp, m) {
       .def(
           "score",
           [](const bertpp::Reranker& r, const std::vector<bertpp::TextPair>& pairs) {
-            std::vector<double> s;
-            {
-              nb::gil_scoped_release release;
-              s = r.score(pairs);
-            }
+            const auto s = without_gil([&] { return r.score(pairs); });
             std::vector<float> f(s.begin(), s.end());
             const std::size_t n = f.size();
             return to_numpy(std::move(f), {n});
@@ -458,11 +441,7 @@ NB_MODULE(_bertpp, m) {
           "rerank",
           [](const bertpp::Reranker& r, const std::string& query, const std::vector<std::string>& passages,
              std::size_t top_k) {
-            std::vector<bertpp::RerankHit> hits;
-            {
-              nb::gil_scoped_release release;
-              hits = r.rerank(query, passages, top_k);
-            }
+            const auto hits = without_gil([&] { return r.rerank(query, passages, top_k); });
             nb::list out;
             for (const auto& h : hits) out.append(dict_of("corpus_id", h.index, "score", h.score));
             return out;
@@ -480,11 +459,7 @@ NB_MODULE(_bertpp, m) {
       .def(
           "__call__",
           [](const bertpp::FillMask& f, const std::string& text, std::size_t top_k) {
-            std::vector<std::vector<bertpp::MaskPrediction>> r;
-            {
-              nb::gil_scoped_release release;
-              r = f.fill_masks(text, top_k);
-            }
+            const auto r = without_gil([&] { return f.fill_masks(text, top_k); });
             auto one = [](const std::vector<bertpp::MaskPrediction>& v) {
               nb::list l;
               for (const auto& p : v)
@@ -513,11 +488,7 @@ NB_MODULE(_bertpp, m) {
              const std::string& aggregation_strategy, const std::vector<std::string>& ignore_labels) {
             const auto a = bertpp::aggregation_from_name(aggregation_strategy);
             const std::set<std::string> ignore(ignore_labels.begin(), ignore_labels.end());
-            std::vector<std::vector<bertpp::Entity>> r;
-            {
-              nb::gil_scoped_release release;
-              r = t.ner(texts, a, ignore);
-            }
+            const auto r = without_gil([&] { return t.ner(texts, a, ignore); });
             nb::list out;
             for (const auto& v : r) out.append(entities(v, a != bertpp::Aggregation::none));
             return out;
@@ -543,11 +514,7 @@ NB_MODULE(_bertpp, m) {
             o.max_seq_len = max_seq_len;
             o.doc_stride = doc_stride;
             o.handle_impossible_answer = handle_impossible_answer;
-            std::vector<bertpp::Answer> r;
-            {
-              nb::gil_scoped_release release;
-              r = q.answer(question, context, o);
-            }
+            const auto r = without_gil([&] { return q.answer(question, context, o); });
             nb::list out;
             for (const auto& a : r)
               out.append(dict_of("score", a.score, "start", a.start, "end", a.end, "answer", a.answer));
