@@ -159,6 +159,38 @@ inline std::vector<std::pair<std::string, std::string>> pairs(const Args& a) {
   return out;
 }
 
+/// What a model folder serves, as text-embeddings-inference decides it.
+enum class Kind { embedding, classifier, reranker };
+
+/// @brief The kind of the folder `dir` from its config.json, as TEI finds it: an
+/// `architectures` entry ending in ForSequenceClassification makes a classifier, or a
+/// reranker when it has one label; anything else is an embedding model.
+inline Kind kind_of(const std::string& dir) {
+  const auto c = bertpp::BertConfig::from_dir(dir);
+  bool seqcls = false;
+  if (c.raw.contains("architectures") && c.raw["architectures"].is_array())
+    for (const auto& a : c.raw["architectures"])
+      if (a.is_string() && a.get<std::string>().find("ForSequenceClassification") != std::string::npos) seqcls = true;
+  if (!seqcls) return Kind::embedding;
+  std::size_t labels = 2;
+  if (c.raw.contains("id2label") && c.raw["id2label"].is_object()) labels = c.raw["id2label"].size();
+  if (c.raw.contains("num_labels") && c.raw["num_labels"].is_number_unsigned())
+    labels = c.raw["num_labels"].get<std::size_t>();
+  return labels == 1 ? Kind::reranker : Kind::classifier;
+}
+
+/// @brief The kind named by option `option` ("embedding", "classifier" or "reranker"), or
+/// the folder's own (kind_of) when the option is not given.
+/// @throws bertpp::InputError naming the option for any other name.
+inline Kind kind_option(const Args& a, const std::string& option, const std::string& dir) {
+  const std::string name = a.get(option, "");
+  if (name.empty()) return kind_of(dir);
+  if (name == "embedding") return Kind::embedding;
+  if (name == "classifier") return Kind::classifier;
+  if (name == "reranker") return Kind::reranker;
+  throw bertpp::InputError(option + " must be embedding, classifier or reranker, got '" + name + "'");
+}
+
 /// A progress bar on stderr, drawn only when stderr is a terminal and there are at least
 /// `min_total` items (long inputs); finish() ends the line.
 class Progress {

@@ -230,23 +230,6 @@ json to_json(const bertpp::Matrix<float>& m, Eigen::Index row) {
   return v;
 }
 
-enum class Kind { embedding, classifier, reranker };
-
-/// @brief TEI's model kind of a folder, from its config.json.
-Kind kind_of(const std::string& dir) {
-  const auto c = bertpp::BertConfig::from_dir(dir);
-  bool seqcls = false;
-  if (c.raw.contains("architectures") && c.raw["architectures"].is_array())
-    for (const auto& a : c.raw["architectures"])
-      if (a.is_string() && a.get<std::string>().find("ForSequenceClassification") != std::string::npos) seqcls = true;
-  if (!seqcls) return Kind::embedding;
-  std::size_t labels = 2;
-  if (c.raw.contains("id2label") && c.raw["id2label"].is_object()) labels = c.raw["id2label"].size();
-  if (c.raw.contains("num_labels") && c.raw["num_labels"].is_number_unsigned())
-    labels = c.raw["num_labels"].get<std::size_t>();
-  return labels == 1 ? Kind::reranker : Kind::classifier;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -273,19 +256,7 @@ int main(int argc, char** argv) {
     limits.max_client_batch_size = a.get_size("--max-client-batch-size", 32, 1);
     limits.max_concurrent_requests = a.get_size("--max-concurrent-requests", 512, 1);
 
-    Kind kind{};
-    const std::string kind_name = a.get("--kind", "");
-    if (kind_name.empty()) {
-      kind = kind_of(dir);
-    } else if (kind_name == "embedding") {
-      kind = Kind::embedding;
-    } else if (kind_name == "classifier") {
-      kind = Kind::classifier;
-    } else if (kind_name == "reranker") {
-      kind = Kind::reranker;
-    } else {
-      throw bertpp::InputError("--kind must be embedding, classifier or reranker, got '" + kind_name + "'");
-    }
+    const example::Kind kind = example::kind_option(a, "--kind", dir);
     bertpp::PipelineOptions po;
     po.num_threads = threads;
     std::optional<bertpp::Embedder> embedder;
@@ -294,13 +265,13 @@ int main(int argc, char** argv) {
     const bertpp::Tokenizer* tok = nullptr;
     const bertpp::EncoderConfig* config = nullptr;
     std::size_t model_max = 0;
-    if (kind == Kind::embedding) {
+    if (kind == example::Kind::embedding) {
       embedder = bertpp::Embedder::load(dir);
       embedder->options().num_threads = threads;
       tok = &embedder->tokenizer();
       config = &embedder->model().config();
       model_max = embedder->max_length();
-    } else if (kind == Kind::classifier) {
+    } else if (kind == example::Kind::classifier) {
       classifier = bertpp::TextClassifier::load(dir, po);
       tok = &classifier->tokenizer();
       config = &classifier->model().config();

@@ -14,6 +14,7 @@ PACKAGES=(
   clang libclang-rt-14-dev         # the second compiler, and its sanitizer runtimes
   python3 python3-pip python3-venv # the model download and the reference tools
   pkg-config libcpp-httplib-dev    # bertpp-server (examples/server.cpp)
+  openjdk-17-jre-headless          # Spark's JVM for python/tests/test_spark.py (pyspark 4: Java 17+)
 )
 
 installed() {

@@ -98,13 +98,6 @@ nb::list label_scores(const std::vector<std::vector<bertpp::LabelScore>>& v) {
   return out;
 }
 
-bertpp::ScoreFunction score_function(const std::string& name) {
-  if (name == "auto") return bertpp::ScoreFunction::automatic;
-  if (name == "softmax") return bertpp::ScoreFunction::softmax;
-  if (name == "sigmoid") return bertpp::ScoreFunction::sigmoid;
-  if (name == "none") return bertpp::ScoreFunction::none;
-  throw bertpp::InputError("function_to_apply: '" + name + "' is not one of auto, softmax, sigmoid, none");
-}
 
 
 /// @brief A tokenizer and an encoder: HF's AutoTokenizer + AutoModel of one folder.
@@ -374,7 +367,7 @@ NB_MODULE(_bertpp, m) {
           "classify",
           [](const bertpp::TextClassifier& c, const std::vector<std::string>& texts, std::size_t top_k,
              const std::string& fn) {
-            const auto f = score_function(fn);
+            const auto f = bertpp::score_function_from_name(fn);
             const auto r = without_gil([&] { return c.classify(texts, top_k, f); });
             return label_scores(r);
           },
@@ -384,7 +377,7 @@ NB_MODULE(_bertpp, m) {
           "classify_pairs",
           [](const bertpp::TextClassifier& c, const std::vector<bertpp::TextPair>& pairs, std::size_t top_k,
              const std::string& fn) {
-            const auto f = score_function(fn);
+            const auto f = bertpp::score_function_from_name(fn);
             const auto r = without_gil([&] { return c.classify_pairs(pairs, top_k, f); });
             return label_scores(r);
           },

@@ -29,6 +29,18 @@ struct LabelScore {
 /// multi-label or one label -> sigmoid, otherwise softmax.
 enum class ScoreFunction { automatic, softmax, sigmoid, none };
 
+/// @brief The ScoreFunction named as HF's `function_to_apply` ("softmax", "sigmoid",
+/// "none"), or "auto" for ScoreFunction::automatic.
+/// @throws InputError naming `option` for any other name.
+inline ScoreFunction score_function_from_name(const std::string& name,
+                                              const std::string& option = "function_to_apply") {
+  if (name == "auto") return ScoreFunction::automatic;
+  if (name == "softmax") return ScoreFunction::softmax;
+  if (name == "sigmoid") return ScoreFunction::sigmoid;
+  if (name == "none") return ScoreFunction::none;
+  throw InputError(option + ": '" + name + "' is not one of auto, softmax, sigmoid, none");
+}
+
 /// @brief Texts in, labels and scores out: tokenizer + SequenceClassification<float> (an HF
 /// fine-tuned folder), or tokenizer + frozen encoder + LinearHead (a bertpp head).
 class TextClassifier {
