@@ -12,6 +12,7 @@ PACKAGES=(
   libeigen3-dev nlohmann-json3-dev # the library's dependencies
   libgtest-dev libbenchmark-dev    # tests and benchmarks
   clang libclang-rt-14-dev         # the second compiler, and its sanitizer runtimes
+  clang-format                     # the format check (tools/check_format.sh)
   python3 python3-pip python3-venv # the model download and the reference tools
   pkg-config libcpp-httplib-dev    # bertpp-server (examples/server.cpp)
   openjdk-17-jre-headless          # Spark's JVM for python/tests/test_spark.py (pyspark 4: Java 17+)

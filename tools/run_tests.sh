@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The README's test command: installs what is missing, fetches the test model, builds
-# everything with warnings as errors (g++ -O2) and runs ctest; builds everything again with
-# clang++ -Werror under AddressSanitizer + UBSan and runs the tests labelled below in that
-# build; then builds the libFuzzer targets (fuzz/) and runs each for
-# FUZZ_SECONDS on its seeds. Exits non-zero on any failure, and also when a test area is left
-# out (-DBERTPP_CI=ON makes CMake stop), a bertpp_add_test of the tree is not registered, or
-# ctest ran fewer tests than it lists.
+# The README's test command: installs what is missing, checks the formatting, fetches the
+# test model, builds everything with warnings as errors (g++ -O2) and runs ctest; installs the
+# Python package and runs its pytest suite (Spark's local mode included); builds everything
+# again with clang++ -Werror under AddressSanitizer + UBSan and runs the tests labelled below
+# in that build; builds the concurrency stress test with ThreadSanitizer and runs it; then
+# builds the libFuzzer targets (fuzz/) and runs each for FUZZ_SECONDS on its seeds. Exits
+# non-zero on any failure, and also when a test area is left out (-DBERTPP_CI=ON makes CMake
+# stop), a bertpp_add_test of the tree is not registered, or ctest ran fewer tests than it
+# lists.
 #
 #   bash tools/run_tests.sh
 #   BERTPP_CACHE=/path   cache for models and the Python venv (default ~/.cache/bertpp)
@@ -16,7 +18,7 @@
 set -euo pipefail
 
 # The ctest labels (a regular expression) whose tests also run under the sanitizers.
-SANITIZE_LABEL="${SANITIZE_LABEL:-tokenizer|unit|hardening|kernels}"
+SANITIZE_LABEL="${SANITIZE_LABEL:-tokenizer|unit|hardening|kernels|stress}"
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -83,6 +85,9 @@ check_registered() {
 step "bootstrap"
 bash tools/bootstrap.sh
 
+step "format (clang-format, .clang-format)"
+bash tools/check_format.sh || status=1
+
 step "test model"
 model=$(bash tools/fetch_model.sh all-MiniLM-L6-v2)
 echo "$model"
@@ -142,6 +147,19 @@ if cmake --build build-asan -j "$jobs" -- $(keep_going build-asan) >/dev/null; t
 else
   echo "clang++ build FAILED; rerun: cmake --build build-asan"
   cmake --build build-asan -j 1 2>&1 | grep -E -B2 -A6 'error|warning' | head -n 60
+  status=1
+fi
+
+# ThreadSanitizer (its own runtime, so its own build): the concurrency stress test, 8 threads
+# on shared models against serial results. Only that test's target is built.
+step "clang++ -O1 with ThreadSanitizer: the tests labelled 'stress'"
+cmake -S . -B build-tsan -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
+  -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g -DNDEBUG" -DBERTPP_TSAN=ON -DBERTPP_WERROR=ON \
+  -DBERTPP_BUILD_EXAMPLES=OFF -DBERTPP_BUILD_BENCH=OFF >/dev/null
+if cmake --build build-tsan -j "$jobs" --target stress_concurrency_test >/dev/null; then
+  TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}" run_ctest build-tsan -L stress
+else
+  echo "ThreadSanitizer build FAILED; rerun: cmake --build build-tsan --target stress_concurrency_test"
   status=1
 fi
 
