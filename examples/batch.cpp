@@ -54,7 +54,8 @@ struct Line {
 };
 
 /// Reads one JSONL line into `line` (its error set when it is not a usable record).
-void read_line(const std::string& raw, const std::string& text_field, const std::string& pair_field, Line& line) {
+void read_line(const std::string& raw, const std::string& text_field, const std::string& pair_field,
+               Line& line) {
   if (raw.find_first_not_of(" \t") == std::string::npos) {
     line.error = "an empty line (one JSON value per line)";
     return;
@@ -111,10 +112,12 @@ class Task {
     po.batch_size = batch_size_;
     po.max_length = a.get_size("--max-length", 0, 0);
     po.truncate = !a.flag("--no-truncate");
-    top_k_ = a.values.count("--top-k") ? std::optional<std::size_t>(a.get_size("--top-k", 0, 0)) : std::nullopt;
+    top_k_ = a.values.count("--top-k") ? std::optional<std::size_t>(a.get_size("--top-k", 0, 0))
+                                       : std::nullopt;
     fn_ = bertpp::score_function_from_name(a.get("--function", "auto"), "--function");
     raw_ = a.flag("--raw-scores");
-    kind_ = a.values.count("--head") ? example::Kind::classifier : example::kind_option(a, "--kind", dir);
+    kind_ = a.values.count("--head") ? example::Kind::classifier
+                                     : example::kind_option(a, "--kind", dir);
     if (kind_ == example::Kind::embedding) {
       embedder_ = bertpp::Embedder::load(dir);
       auto& o = embedder_->options();
@@ -122,8 +125,9 @@ class Task {
       static_cast<bertpp::PipelineOptions&>(o) = po;
       o.normalize = a.flag("--normalize") || (normalize && !a.flag("--no-normalize"));
     } else if (kind_ == example::Kind::classifier) {
-      classifier_ = a.values.count("--head") ? bertpp::TextClassifier::load(dir, a.get("--head", ""), po)
-                                             : bertpp::TextClassifier::load(dir, po);
+      classifier_ = a.values.count("--head")
+                        ? bertpp::TextClassifier::load(dir, a.get("--head", ""), po)
+                        : bertpp::TextClassifier::load(dir, po);
     } else {
       reranker_ = bertpp::Reranker::load(dir, po);
     }
@@ -133,7 +137,8 @@ class Task {
       throw bertpp::InputError("--normalize and --no-normalize apply to embedding models only");
     if ((top_k_ || a.values.count("--function")) && kind_ != example::Kind::classifier)
       throw bertpp::InputError("--top-k and --function apply to classifiers only");
-    if (raw_ && kind_ != example::Kind::reranker) throw bertpp::InputError("--raw-scores applies to rerankers only");
+    if (raw_ && kind_ != example::Kind::reranker)
+      throw bertpp::InputError("--raw-scores applies to rerankers only");
   }
 
   std::size_t batch_size() const { return batch_size_; }
@@ -148,13 +153,15 @@ class Task {
       const bertpp::Matrix<float> e = embedder_->embed(texts);
       for (std::size_t i = 0; i < lines.size(); ++i) {
         Json v = Json::array();
-        for (Eigen::Index c = 0; c < e.cols(); ++c) v.push_back(shortest(e(static_cast<Eigen::Index>(i), c)));
+        for (Eigen::Index c = 0; c < e.cols(); ++c)
+          v.push_back(shortest(e(static_cast<Eigen::Index>(i), c)));
         out[i] = {{"embedding", std::move(v)}};
       }
     } else if (kind_ == example::Kind::reranker) {
       std::vector<bertpp::TextPair> pairs;
       for (const auto* l : lines) {
-        if (!l->has_pair) throw bertpp::InputError("a reranker scores pairs: the pair field is missing");
+        if (!l->has_pair)
+          throw bertpp::InputError("a reranker scores pairs: the pair field is missing");
         pairs.emplace_back(l->text, l->pair);
       }
       const auto s = raw_ ? reranker_->logits(pairs) : reranker_->score(pairs);
@@ -174,14 +181,16 @@ class Task {
         }
       }
       const std::size_t k = top_k_.value_or(1);
-      const auto put = [&](const std::vector<std::vector<bertpp::LabelScore>>& res, const std::vector<std::size_t>& at) {
+      const auto put = [&](const std::vector<std::vector<bertpp::LabelScore>>& res,
+                           const std::vector<std::size_t>& at) {
         for (std::size_t r = 0; r < res.size(); ++r) {
           if (!top_k_) {
             out[at[r]] = {{"label", res[r].front().label}, {"score", res[r].front().score}};
             continue;
           }
           Json labels = Json::array();
-          for (const auto& ls : res[r]) labels.push_back({{"label", ls.label}, {"score", ls.score}});
+          for (const auto& ls : res[r])
+            labels.push_back({{"label", ls.label}, {"score", ls.score}});
           out[at[r]] = {{"labels", std::move(labels)}};
         }
       };
@@ -206,16 +215,18 @@ class Task {
 
 int main(int argc, char** argv) {
   return example::run("bertpp-batch", [&] {
-    const auto a = example::parse(argc, argv,
-                                  {"--model", "--kind", "--head", "--input", "--output", "--text-field", "--pair-field",
-                                   "--batch-size", "--threads", "--max-length", "--top-k", "--function",
-                                   "--on-error", "--progress-every"});
+    const auto a =
+        example::parse(argc, argv,
+                       {"--model", "--kind", "--head", "--input", "--output", "--text-field",
+                        "--pair-field", "--batch-size", "--threads", "--max-length", "--top-k",
+                        "--function", "--on-error", "--progress-every"});
     if (a.flag("--help")) {
       std::cout << kUsage;
       return 0;
     }
     example::check_flags(a, {"--no-truncate", "--normalize", "--no-normalize", "--raw-scores"});
-    if (!a.positional.empty()) throw bertpp::InputError("bertpp-batch takes no positional arguments (see --help)");
+    if (!a.positional.empty())
+      throw bertpp::InputError("bertpp-batch takes no positional arguments (see --help)");
     const std::string on_error = a.get("--on-error", "stop");
     if (on_error != "stop" && on_error != "record")
       throw bertpp::InputError("--on-error must be stop or record, got '" + on_error + "'");
@@ -223,15 +234,16 @@ int main(int argc, char** argv) {
     const auto every = a.get_size("--progress-every", 10000, 0);
     const std::string text_field = a.get("--text-field", "text");
     const std::string pair_field = a.get("--pair-field", "text_pair");
-    const int threads =
-        bertpp::clamp_threads(static_cast<int>(a.get_int("--threads", bertpp::available_cpus(), 1, 1024)));
+    const int threads = bertpp::clamp_threads(
+        static_cast<int>(a.get_int("--threads", bertpp::available_cpus(), 1, 1024)));
 
     // Files are opened before the model loads, so that a wrong path fails at once.
     const std::string in_name = a.get("--input", "stdin");
     std::ifstream in_file;
     if (a.values.count("--input")) {
       std::error_code ec;
-      if (std::filesystem::is_directory(in_name, ec)) throw bertpp::IoError(in_name + ": is a folder, not a file");
+      if (std::filesystem::is_directory(in_name, ec))
+        throw bertpp::IoError(in_name + ": is a folder, not a file");
       in_file.open(in_name, std::ios::binary);
       if (!in_file) throw bertpp::IoError(in_name + ": cannot open");
     }
@@ -241,7 +253,8 @@ int main(int argc, char** argv) {
       out_file.open(a.get("--output", ""), std::ios::binary | std::ios::trunc);
       if (!out_file) throw bertpp::IoError(a.get("--output", "") + ": cannot open for writing");
     }
-    std::ostream& out = a.values.count("--output") ? static_cast<std::ostream&>(out_file) : std::cout;
+    std::ostream& out =
+        a.values.count("--output") ? static_cast<std::ostream&>(out_file) : std::cout;
 
     const Task task(a, a.get("--model", example::default_model()), threads);
     const auto t0 = std::chrono::steady_clock::now();
@@ -260,7 +273,8 @@ int main(int argc, char** argv) {
         lines.back().no = ++no;
         read_line(raw, text_field, pair_field, lines.back());
       }
-      if (in.bad()) throw bertpp::IoError(in_name + ": read error after line " + std::to_string(no));
+      if (in.bad())
+        throw bertpp::IoError(in_name + ": read error after line " + std::to_string(no));
       eof = lines.size() < task.batch_size();
       std::vector<std::size_t> good;  // the lines read without error
       std::vector<const Line*> batch;
@@ -308,11 +322,13 @@ int main(int argc, char** argv) {
       if (!out) throw bertpp::IoError(a.get("--output", "stdout") + ": write error");
       done += lines.size();
       if (every && done >= next_report) {
-        std::fprintf(stderr, "bertpp-batch: %zu lines, %.1f lines/s\n", done, static_cast<double>(done) / seconds());
+        std::fprintf(stderr, "bertpp-batch: %zu lines, %.1f lines/s\n", done,
+                     static_cast<double>(done) / seconds());
         while (next_report <= done) next_report += every;
       }
     }
-    std::fprintf(stderr, "bertpp-batch: done, %zu lines (%zu errors) in %.2f s\n", done, errors, seconds());
+    std::fprintf(stderr, "bertpp-batch: done, %zu lines (%zu errors) in %.2f s\n", done, errors,
+                 seconds());
     return 0;
   });
 }

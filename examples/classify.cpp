@@ -8,7 +8,8 @@
 
 namespace {
 
-const char* kUsage = R"(usage: classify [--model DIR] [--head DIR] [--top-k K] [--threads N] [--json] [TEXT...]
+const char* kUsage =
+    R"(usage: classify [--model DIR] [--head DIR] [--top-k K] [--threads N] [--json] [TEXT...]
        classify --pair --model DIR [--top-k K] [--threads N] [--json] [A B]...
 Classifies each text (arguments, else stdin lines); with --pair, each pair of texts
 (consecutive arguments, else stdin lines "A<TAB>B"), e.g. premise and hypothesis with an
@@ -40,9 +41,10 @@ int main(int argc, char** argv) {
     po.num_threads = static_cast<int>(a.get_int("--threads", 2));
     const bool given = a.values.count("--model") > 0;
     const std::string model = a.get("--model", example::default_model());
-    const auto clf = a.values.count("--head") || !given
-                         ? bertpp::TextClassifier::load(model, a.get("--head", example::default_head()), po)
-                         : bertpp::TextClassifier::load(model, po);
+    const auto clf =
+        a.values.count("--head") || !given
+            ? bertpp::TextClassifier::load(model, a.get("--head", example::default_head()), po)
+            : bertpp::TextClassifier::load(model, po);
     const auto top_k = a.get_size("--top-k", 0, 0);
     example::Progress bar("classifying", inputs.size());
     nlohmann::json out = nlohmann::json::array();
@@ -61,7 +63,8 @@ int main(int argc, char** argv) {
       for (std::size_t i = 0; i < chunk.size(); ++i) {
         nlohmann::json labels = nlohmann::json::array();
         if (!a.flag("--json"))
-          std::printf("%s%s%s\n", chunk[i].first.c_str(), pair ? " | " : "", chunk[i].second.c_str());
+          std::printf("%s%s%s\n", chunk[i].first.c_str(), pair ? " | " : "",
+                      chunk[i].second.c_str());
         for (const auto& ls : res[i]) {
           labels.push_back({{"label", ls.label}, {"score", ls.score}});
           if (!a.flag("--json")) std::printf("  %-12s %.4f\n", ls.label.c_str(), ls.score);

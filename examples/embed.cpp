@@ -19,15 +19,18 @@ each query, the K (5) most similar lines (cosine, line number from 1, text). Wit
 A progress bar is drawn on stderr for 64 texts or more when stderr is a terminal.
 )";
 
-bertpp::Matrix<float> embed_all(const bertpp::Embedder& e, const std::vector<std::string>& texts, const char* what) {
+bertpp::Matrix<float> embed_all(const bertpp::Embedder& e, const std::vector<std::string>& texts,
+                                const char* what) {
   example::Progress bar(what, texts.size());
-  bertpp::Matrix<float> out(static_cast<Eigen::Index>(texts.size()), e.model().config().hidden_size);
+  bertpp::Matrix<float> out(static_cast<Eigen::Index>(texts.size()),
+                            e.model().config().hidden_size);
   const std::size_t step = 64;
   for (std::size_t b = 0; b < texts.size(); b += step) {
     const std::size_t end = std::min(texts.size(), b + step);
     const std::vector<std::string> chunk(texts.begin() + static_cast<std::ptrdiff_t>(b),
                                          texts.begin() + static_cast<std::ptrdiff_t>(end));
-    out.middleRows(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(chunk.size())) = e.embed(chunk);
+    out.middleRows(static_cast<Eigen::Index>(b), static_cast<Eigen::Index>(chunk.size())) =
+        e.embed(chunk);
     bar(end, texts.size());
   }
   bar.finish();
@@ -47,7 +50,8 @@ int main(int argc, char** argv) {
     const bool json = a.flag("--json"), vectors = a.flag("--vectors");
     const auto texts = example::texts(a);
     if (texts.size() < 2 && !a.values.count("--search") && !vectors)
-      throw bertpp::InputError("one text gives no pair to compare: give two or more texts, or --search FILE");
+      throw bertpp::InputError(
+          "one text gives no pair to compare: give two or more texts, or --search FILE");
     auto emb = bertpp::Embedder::load(a.get("--model", example::default_model()));
     emb.options().num_threads = static_cast<int>(a.get_int("--threads", 2));
     const auto q = embed_all(emb, texts, "embedding");
@@ -56,7 +60,8 @@ int main(int argc, char** argv) {
       for (Eigen::Index i = 0; i < q.rows(); ++i) {
         std::vector<float> v(q.row(i).data(), q.row(i).data() + q.cols());
         if (!json) {
-          for (std::size_t k = 0; k < v.size(); ++k) std::printf(k ? " %.9g" : "%.9g", static_cast<double>(v[k]));
+          for (std::size_t k = 0; k < v.size(); ++k)
+            std::printf(k ? " %.9g" : "%.9g", static_cast<double>(v[k]));
           std::printf("\n");
         }
         rows.push_back(v);
@@ -71,7 +76,8 @@ int main(int argc, char** argv) {
         for (Eigen::Index j = 0; j < q.rows(); ++j) {
           const double c = bertpp::cosine(q.row(i).transpose(), q.row(j).transpose());
           sim.back().push_back(c);
-          if (!json && j > i) std::printf("[%ld] vs [%ld]  %.4f\n", static_cast<long>(i), static_cast<long>(j), c);
+          if (!json && j > i)
+            std::printf("[%ld] vs [%ld]  %.4f\n", static_cast<long>(i), static_cast<long>(j), c);
         }
       }
       if (json) example::print_json(nlohmann::json({{"texts", texts}, {"similarity", sim}}));
@@ -95,7 +101,8 @@ int main(int argc, char** argv) {
     nlohmann::json out = nlohmann::json::array();
     for (Eigen::Index i = 0; i < q.rows(); ++i) {
       std::vector<double> s;
-      for (Eigen::Index j = 0; j < docs.rows(); ++j) s.push_back(bertpp::cosine(q.row(i).transpose(), docs.row(j).transpose()));
+      for (Eigen::Index j = 0; j < docs.rows(); ++j)
+        s.push_back(bertpp::cosine(q.row(i).transpose(), docs.row(j).transpose()));
       nlohmann::json hits = nlohmann::json::array();
       if (!json) std::printf("%s\n", texts[static_cast<std::size_t>(i)].c_str());
       for (std::size_t j : bertpp::detail::top_k(s, k)) {

@@ -65,7 +65,8 @@ struct Args {
     char* end = nullptr;
     errno = 0;
     const long v = std::strtol(it->second.c_str(), &end, 10);
-    if (it->second.empty() || *end) throw bertpp::InputError(k + ": not an integer: '" + it->second + "'");
+    if (it->second.empty() || *end)
+      throw bertpp::InputError(k + ": not an integer: '" + it->second + "'");
     if (errno == ERANGE) throw bertpp::InputError(k + ": " + it->second + " is out of range");
     return v;
   }
@@ -73,8 +74,8 @@ struct Args {
   long get_int(const std::string& k, long def, long lo, long hi) const {
     const long v = get_int(k, def);
     if (v < lo || v > hi)
-      throw bertpp::InputError(k + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-                               std::to_string(v));
+      throw bertpp::InputError(k + " must be in [" + std::to_string(lo) + ", " +
+                               std::to_string(hi) + "], got " + std::to_string(v));
     return v;
   }
   /// A size option in [lo, hi].
@@ -136,7 +137,8 @@ inline std::vector<std::string> texts(const Args& a) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (!line.empty()) out.push_back(line);
   }
-  if (out.empty()) throw bertpp::InputError("no input: give texts as arguments or on stdin, one per line");
+  if (out.empty())
+    throw bertpp::InputError("no input: give texts as arguments or on stdin, one per line");
   return out;
 }
 
@@ -145,15 +147,18 @@ inline std::vector<std::pair<std::string, std::string>> pairs(const Args& a) {
   std::vector<std::pair<std::string, std::string>> out;
   if (!a.positional.empty()) {
     if (a.positional.size() % 2)
-      throw bertpp::InputError("give texts in pairs (A B), got " + std::to_string(a.positional.size()));
-    for (std::size_t i = 0; i < a.positional.size(); i += 2) out.emplace_back(a.positional[i], a.positional[i + 1]);
+      throw bertpp::InputError("give texts in pairs (A B), got " +
+                               std::to_string(a.positional.size()));
+    for (std::size_t i = 0; i < a.positional.size(); i += 2)
+      out.emplace_back(a.positional[i], a.positional[i + 1]);
     return out;
   }
   std::size_t no = 0;
   for (const auto& line : texts(a)) {
     ++no;
     const auto tab = line.find('\t');
-    if (tab == std::string::npos) throw bertpp::InputError("stdin line " + std::to_string(no) + ": expected 'A<TAB>B'");
+    if (tab == std::string::npos)
+      throw bertpp::InputError("stdin line " + std::to_string(no) + ": expected 'A<TAB>B'");
     out.emplace_back(line.substr(0, tab), line.substr(tab + 1));
   }
   return out;
@@ -170,10 +175,13 @@ inline Kind kind_of(const std::string& dir) {
   bool seqcls = false;
   if (c.raw.contains("architectures") && c.raw["architectures"].is_array())
     for (const auto& a : c.raw["architectures"])
-      if (a.is_string() && a.get<std::string>().find("ForSequenceClassification") != std::string::npos) seqcls = true;
+      if (a.is_string() &&
+          a.get<std::string>().find("ForSequenceClassification") != std::string::npos)
+        seqcls = true;
   if (!seqcls) return Kind::embedding;
   std::size_t labels = 2;
-  if (c.raw.contains("id2label") && c.raw["id2label"].is_object()) labels = c.raw["id2label"].size();
+  if (c.raw.contains("id2label") && c.raw["id2label"].is_object())
+    labels = c.raw["id2label"].size();
   if (c.raw.contains("num_labels") && c.raw["num_labels"].is_number_unsigned())
     labels = c.raw["num_labels"].get<std::size_t>();
   return labels == 1 ? Kind::reranker : Kind::classifier;
@@ -188,7 +196,8 @@ inline Kind kind_option(const Args& a, const std::string& option, const std::str
   if (name == "embedding") return Kind::embedding;
   if (name == "classifier") return Kind::classifier;
   if (name == "reranker") return Kind::reranker;
-  throw bertpp::InputError(option + " must be embedding, classifier or reranker, got '" + name + "'");
+  throw bertpp::InputError(option + " must be embedding, classifier or reranker, got '" + name +
+                           "'");
 }
 
 /// A progress bar on stderr, drawn only when stderr is a terminal and there are at least
@@ -199,8 +208,10 @@ class Progress {
       : what_(std::move(what)), total_(total), on_(isatty(2) && total >= min_total) {}
   void operator()(std::size_t done, std::size_t /*total*/) {
     if (!on_) return;
-    const int width = 30, filled = static_cast<int>(width * done / std::max<std::size_t>(total_, 1));
-    std::fprintf(stderr, "\r%s [%s%s] %zu/%zu", what_.c_str(), std::string(static_cast<std::size_t>(filled), '#').c_str(),
+    const int width = 30,
+              filled = static_cast<int>(width * done / std::max<std::size_t>(total_, 1));
+    std::fprintf(stderr, "\r%s [%s%s] %zu/%zu", what_.c_str(),
+                 std::string(static_cast<std::size_t>(filled), '#').c_str(),
                  std::string(static_cast<std::size_t>(width - filled), '.').c_str(), done, total_);
     std::fflush(stderr);
   }
@@ -228,7 +239,8 @@ inline void print_json(const nlohmann::json& j) {
 /// @throws bertpp::IoError when it cannot be opened or is not a regular file (a folder).
 inline std::string read_file(const std::string& path) {
   std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw bertpp::IoError(path + ": is a folder, not a file");
+  if (std::filesystem::is_directory(path, ec))
+    throw bertpp::IoError(path + ": is a folder, not a file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw bertpp::IoError(path + ": cannot open");
   std::stringstream ss;

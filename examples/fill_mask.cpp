@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     example::check_flags(a, {"--json"});
-    if (!a.values.count("--model")) throw bertpp::InputError("--model DIR is required (see --help)");
+    if (!a.values.count("--model"))
+      throw bertpp::InputError("--model DIR is required (see --help)");
     const auto texts = example::texts(a);
     bertpp::PipelineOptions po;
     po.num_threads = static_cast<int>(a.get_int("--threads", 2));
@@ -36,8 +37,12 @@ int main(int argc, char** argv) {
       nlohmann::json js = nlohmann::json::array();
       if (!a.flag("--json")) std::printf("%s\n", texts[i].c_str());
       for (const auto& p : preds) {
-        js.push_back({{"token", p.token}, {"token_str", p.token_str}, {"score", p.score}, {"sequence", p.sequence}});
-        if (!a.flag("--json")) std::printf("  %-14s %.4f  %s\n", p.token_str.c_str(), p.score, p.sequence.c_str());
+        js.push_back({{"token", p.token},
+                      {"token_str", p.token_str},
+                      {"score", p.score},
+                      {"sequence", p.sequence}});
+        if (!a.flag("--json"))
+          std::printf("  %-14s %.4f  %s\n", p.token_str.c_str(), p.score, p.sequence.c_str());
       }
       out.push_back({{"text", texts[i]}, {"predictions", js}});
       bar(i + 1, texts.size());

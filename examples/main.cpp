@@ -11,7 +11,8 @@
 
 namespace {
 
-const char* kUsage = R"(usage: bertpp_main [--model DIR] [--head DIR] [--threads N] [--json] [SENTENCE...]
+const char* kUsage =
+    R"(usage: bertpp_main [--model DIR] [--head DIR] [--threads N] [--json] [SENTENCE...]
 Classifies each sentence (arguments, else stdin lines; three samples when neither is
 given) as positive or negative: the
 encoder (default $BERTPP_MODEL, else $BERTPP_CACHE/models/all-MiniLM-L6-v2, which
@@ -34,7 +35,8 @@ int main(int argc, char** argv) {
     const auto texts = a.positional.empty() && isatty(0)
                            ? std::vector<std::string>{"a charming and often affecting journey.",
                                                       "unflinchingly bleak and desperate",
-                                                      "the acting, costumes, music, cinematography and sound are all astounding"}
+                                                      "the acting, costumes, music, cinematography "
+                                                      "and sound are all astounding"}
                            : example::texts(a);
     bertpp::PipelineOptions po;
     po.num_threads = static_cast<int>(a.get_int("--threads", 2));
@@ -44,14 +46,17 @@ int main(int argc, char** argv) {
     example::Progress bar("classifying", texts.size());
     nlohmann::json out = nlohmann::json::array();
     for (std::size_t b = 0; b < texts.size(); b += po.batch_size) {
-      const std::vector<std::string> chunk(texts.begin() + static_cast<std::ptrdiff_t>(b),
-                                           texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), b + po.batch_size)));
+      const std::vector<std::string> chunk(
+          texts.begin() + static_cast<std::ptrdiff_t>(b),
+          texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), b + po.batch_size)));
       const auto res = clf.classify(chunk, 1);
       for (std::size_t i = 0; i < chunk.size(); ++i) {
         if (a.flag("--json"))
-          out.push_back({{"text", chunk[i]}, {"label", res[i][0].label}, {"score", res[i][0].score}});
+          out.push_back(
+              {{"text", chunk[i]}, {"label", res[i][0].label}, {"score", res[i][0].score}});
         else
-          std::printf("%-8s  %.4f  %s\n", res[i][0].label.c_str(), res[i][0].score, chunk[i].c_str());
+          std::printf("%-8s  %.4f  %s\n", res[i][0].label.c_str(), res[i][0].score,
+                      chunk[i].c_str());
       }
       bar(b + chunk.size(), texts.size());
     }

@@ -24,8 +24,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     example::check_flags(a, {"--json"});
-    if (!a.values.count("--model")) throw bertpp::InputError("--model DIR is required (see --help)");
-    const auto agg = bertpp::aggregation_from_name(a.get("--aggregation", "simple"), "--aggregation");
+    if (!a.values.count("--model"))
+      throw bertpp::InputError("--model DIR is required (see --help)");
+    const auto agg =
+        bertpp::aggregation_from_name(a.get("--aggregation", "simple"), "--aggregation");
     const auto texts = example::texts(a);
     bertpp::PipelineOptions po;
     po.num_threads = static_cast<int>(a.get_int("--threads", 2));
@@ -33,18 +35,24 @@ int main(int argc, char** argv) {
     example::Progress bar("tagging", texts.size());
     nlohmann::json out = nlohmann::json::array();
     for (std::size_t b = 0; b < texts.size(); b += po.batch_size) {
-      const std::vector<std::string> chunk(texts.begin() + static_cast<std::ptrdiff_t>(b),
-                                           texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), b + po.batch_size)));
+      const std::vector<std::string> chunk(
+          texts.begin() + static_cast<std::ptrdiff_t>(b),
+          texts.begin() + static_cast<std::ptrdiff_t>(std::min(texts.size(), b + po.batch_size)));
       const auto res = ner.ner(chunk, agg);
       for (std::size_t i = 0; i < chunk.size(); ++i) {
         nlohmann::json ents = nlohmann::json::array();
         if (!a.flag("--json")) std::printf("%s\n", chunk[i].c_str());
         for (const auto& e : res[i]) {
-          nlohmann::json j = {{"entity", e.entity}, {"score", e.score}, {"word", e.word}, {"start", e.start}, {"end", e.end}};
+          nlohmann::json j = {{"entity", e.entity},
+                              {"score", e.score},
+                              {"word", e.word},
+                              {"start", e.start},
+                              {"end", e.end}};
           if (agg == bertpp::Aggregation::none) j["index"] = e.index;
           ents.push_back(j);
           if (!a.flag("--json"))
-            std::printf("  %-8s %.4f  [%zu, %zu)  %s\n", e.entity.c_str(), e.score, e.start, e.end, e.word.c_str());
+            std::printf("  %-8s %.4f  [%zu, %zu)  %s\n", e.entity.c_str(), e.score, e.start, e.end,
+                        e.word.c_str());
         }
         out.push_back({{"text", chunk[i]}, {"entities", ents}});
       }

@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
       return 0;
     }
     example::check_flags(a, {"--json"});
-    if (!a.values.count("--model")) throw bertpp::InputError("--model DIR is required (see --help)");
+    if (!a.values.count("--model"))
+      throw bertpp::InputError("--model DIR is required (see --help)");
     const auto pairs = example::pairs(a);
     bertpp::PipelineOptions po;
     po.num_threads = static_cast<int>(a.get_int("--threads", 2));
@@ -37,7 +38,8 @@ int main(int argc, char** argv) {
       const auto p = nsp.next_sentence(chunk);
       for (std::size_t i = 0; i < chunk.size(); ++i) {
         out.push_back({{"a", chunk[i].first}, {"b", chunk[i].second}, {"is_next", p[i]}});
-        if (!a.flag("--json")) std::printf("%.4f  %s | %s\n", p[i], chunk[i].first.c_str(), chunk[i].second.c_str());
+        if (!a.flag("--json"))
+          std::printf("%.4f  %s | %s\n", p[i], chunk[i].first.c_str(), chunk[i].second.c_str());
       }
       bar(b + chunk.size(), pairs.size());
     }

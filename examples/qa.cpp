@@ -8,7 +8,8 @@
 
 namespace {
 
-const char* kUsage = R"(usage: qa --model DIR (--context TEXT | --context-file FILE) [options] [QUESTION...]
+const char* kUsage =
+    R"(usage: qa --model DIR (--context TEXT | --context-file FILE) [options] [QUESTION...]
 Answers each question (arguments, else stdin lines) from the context, as HF's
 question-answering pipeline. DIR is an HF folder with a span head (BertForQuestionAnswering).
   --top-k K            answers per question (1)
@@ -24,20 +25,25 @@ A progress bar is drawn on stderr for 64 questions or more when stderr is a term
 
 int main(int argc, char** argv) {
   return example::run("qa", [&] {
-    const auto a = example::parse(argc, argv, {"--model", "--context", "--context-file", "--top-k", "--max-seq-len",
-                                               "--doc-stride", "--max-answer-len", "--threads"});
+    const auto a =
+        example::parse(argc, argv,
+                       {"--model", "--context", "--context-file", "--top-k", "--max-seq-len",
+                        "--doc-stride", "--max-answer-len", "--threads"});
     if (a.flag("--help")) {
       std::cout << kUsage;
       return 0;
     }
     example::check_flags(a, {"--json", "--impossible"});
-    if (!a.values.count("--model")) throw bertpp::InputError("--model DIR is required (see --help)");
+    if (!a.values.count("--model"))
+      throw bertpp::InputError("--model DIR is required (see --help)");
     std::string context = a.get("--context", "");
     if (a.values.count("--context-file")) {
       context = example::read_file(a.get("--context-file", ""));
-      while (!context.empty() && (context.back() == '\n' || context.back() == '\r')) context.pop_back();
+      while (!context.empty() && (context.back() == '\n' || context.back() == '\r'))
+        context.pop_back();
     }
-    if (context.empty()) throw bertpp::InputError("give the context with --context or --context-file");
+    if (context.empty())
+      throw bertpp::InputError("give the context with --context or --context-file");
     const auto questions = example::texts(a);
     bertpp::PipelineOptions po;
     po.num_threads = static_cast<int>(a.get_int("--threads", 2));
@@ -54,9 +60,11 @@ int main(int argc, char** argv) {
       nlohmann::json answers = nlohmann::json::array();
       if (!a.flag("--json")) std::printf("%s\n", questions[i].c_str());
       for (const auto& ans : qa.answer(questions[i], context, o)) {
-        answers.push_back({{"answer", ans.answer}, {"score", ans.score}, {"start", ans.start}, {"end", ans.end}});
+        answers.push_back(
+            {{"answer", ans.answer}, {"score", ans.score}, {"start", ans.start}, {"end", ans.end}});
         if (!a.flag("--json"))
-          std::printf("  %.4f  [%zu, %zu)  %s\n", ans.score, ans.start, ans.end, ans.answer.c_str());
+          std::printf("  %.4f  [%zu, %zu)  %s\n", ans.score, ans.start, ans.end,
+                      ans.answer.c_str());
       }
       out.push_back({{"question", questions[i]}, {"answers", answers}});
       bar(i + 1, questions.size());

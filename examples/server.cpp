@@ -70,7 +70,9 @@ class Batcher {
  public:
   Batcher(const bertpp::EncoderModel<float>& model, int threads, std::size_t max_tokens,
           std::chrono::microseconds wait)
-      : model_(model), threads_(threads), max_tokens_(max_tokens), wait_(wait), worker_([this] { loop(); }) {}
+      : model_(model), threads_(threads), max_tokens_(max_tokens), wait_(wait), worker_([this] {
+          loop();
+        }) {}
   ~Batcher() { stop(); }
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
@@ -116,7 +118,8 @@ class Batcher {
         if (queue_.empty()) return;  // stopping, nothing left
         std::size_t tokens = 0;
         const auto take = [&] {
-          while (!queue_.empty() && (jobs.empty() || tokens + queue_.front()->tokens <= max_tokens_)) {
+          while (!queue_.empty() &&
+                 (jobs.empty() || tokens + queue_.front()->tokens <= max_tokens_)) {
             tokens += queue_.front()->tokens;
             jobs.push_back(queue_.front());
             queue_.pop_front();
@@ -138,7 +141,8 @@ class Batcher {
         std::size_t at = 0;
         for (Job* j : jobs) {
           std::vector<bertpp::Matrix<float>> mine(
-              std::make_move_iterator(out.last_hidden_state.begin() + static_cast<std::ptrdiff_t>(at)),
+              std::make_move_iterator(out.last_hidden_state.begin() +
+                                      static_cast<std::ptrdiff_t>(at)),
               std::make_move_iterator(out.last_hidden_state.begin() +
                                       static_cast<std::ptrdiff_t>(at + j->batch.size())));
           at += j->batch.size();
@@ -172,7 +176,8 @@ struct Limits {
 bool get_bool(const json& j, const char* key, bool fallback) {
   const auto it = j.find(key);
   if (it == j.end() || it->is_null()) return fallback;
-  if (!it->is_boolean()) throw HttpError{422, "Validation", std::string("`") + key + "` must be a boolean"};
+  if (!it->is_boolean())
+    throw HttpError{422, "Validation", std::string("`") + key + "` must be a boolean"};
   return it->get<bool>();
 }
 
@@ -185,24 +190,30 @@ std::vector<std::string> get_texts(const json& j, const char* key, const Limits&
     texts.push_back(it->get<std::string>());
   } else if (it->is_array()) {
     for (const auto& x : *it) {
-      if (!x.is_string()) throw HttpError{422, "Validation", std::string("`") + key + "` must be a string or a list of strings"};
+      if (!x.is_string())
+        throw HttpError{422, "Validation",
+                        std::string("`") + key + "` must be a string or a list of strings"};
       texts.push_back(x.get<std::string>());
     }
   } else {
-    throw HttpError{422, "Validation", std::string("`") + key + "` must be a string or a list of strings"};
+    throw HttpError{422, "Validation",
+                    std::string("`") + key + "` must be a string or a list of strings"};
   }
-  if (texts.empty()) throw empty("Input validation error: `" + std::string(key) + "` cannot be empty");
+  if (texts.empty())
+    throw empty("Input validation error: `" + std::string(key) + "` cannot be empty");
   if (texts.size() > limits.max_client_batch_size)
     throw validation("Input validation error: batch size " + std::to_string(texts.size()) +
-                     " > maximum allowed batch size " + std::to_string(limits.max_client_batch_size));
+                     " > maximum allowed batch size " +
+                     std::to_string(limits.max_client_batch_size));
   return texts;
 }
 
 /// @brief The encodings of `texts` (pairs when `second` is given), truncated to the maximum
 /// when `truncate`, else refused when longer (TEI's 413).
-std::vector<bertpp::Encoding> encode(const bertpp::Tokenizer& tok, const std::vector<std::string>& texts,
-                                     const std::vector<std::string>* second, bool truncate, const Limits& limits,
-                                     bool add_special_tokens = true) {
+std::vector<bertpp::Encoding> encode(const bertpp::Tokenizer& tok,
+                                     const std::vector<std::string>& texts,
+                                     const std::vector<std::string>* second, bool truncate,
+                                     const Limits& limits, bool add_special_tokens = true) {
   bertpp::EncodeOptions o;
   o.add_special_tokens = add_special_tokens;
   if (truncate) {
@@ -218,8 +229,8 @@ std::vector<bertpp::Encoding> encode(const bertpp::Tokenizer& tok, const std::ve
     }
     if (out.back().size() > limits.max_input_length)
       throw validation("Input validation error: `inputs` must have less than " +
-                       std::to_string(limits.max_input_length) + " tokens. Given: " +
-                       std::to_string(out.back().size()));
+                       std::to_string(limits.max_input_length) +
+                       " tokens. Given: " + std::to_string(out.back().size()));
   }
   return out;
 }
@@ -234,16 +245,18 @@ json to_json(const bertpp::Matrix<float>& m, Eigen::Index row) {
 
 int main(int argc, char** argv) {
   return example::run("bertpp-server", [&] {
-    const auto a = example::parse(argc, argv,
-                                  {"--model", "--host", "--port", "--threads", "--http-threads", "--max-batch-tokens",
-                                   "--batch-wait-us", "--max-client-batch-size", "--max-concurrent-requests",
-                                   "--max-input-length", "--max-payload-bytes", "--kind"});
+    const auto a = example::parse(
+        argc, argv,
+        {"--model", "--host", "--port", "--threads", "--http-threads", "--max-batch-tokens",
+         "--batch-wait-us", "--max-client-batch-size", "--max-concurrent-requests",
+         "--max-input-length", "--max-payload-bytes", "--kind"});
     if (a.flag("--help")) {
       std::cout << kUsage;
       return 0;
     }
     example::check_flags(a, {});
-    if (!a.positional.empty()) throw bertpp::InputError("bertpp-server takes no positional arguments (see --help)");
+    if (!a.positional.empty())
+      throw bertpp::InputError("bertpp-server takes no positional arguments (see --help)");
     const std::string dir = a.get("--model", example::default_model());
     const std::string host = a.get("--host", "127.0.0.1");
     const auto port = static_cast<int>(a.get_int("--port", 8080, 0, 65535));
@@ -281,10 +294,11 @@ int main(int argc, char** argv) {
       config = &reranker->model().config();
     }
     if (!model_max)
-      model_max = std::min(static_cast<std::size_t>(config->max_position_embeddings - config->position_offset),
-                           tok->options().model_max_length);
-    limits.max_input_length =
-        a.get_size("--max-input-length", static_cast<long>(model_max), 1, static_cast<long>(model_max));
+      model_max = std::min(
+          static_cast<std::size_t>(config->max_position_embeddings - config->position_offset),
+          tok->options().model_max_length);
+    limits.max_input_length = a.get_size("--max-input-length", static_cast<long>(model_max), 1,
+                                         static_cast<long>(model_max));
 
     std::unique_ptr<Batcher> batcher;
     if (embedder)
@@ -298,12 +312,14 @@ int main(int argc, char** argv) {
 
     // Every POST route: the JSON body parsed, the request counted against the limit, errors
     // answered as TEI does.
-    auto route = [&](const char* path, std::function<json(const json&)> handler, bool openai = false) {
+    auto route = [&](const char* path, std::function<json(const json&)> handler,
+                     bool openai = false) {
       svr.Post(path, [&, handler, openai](const httplib::Request& req, httplib::Response& res) {
         const auto reply_error = [&](const HttpError& e) {
           res.status = e.status;
-          const json body = openai ? json{{"message", e.message}, {"code", e.status}, {"type", e.type}}
-                                   : json{{"error", e.message}, {"error_type", e.type}};
+          const json body = openai
+                                ? json{{"message", e.message}, {"code", e.status}, {"type", e.type}}
+                                : json{{"error", e.message}, {"error_type", e.type}};
           res.set_content(body.dump(), "application/json");
         };
         if (in_flight.fetch_add(1) >= limits.max_concurrent_requests) {
@@ -315,9 +331,11 @@ int main(int argc, char** argv) {
           try {
             body = json::parse(req.body);
           } catch (const json::exception& e) {
-            throw HttpError{400, "Validation", std::string("Failed to parse the request body as JSON: ") + e.what()};
+            throw HttpError{400, "Validation",
+                            std::string("Failed to parse the request body as JSON: ") + e.what()};
           }
-          if (!body.is_object()) throw HttpError{422, "Validation", "the request body must be a JSON object"};
+          if (!body.is_object())
+            throw HttpError{422, "Validation", "the request body must be a JSON object"};
           res.set_content(handler(body).dump(), "application/json");
         } catch (const HttpError& e) {
           reply_error(e);
@@ -332,11 +350,13 @@ int main(int argc, char** argv) {
       });
     };
     const auto not_for = [&](const char* what) {
-      return [what](const json&) -> json { throw backend(std::string("this model is not ") + what); };
+      return
+          [what](const json&) -> json { throw backend(std::string("this model is not ") + what); };
     };
 
     // Embeddings (pooled as the folder's sentence-transformers modules say).
-    const auto pooled = [&](const std::vector<std::string>& texts, bool truncate, bool normalize, std::size_t* tokens) {
+    const auto pooled = [&](const std::vector<std::string>& texts, bool truncate, bool normalize,
+                            std::size_t* tokens) {
       auto batch = encode(*tok, texts, nullptr, truncate, limits);
       if (tokens)
         for (const auto& e : batch) *tokens += e.size();
@@ -346,7 +366,8 @@ int main(int argc, char** argv) {
     if (embedder) {
       route("/embed", [&](const json& j) {
         const auto texts = get_texts(j, "inputs", limits);
-        const auto m = pooled(texts, get_bool(j, "truncate", false), get_bool(j, "normalize", true), nullptr);
+        const auto m =
+            pooled(texts, get_bool(j, "truncate", false), get_bool(j, "normalize", true), nullptr);
         json out = json::array();
         for (Eigen::Index r = 0; r < m.rows(); ++r) out.push_back(to_json(m, r));
         return out;
@@ -418,12 +439,14 @@ int main(int argc, char** argv) {
       route("/predict", [&](const json& j) {
         const auto it = j.find("inputs");
         if (it == j.end()) throw HttpError{422, "Validation", "missing field `inputs`"};
-        const auto fn = get_bool(j, "raw_scores", false) ? bertpp::ScoreFunction::none : bertpp::ScoreFunction::automatic;
+        const auto fn = get_bool(j, "raw_scores", false) ? bertpp::ScoreFunction::none
+                                                         : bertpp::ScoreFunction::automatic;
         std::vector<std::vector<std::string>> seqs;
         bool single = true;
-        const auto bad = HttpError{422, "Validation",
-                                   "`inputs` must be a string, a pair of strings [string, string] or a batch of "
-                                   "mixed strings and pairs [[string], [string, string], ...]"};
+        const auto bad =
+            HttpError{422, "Validation",
+                      "`inputs` must be a string, a pair of strings [string, string] or a batch of "
+                      "mixed strings and pairs [[string], [string, string], ...]"};
         if (it->is_string()) {
           seqs.push_back({it->get<std::string>()});
         } else if (it->is_array() && !it->empty() && (*it)[0].is_string()) {
@@ -451,11 +474,14 @@ int main(int argc, char** argv) {
         }
         if (seqs.size() > limits.max_client_batch_size)
           throw validation("Input validation error: batch size " + std::to_string(seqs.size()) +
-                           " > maximum allowed batch size " + std::to_string(limits.max_client_batch_size));
+                           " > maximum allowed batch size " +
+                           std::to_string(limits.max_client_batch_size));
         json out = json::array();
         for (const auto& s : seqs) {
-          if (s.size() == 2) encode(*tok, {s[0]}, &s, get_bool(j, "truncate", false), limits);  // length check
-          const auto r = s.size() == 1 ? classifier->classify(s[0], 0, fn) : classifier->classify_pair(s[0], s[1], 0, fn);
+          if (s.size() == 2)
+            encode(*tok, {s[0]}, &s, get_bool(j, "truncate", false), limits);  // length check
+          const auto r = s.size() == 1 ? classifier->classify(s[0], 0, fn)
+                                       : classifier->classify_pair(s[0], s[1], 0, fn);
           json preds = json::array();
           for (const auto& p : r) preds.push_back({{"score", p.score}, {"label", p.label}});
           out.push_back(preds);
@@ -468,15 +494,18 @@ int main(int argc, char** argv) {
 
     if (reranker) {
       route("/rerank", [&](const json& j) {
-        if (!j.contains("query") || !j["query"].is_string()) throw HttpError{422, "Validation", "`query` must be a string"};
+        if (!j.contains("query") || !j["query"].is_string())
+          throw HttpError{422, "Validation", "`query` must be a string"};
         const std::string query = j["query"].get<std::string>();
         const auto texts = get_texts(j, "texts", limits);
         std::vector<bertpp::TextPair> pairs;
         for (const auto& t : texts) pairs.emplace_back(query, t);
-        const auto scores = get_bool(j, "raw_scores", false) ? reranker->logits(pairs) : reranker->score(pairs);
+        const auto scores =
+            get_bool(j, "raw_scores", false) ? reranker->logits(pairs) : reranker->score(pairs);
         std::vector<std::size_t> order(scores.size());
         for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-        std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return scores[x] > scores[y]; });
+        std::stable_sort(order.begin(), order.end(),
+                         [&](std::size_t x, std::size_t y) { return scores[x] > scores[y]; });
         const bool with_text = get_bool(j, "return_text", false);
         json out = json::array();
         for (const auto i : order) {
@@ -523,7 +552,8 @@ int main(int argc, char** argv) {
       bound = svr.bind_to_any_port(host);
       if (bound < 0) throw bertpp::IoError("bertpp-server: cannot listen on " + host);
     } else if (!svr.bind_to_port(host, bound)) {
-      throw bertpp::IoError("bertpp-server: cannot listen on " + host + ":" + std::to_string(bound));
+      throw bertpp::IoError("bertpp-server: cannot listen on " + host + ":" +
+                            std::to_string(bound));
     }
     std::signal(SIGTERM, on_signal);
     std::signal(SIGINT, on_signal);

@@ -6,12 +6,12 @@
 // head.safetensors, which TextClassifier::load(encoder_dir, head_dir) and `classify` use.
 #include "example_common.hpp"
 
+#include <sys/stat.h>
 #include <chrono>
 #include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
-#include <sys/stat.h>
 
 namespace {
 
@@ -73,9 +73,11 @@ Table read_table(const std::string& path) {
   if (!in) throw bertpp::IoError(path + ": cannot open");
   const char sep = path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0 ? ',' : '\t';
   std::string line;
-  if (!std::getline(in, line)) throw bertpp::InputError(path + ": empty file (expected a header row)");
+  if (!std::getline(in, line))
+    throw bertpp::InputError(path + ": empty file (expected a header row)");
   const auto header = split_row(trim(line), sep);
-  if (header.size() < 2) throw bertpp::InputError(path + ": the header needs a text and a label column");
+  if (header.size() < 2)
+    throw bertpp::InputError(path + ": the header needs a text and a label column");
   std::size_t tc = 0, lc = header.size() - 1;
   for (std::size_t i = 0; i < header.size(); ++i) {
     if (header[i] == "sentence" || header[i] == "text") tc = i;
@@ -86,9 +88,11 @@ Table read_table(const std::string& path) {
     if (trim(line).empty()) continue;
     const auto row = split_row(line, sep);
     if (row.size() != header.size())
-      throw bertpp::InputError(path + " line " + std::to_string(no) + ": " + std::to_string(row.size()) +
-                               " columns, the header has " + std::to_string(header.size()));
-    if (trim(row[lc]).empty()) throw bertpp::InputError(path + " line " + std::to_string(no) + ": empty label");
+      throw bertpp::InputError(path + " line " + std::to_string(no) + ": " +
+                               std::to_string(row.size()) + " columns, the header has " +
+                               std::to_string(header.size()));
+    if (trim(row[lc]).empty())
+      throw bertpp::InputError(path + " line " + std::to_string(no) + ": empty label");
     t.texts.push_back(row[tc]);
     t.labels.push_back(trim(row[lc]));
   }
@@ -96,15 +100,17 @@ Table read_table(const std::string& path) {
   return t;
 }
 
-std::vector<int> label_ids(const Table& t, const std::vector<std::string>& values, const std::string& path) {
+std::vector<int> label_ids(const Table& t, const std::vector<std::string>& values,
+                           const std::string& path) {
   std::vector<int> ids;
   for (std::size_t i = 0; i < t.labels.size(); ++i) {
     const auto it = std::find(values.begin(), values.end(), t.labels[i]);
     if (it == values.end()) {
       std::string known;
       for (const auto& v : values) known += (known.empty() ? "" : ", ") + v;
-      throw bertpp::InputError(path + ": example " + std::to_string(i + 1) + " has label '" + t.labels[i] +
-                               "', which is not one of the training labels (" + known + ")");
+      throw bertpp::InputError(path + ": example " + std::to_string(i + 1) + " has label '" +
+                               t.labels[i] + "', which is not one of the training labels (" +
+                               known + ")");
     }
     ids.push_back(static_cast<int>(it - values.begin()));
   }
@@ -119,15 +125,16 @@ std::string hex64(std::uint64_t h) {
 
 // Features of `texts`, from the cache when present (keyed by encoder, pooling and texts).
 bertpp::Matrix<float> features(const bertpp::Embedder& emb, const std::vector<std::string>& texts,
-                               const bertpp::LinearHead& head, const std::string& cache, int threads,
-                               const std::string& what, double& seconds) {
+                               const bertpp::LinearHead& head, const std::string& cache,
+                               int threads, const std::string& what, double& seconds) {
   std::uint64_t key = 14695981039346656037ULL;
   auto mix = [&](const std::string& s) {
     for (unsigned char c : s) key = (key ^ c) * 1099511628211ULL;
     key = (key ^ 0xFFu) * 1099511628211ULL;
   };
   mix(head.encoder.weights_digest);
-  mix(head.pooling.mode + (head.pooling.normalize ? "+norm" : "") + std::to_string(head.max_length));
+  mix(head.pooling.mode + (head.pooling.normalize ? "+norm" : "") +
+      std::to_string(head.max_length));
   for (const auto& t : texts) mix(t);
   const std::string file = cache.empty() ? "" : cache + "/" + hex64(key) + ".safetensors";
   const auto n = static_cast<std::int64_t>(texts.size());
@@ -139,8 +146,8 @@ bertpp::Matrix<float> features(const bertpp::Embedder& emb, const std::vector<st
   }
   const auto t0 = std::chrono::steady_clock::now();
   example::Progress bar("encoding " + what, texts.size());
-  auto f = bertpp::encode_features(emb.tokenizer(), emb.model(), texts, head.pooling, head.max_length, threads, 32,
-                                   bar.callback());
+  auto f = bertpp::encode_features(emb.tokenizer(), emb.model(), texts, head.pooling,
+                                   head.max_length, threads, 32, bar.callback());
   bar.finish();
   seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!file.empty()) {
@@ -176,7 +183,8 @@ int train(const example::Args& a) {
   std::stable_sort(values.begin(), values.end(), [](const std::string& x, const std::string& y) {
     return x.size() < y.size() || (x.size() == y.size() && x < y);  // "2" before "10"
   });
-  if (values.size() < 2) throw bertpp::InputError(train_path + ": at least 2 distinct labels are needed");
+  if (values.size() < 2)
+    throw bertpp::InputError(train_path + ": at least 2 distinct labels are needed");
 
   bertpp::LinearHead head;
   head.labels = values;
@@ -185,8 +193,8 @@ int train(const example::Args& a) {
     std::stringstream ss(a.get("--label-names", ""));
     for (std::string s; std::getline(ss, s, ',');) head.labels.push_back(s);
     if (head.labels.size() != values.size())
-      throw bertpp::InputError("--label-names gives " + std::to_string(head.labels.size()) + " names for " +
-                               std::to_string(values.size()) + " labels");
+      throw bertpp::InputError("--label-names gives " + std::to_string(head.labels.size()) +
+                               " names for " + std::to_string(values.size()) + " labels");
   }
   head.activation = values.size() == 2 ? "sigmoid" : "softmax";
   auto emb = bertpp::Embedder::load(model_dir);
@@ -194,9 +202,11 @@ int train(const example::Args& a) {
   head.pooling.mode = st ? bertpp::pooling_mode_name(emb.options().pooling) : "pooler";
   head.pooling.normalize = st && emb.options().normalize;
   head.pooling.mode = a.get("--pooling", head.pooling.mode);
-  head.max_length = a.get_size("--max-length", st ? static_cast<long>(emb.max_length()) : 128, 2, bertpp::LinearHead::kMaxLength);
+  head.max_length = a.get_size("--max-length", st ? static_cast<long>(emb.max_length()) : 128, 2,
+                               bertpp::LinearHead::kMaxLength);
   head.encoder = bertpp::EncoderIdentity::of_dir(model_dir);
-  const std::string cache = a.flag("--no-cache") ? "" : a.get("--cache-dir", example::cache_dir() + "/features");
+  const std::string cache =
+      a.flag("--no-cache") ? "" : a.get("--cache-dir", example::cache_dir() + "/features");
 
   double enc_s = 0.0, enc_eval_s = 0.0;
   const auto y = label_ids(train_t, values, train_path);
@@ -214,14 +224,19 @@ int train(const example::Args& a) {
     if (!eval_path.empty()) dump(d + "/eval.safetensors", ex, ey);
   }
   const bool json = a.flag("--json");
-  nlohmann::json summary = {{"train_examples", x.rows()}, {"labels", head.labels}, {"pooling", head.pooling.mode},
-                            {"activation", head.activation}, {"epochs", nlohmann::json::array()}};
+  nlohmann::json summary = {{"train_examples", x.rows()},
+                            {"labels", head.labels},
+                            {"pooling", head.pooling.mode},
+                            {"activation", head.activation},
+                            {"epochs", nlohmann::json::array()}};
   const auto t0 = std::chrono::steady_clock::now();
   bertpp::train_linear_head(head, x, y, o, [&](const bertpp::EpochReport& r) {
     summary["epochs"].push_back({{"epoch", r.epoch}, {"loss", r.loss}});
-    if (!json) std::printf("epoch %d/%d  loss %.4f  (%.2f s)\n", r.epoch, o.epochs, r.loss, r.seconds);
+    if (!json)
+      std::printf("epoch %d/%d  loss %.4f  (%.2f s)\n", r.epoch, o.epochs, r.loss, r.seconds);
   });
-  const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double train_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   summary["encode_seconds"] = enc_s + enc_eval_s;
   summary["train_seconds"] = train_s;
   if (!eval_path.empty()) {
@@ -233,13 +248,13 @@ int train(const example::Args& a) {
     summary["eval_examples"] = pred.size();
     if (!json) std::printf("eval accuracy %.4f (%zu/%zu)\n", acc, ok, pred.size());
   }
-  if (!json)
-    std::printf("time: encoding %.1f s, training %.1f s\n", enc_s + enc_eval_s, train_s);
+  if (!json) std::printf("time: encoding %.1f s, training %.1f s\n", enc_s + enc_eval_s, train_s);
   if (!out_dir.empty()) {
     ::mkdir(out_dir.c_str(), 0755);
     head.save(out_dir);
     summary["out"] = out_dir;
-    if (!json) std::printf("wrote %s/head.json and %s/head.safetensors\n", out_dir.c_str(), out_dir.c_str());
+    if (!json)
+      std::printf("wrote %s/head.json and %s/head.safetensors\n", out_dir.c_str(), out_dir.c_str());
   }
   if (json) example::print_json(summary);
   return 0;
@@ -256,7 +271,8 @@ int reidentify(const example::Args& a) {
   const std::string old = head.encoder.weights_digest;
   head.encoder.weights_digest = bertpp::EncoderIdentity::of_dir(model_dir).weights_digest;
   head.save(head_dir);
-  std::printf("%s: weights_digest %s -> %s\n", head_dir.c_str(), old.c_str(), head.encoder.weights_digest.c_str());
+  std::printf("%s: weights_digest %s -> %s\n", head_dir.c_str(), old.c_str(),
+              head.encoder.weights_digest.c_str());
   return 0;
 }
 
@@ -264,11 +280,11 @@ int reidentify(const example::Args& a) {
 
 int main(int argc, char** argv) {
   return example::run("train_classifier", [&] {
-    const auto a = example::parse(argc, argv,
-                                  {"--train", "--eval", "--out", "--model", "--epochs", "--batch-size",
-                                   "--learning-rate", "--dropout", "--seed", "--threads", "--max-length",
-                                   "--pooling", "--label-names", "--cache-dir", "--dump-features",
-                                   "--reidentify"});
+    const auto a = example::parse(
+        argc, argv,
+        {"--train", "--eval", "--out", "--model", "--epochs", "--batch-size", "--learning-rate",
+         "--dropout", "--seed", "--threads", "--max-length", "--pooling", "--label-names",
+         "--cache-dir", "--dump-features", "--reidentify"});
     if (a.flag("--help")) {
       std::cout << kUsage;
       return 0;

@@ -44,10 +44,12 @@ struct Args {
 };
 
 [[noreturn]] void usage(const std::string& why) {
-  std::cerr << "bench_model: " << why << "\n"
-            << "usage: bench_model --model base|large|DIR (--batch B --seq L | --ids FILE --batch B)\n"
-               "                   [--threads T] [--isa generic|avx2|avx512|best] [--precision f32|bf16|int8]\n"
-               "                   [--min-runs N] [--max-runs N] [--min-seconds S] [--profile]\n";
+  std::cerr
+      << "bench_model: " << why << "\n"
+      << "usage: bench_model --model base|large|DIR (--batch B --seq L | --ids FILE --batch B)\n"
+         "                   [--threads T] [--isa generic|avx2|avx512|best] [--precision "
+         "f32|bf16|int8]\n"
+         "                   [--min-runs N] [--max-runs N] [--min-seconds S] [--profile]\n";
   std::exit(2);
 }
 
@@ -72,22 +74,34 @@ Args parse(int argc, char** argv) {
     if (i + 1 >= argc) usage("missing value after " + key);
     const std::string value = argv[++i];
     try {
-      if (key == "--model") a.model = value;
-      else if (key == "--ids") a.ids_file = value;
-      else if (key == "--batch") a.batch = std::stoi(value);
-      else if (key == "--seq") a.seq = std::stoi(value);
-      else if (key == "--threads") a.threads = std::stoi(value);
-      else if (key == "--isa") a.exec.isa = bertpp::exec::isa_from_name(value, "--isa");
-      else if (key == "--precision") a.exec.precision = bertpp::precision_from_name(value, "--precision");
-      else if (key == "--min-runs") a.min_runs = std::stoi(value);
-      else if (key == "--max-runs") a.max_runs = std::stoi(value);
-      else if (key == "--min-seconds") a.min_seconds = std::stod(value);
-      else usage("unknown option " + key);
+      if (key == "--model")
+        a.model = value;
+      else if (key == "--ids")
+        a.ids_file = value;
+      else if (key == "--batch")
+        a.batch = std::stoi(value);
+      else if (key == "--seq")
+        a.seq = std::stoi(value);
+      else if (key == "--threads")
+        a.threads = std::stoi(value);
+      else if (key == "--isa")
+        a.exec.isa = bertpp::exec::isa_from_name(value, "--isa");
+      else if (key == "--precision")
+        a.exec.precision = bertpp::precision_from_name(value, "--precision");
+      else if (key == "--min-runs")
+        a.min_runs = std::stoi(value);
+      else if (key == "--max-runs")
+        a.max_runs = std::stoi(value);
+      else if (key == "--min-seconds")
+        a.min_seconds = std::stod(value);
+      else
+        usage("unknown option " + key);
     } catch (const std::logic_error&) {
       usage("bad value for " + key + ": " + value);
     }
   }
-  if (a.batch < 1 || a.seq < 1 || a.threads < 1 || a.min_runs < 1 || a.max_runs < a.min_runs) usage("values must be >= 1");
+  if (a.batch < 1 || a.seq < 1 || a.threads < 1 || a.min_runs < 1 || a.max_runs < a.min_runs)
+    usage("values must be >= 1");
   return a;
 }
 
@@ -116,7 +130,8 @@ std::vector<std::vector<bertpp::Encoding>> read_ids(const std::string& path, int
     std::vector<std::int32_t> ids;
     for (std::int32_t id; ls >> id;) ids.push_back(id);
     if (ids.empty()) continue;
-    if (batches.empty() || batches.back().size() == static_cast<std::size_t>(batch)) batches.emplace_back();
+    if (batches.empty() || batches.back().size() == static_cast<std::size_t>(batch))
+      batches.emplace_back();
     batches.back().push_back(bertpp::Encoding::from_ids(std::move(ids)));
   }
   if (batches.empty()) usage(path + " holds no ids");
@@ -160,7 +175,8 @@ int main(int argc, char** argv) {
       const auto r0 = Clock::now();
       for (const auto& b : batches) model.forward(b, ctx, out);
       runs.push_back(seconds_since(r0));
-      if (static_cast<int>(runs.size()) >= args.min_runs && seconds_since(bench_start) >= args.min_seconds)
+      if (static_cast<int>(runs.size()) >= args.min_runs &&
+          seconds_since(bench_start) >= args.min_seconds)
         break;
     }
     std::vector<double> sorted = runs;
@@ -170,14 +186,15 @@ int main(int argc, char** argv) {
     // Per-op seconds of one run, when profiling.
     std::string profile;
     for (const auto& op : ctx.profile())
-      profile += std::string(profile.empty() ? "" : ", ") + "\"" + op.op + "\": " +
-                 std::to_string(op.seconds / static_cast<double>(n));
-    std::printf("{\"engine\": \"bertpp\", \"threads\": %d, \"median_s\": %.6f, \"min_s\": %.6f, "
-                "\"runs\": %zu, \"load_s\": %.4f, \"first_result_s\": %.4f, \"peak_rss_mb\": %.1f, "
-                "\"probe\": %.7g, \"first_result_epoch\": %.6f, \"kernels\": \"%s\", \"profile\": {%s}}\n",
-                ctx.num_threads(), median, sorted.front(), n, load_s, first_result_epoch - start_epoch,
-                peak_rss_mb(), probe, first_result_epoch,
-                bertpp::exec::isa_name(bertpp::exec::resolve_isa(args.exec.isa)), profile.c_str());
+      profile += std::string(profile.empty() ? "" : ", ") + "\"" + op.op +
+                 "\": " + std::to_string(op.seconds / static_cast<double>(n));
+    std::printf(
+        "{\"engine\": \"bertpp\", \"threads\": %d, \"median_s\": %.6f, \"min_s\": %.6f, "
+        "\"runs\": %zu, \"load_s\": %.4f, \"first_result_s\": %.4f, \"peak_rss_mb\": %.1f, "
+        "\"probe\": %.7g, \"first_result_epoch\": %.6f, \"kernels\": \"%s\", \"profile\": {%s}}\n",
+        ctx.num_threads(), median, sorted.front(), n, load_s, first_result_epoch - start_epoch,
+        peak_rss_mb(), probe, first_result_epoch,
+        bertpp::exec::isa_name(bertpp::exec::resolve_isa(args.exec.isa)), profile.c_str());
   } catch (const std::exception& e) {
     std::cerr << "bench_model: " << e.what() << "\n";
     return 1;

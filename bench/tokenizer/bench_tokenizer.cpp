@@ -37,9 +37,12 @@ std::vector<std::string> read_texts(const std::string& path) {
   std::string line;
   if (tsv) std::getline(f, line);  // header
   while (std::getline(f, line)) {
-    if (jsonl) out.push_back(nlohmann::json::parse(line).get<std::string>());
-    else if (tsv) out.push_back(line.substr(0, line.find('\t')));
-    else out.push_back(line);
+    if (jsonl)
+      out.push_back(nlohmann::json::parse(line).get<std::string>());
+    else if (tsv)
+      out.push_back(line.substr(0, line.find('\t')));
+    else
+      out.push_back(line);
   }
   return out;
 }
@@ -66,12 +69,18 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--vocab") vocab = value();
-    else if (a == "--input") input = value();
-    else if (a == "--label") label = value();
-    else if (a == "--cased") cased = true;
-    else if (a == "--repeats") repeats = std::max(1, std::atoi(value().c_str()));
-    else if (a == "--threads") threads = std::max(1, std::atoi(value().c_str()));
+    if (a == "--vocab")
+      vocab = value();
+    else if (a == "--input")
+      input = value();
+    else if (a == "--label")
+      label = value();
+    else if (a == "--cased")
+      cased = true;
+    else if (a == "--repeats")
+      repeats = std::max(1, std::atoi(value().c_str()));
+    else if (a == "--threads")
+      threads = std::max(1, std::atoi(value().c_str()));
     else if (a == "--help" || a == "-h") {
       std::cout << kUsage;
       return 0;
@@ -89,7 +98,8 @@ int main(int argc, char** argv) {
     opt.do_lower_case = !cased;
     const bool is_txt = vocab.size() > 4 && vocab.compare(vocab.size() - 4, 4, ".txt") == 0;
     const auto t_load = std::chrono::steady_clock::now();
-    const auto tok = is_txt ? bertpp::Tokenizer::from_vocab_file(vocab, opt) : bertpp::Tokenizer::load(vocab);
+    const auto tok =
+        is_txt ? bertpp::Tokenizer::from_vocab_file(vocab, opt) : bertpp::Tokenizer::load(vocab);
     const double load_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t_load).count();
     const auto texts = read_texts(input);
@@ -109,9 +119,14 @@ int main(int argc, char** argv) {
         if (r > 0) secs.push_back(std::chrono::duration<double>(t1 - t0).count());
       }
       const double m = median(secs);
-      nlohmann::json j = {{"engine", "bertpp"}, {"input", label.empty() ? input : label},
-                          {"threads", n}, {"texts", texts.size()}, {"bytes", bytes},
-                          {"tokens", tokens}, {"repeats", repeats}, {"median_s", m},
+      nlohmann::json j = {{"engine", "bertpp"},
+                          {"input", label.empty() ? input : label},
+                          {"threads", n},
+                          {"texts", texts.size()},
+                          {"bytes", bytes},
+                          {"tokens", tokens},
+                          {"repeats", repeats},
+                          {"median_s", m},
                           {"tokens_per_s", static_cast<double>(tokens) / m},
                           {"load_s", load_s}};
       std::cout << j.dump() << std::endl;

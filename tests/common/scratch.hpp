@@ -45,7 +45,8 @@ inline std::string safetensors_image(const std::string& header, const std::strin
                                      long long declared_len = -1) {
   std::uint64_t n = declared_len < 0 ? header.size() : static_cast<std::uint64_t>(declared_len);
   std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
+  for (int i = 0; i < 8; ++i)
+    out[static_cast<std::size_t>(i)] = static_cast<char>((n >> (8 * i)) & 0xFF);
   return out + header + data;
 }
 

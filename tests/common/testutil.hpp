@@ -38,8 +38,8 @@ void expect_error(F&& f, const std::string& needle) {
 /// @brief Compares `n` values; succeeds when max |a - b| <= tol. On failure the message
 /// names the first index beyond the tolerance, both values and the max difference.
 template <typename A, typename B>
-::testing::AssertionResult all_close(const A* actual, const B* expected, std::size_t n,
-                                     double tol, const std::string& what = "") {
+::testing::AssertionResult all_close(const A* actual, const B* expected, std::size_t n, double tol,
+                                     const std::string& what = "") {
   double max_diff = 0.0;
   std::size_t first_bad = n;
   for (std::size_t i = 0; i < n; ++i) {
@@ -52,9 +52,10 @@ template <typename A, typename B>
   if (first_bad == n) return ::testing::AssertionSuccess() << what << " max abs diff " << max_diff;
   std::ostringstream os;
   os.precision(10);
-  os << what << ": first index " << first_bad << " actual " << static_cast<double>(actual[first_bad])
-     << " expected " << static_cast<double>(expected[first_bad]) << "; max abs diff " << max_diff
-     << " > tol " << tol << " over " << n << " values";
+  os << what << ": first index " << first_bad << " actual "
+     << static_cast<double>(actual[first_bad]) << " expected "
+     << static_cast<double>(expected[first_bad]) << "; max abs diff " << max_diff << " > tol "
+     << tol << " over " << n << " values";
   return ::testing::AssertionFailure() << os.str();
 }
 

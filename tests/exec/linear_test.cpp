@@ -273,7 +273,8 @@ TEST(Linear, ReducedPrecisionsStayWithinTheirRounding) {
   bertpp::Matrix<float> res = bertpp::Matrix<float>::Random(m, n);
   bertpp::ExecOptions f32;
   f32.isa = Isa::generic;
-  const bertpp::exec::Linear<float> ref(bertpp::Tensor<float>(wv, {n, k}), bertpp::Tensor<float>(bv, {n}), f32);
+  const bertpp::exec::Linear<float> ref(bertpp::Tensor<float>(wv, {n, k}),
+                                        bertpp::Tensor<float>(bv, {n}), f32);
   Context one(1), two(2);
   bertpp::Matrix<float> want;
   ref.forward(x, want, one, Act::none, &res);
@@ -285,33 +286,38 @@ TEST(Linear, ReducedPrecisionsStayWithinTheirRounding) {
       bertpp::ExecOptions opts;
       opts.isa = isa;
       opts.precision = precision;
-      const bertpp::exec::Linear<float> lin(bertpp::Tensor<float>(wv, {n, k}), bertpp::Tensor<float>(bv, {n}), opts);
+      const bertpp::exec::Linear<float> lin(bertpp::Tensor<float>(wv, {n, k}),
+                                            bertpp::Tensor<float>(bv, {n}), opts);
       EXPECT_EQ(lin.precision(), precision);
       bertpp::Matrix<float> y1, y2;
       lin.forward(x, y1, one, Act::none, &res);
       lin.forward(x, y2, two, Act::none, &res);
-      EXPECT_TRUE(y1 == y2) << bertpp::precision_name(precision) << " " << lin.kernel() << ": threads differ";
+      EXPECT_TRUE(y1 == y2) << bertpp::precision_name(precision) << " " << lin.kernel()
+                            << ": threads differ";
       for (std::int64_t r = 0; r < m; ++r)
         for (std::int64_t c = 0; c < n; ++c) {
           double sum_abs = 0, xmax = 0, wmax = 0;
           for (std::int64_t q = 0; q < k; ++q) {
             sum_abs += std::fabs(x(r, q) * wv[static_cast<std::size_t>(c * k + q)]);
             xmax = std::max(xmax, static_cast<double>(std::fabs(x(r, q))));
-            wmax = std::max(wmax, static_cast<double>(std::fabs(wv[static_cast<std::size_t>(c * k + q)])));
+            wmax = std::max(
+                wmax, static_cast<double>(std::fabs(wv[static_cast<std::size_t>(c * k + q)])));
           }
           double tol = 1e-5 * (1 + sum_abs);
           if (precision == bertpp::Precision::bf16) tol += 2 * 0.0039 * sum_abs;
           if (precision == bertpp::Precision::int8)
             tol += static_cast<double>(k) * 0.5 * (xmax / 127 * wmax + wmax / 127 * xmax) + 1e-5;
           ASSERT_NEAR(y1(r, c), want(r, c), tol)
-              << bertpp::precision_name(precision) << " " << lin.kernel() << " at (" << r << ", " << c << ")";
+              << bertpp::precision_name(precision) << " " << lin.kernel() << " at (" << r << ", "
+              << c << ")";
         }
     }
   bertpp::ExecOptions bad;
   bad.precision = bertpp::Precision::int8;
-  EXPECT_THROW((bertpp::exec::Linear<double>(bertpp::Tensor<double>(std::vector<double>(4, 1.0), {2, 2}),
-                                             bertpp::Tensor<double>(), bad)),
-               bertpp::ConfigError);
+  EXPECT_THROW(
+      (bertpp::exec::Linear<double>(bertpp::Tensor<double>(std::vector<double>(4, 1.0), {2, 2}),
+                                    bertpp::Tensor<double>(), bad)),
+      bertpp::ConfigError);
   EXPECT_THROW(bertpp::precision_from_name("fp8", "--precision"), bertpp::ConfigError);
 }
 

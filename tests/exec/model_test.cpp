@@ -260,7 +260,8 @@ TEST(ExecModel, ReducedPrecisionsAgreeWithF32OnMiniLM) {
   const auto batch = ref.batch("", /*with_types=*/false);
   bertpp::Context ctx(2);
   const auto f32 = bertpp::BertModel<float>::load(dir).forward(batch, ctx);
-  for (auto [precision, target] : {std::pair{bertpp::Precision::bf16, 0.999}, std::pair{bertpp::Precision::int8, 0.99}}) {
+  for (auto [precision, target] :
+       {std::pair{bertpp::Precision::bf16, 0.999}, std::pair{bertpp::Precision::int8, 0.99}}) {
     bertpp::LoadOptions o;
     o.exec.precision = precision;
     const auto got = bertpp::BertModel<float>::load(dir, o).forward(batch, ctx);

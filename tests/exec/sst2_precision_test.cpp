@@ -60,27 +60,33 @@ TEST(Sst2Precision, EmbeddingsAndClassifierStayCloseToF32) {
   const auto reference = bertpp::Embedder::load(minilm());
   auto options = reference.options();
   options.num_threads = 2;
-  const bertpp::Embedder f32(bertpp::Tokenizer::load(minilm()), encoder(bertpp::Precision::f32), options);
+  const bertpp::Embedder f32(bertpp::Tokenizer::load(minilm()), encoder(bertpp::Precision::f32),
+                             options);
   const auto want = f32.embed(dev.texts);
   const std::string head = std::string(BERTPP_SOURCE_DIR) + "/examples/models/sst2-minilm-head";
   bertpp::PipelineOptions popts;
   popts.num_threads = 2;
-  const double acc_f32 = accuracy(bertpp::TextClassifier(bertpp::Tokenizer::load(minilm()),
-                                                         encoder(bertpp::Precision::f32),
-                                                         bertpp::LinearHead::load(head), popts),
-                                  dev);
+  const double acc_f32 = accuracy(
+      bertpp::TextClassifier(bertpp::Tokenizer::load(minilm()), encoder(bertpp::Precision::f32),
+                             bertpp::LinearHead::load(head), popts),
+      dev);
   for (auto [precision, cos_target, acc_points] :
-       {std::tuple{bertpp::Precision::bf16, 0.999, 0.5}, std::tuple{bertpp::Precision::int8, 0.98, 1.0}}) {
+       {std::tuple{bertpp::Precision::bf16, 0.999, 0.5},
+        std::tuple{bertpp::Precision::int8, 0.98, 1.0}}) {
     const bertpp::Embedder e(bertpp::Tokenizer::load(minilm()), encoder(precision), options);
     const auto got = e.embed(dev.texts);
     double worst = 1.0;
     for (Eigen::Index i = 0; i < got.rows(); ++i)
-      worst = std::min(worst, static_cast<double>(bertpp::cosine(got.row(i).transpose(), want.row(i).transpose())));
-    const double acc = accuracy(bertpp::TextClassifier(bertpp::Tokenizer::load(minilm()), encoder(precision),
-                                                       bertpp::LinearHead::load(head), popts),
-                                dev);
-    std::printf("[ %s vs f32 ] SST-2 dev: worst embedding cosine %.6f; classifier accuracy %.4f (f32 %.4f)\n",
-                bertpp::precision_name(precision), worst, acc, acc_f32);
+      worst = std::min(worst, static_cast<double>(
+                                  bertpp::cosine(got.row(i).transpose(), want.row(i).transpose())));
+    const double acc =
+        accuracy(bertpp::TextClassifier(bertpp::Tokenizer::load(minilm()), encoder(precision),
+                                        bertpp::LinearHead::load(head), popts),
+                 dev);
+    std::printf(
+        "[ %s vs f32 ] SST-2 dev: worst embedding cosine %.6f; classifier accuracy %.4f (f32 "
+        "%.4f)\n",
+        bertpp::precision_name(precision), worst, acc, acc_f32);
     EXPECT_GE(worst, cos_target) << bertpp::precision_name(precision);
     EXPECT_LE(std::abs(acc - acc_f32) * 100, acc_points) << bertpp::precision_name(precision);
   }

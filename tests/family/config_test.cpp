@@ -56,7 +56,8 @@ TEST(FamilyConfig, AConfigNamingOnlyItsModelTypeHasHfsDefaults) {
     EXPECT_EQ(c.num_hidden_groups, want.value("num_hidden_groups", std::int64_t{1}));
     EXPECT_EQ(c.inner_group_num, want.value("inner_group_num", std::int64_t{1}));
     EXPECT_EQ(c.use_task_id, want.value("use_task_id", false));
-    EXPECT_EQ(c.relative_attention_num_buckets, want.value("relative_attention_num_buckets", std::int64_t{32}));
+    EXPECT_EQ(c.relative_attention_num_buckets,
+              want.value("relative_attention_num_buckets", std::int64_t{32}));
     // RoBERTa's positions start past pad_token_id; MPNet's past its fixed padding index 1.
     const bool roberta = type == "roberta" || type == "xlm-roberta";
     EXPECT_EQ(c.position_offset, roberta ? c.pad_token_id + 1 : type == "mpnet" ? 2 : 0);
@@ -64,9 +65,12 @@ TEST(FamilyConfig, AConfigNamingOnlyItsModelTypeHasHfsDefaults) {
 }
 
 TEST(FamilyConfig, DistilBertsOwnNamesAreRead) {
-  const auto c = EncoderConfig::from_json(
-      json{{"model_type", "distilbert"}, {"dim", 48}, {"n_layers", 3}, {"n_heads", 4}, {"hidden_dim", 50},
-           {"activation", "relu"}});
+  const auto c = EncoderConfig::from_json(json{{"model_type", "distilbert"},
+                                               {"dim", 48},
+                                               {"n_layers", 3},
+                                               {"n_heads", 4},
+                                               {"hidden_dim", 50},
+                                               {"activation", "relu"}});
   EXPECT_EQ(c.hidden_size, 48);
   EXPECT_EQ(c.num_hidden_layers, 3);
   EXPECT_EQ(c.num_attention_heads, 4);
@@ -95,19 +99,22 @@ TEST(FamilyConfig, AlbertsSharingScheduleIsHfs) {
 }
 
 TEST(FamilyConfig, UnsupportedModelTypesAreRefusedByName) {
-  expect_config_error(json{{"model_type", "deberta"}}, "'deberta'; bertpp supports bert, roberta, xlm-roberta");
+  expect_config_error(json{{"model_type", "deberta"}},
+                      "'deberta'; bertpp supports bert, roberta, xlm-roberta");
   expect_config_error(json{{"model_type", "deberta-v2"}}, "model_type");
 }
 
 TEST(FamilyConfig, ImpossibleFamilyFieldsAreErrors) {
-  expect_config_error(json{{"model_type", "albert"}, {"num_hidden_layers", 2}, {"num_hidden_groups", 3}},
-                      "num_hidden_groups");
+  expect_config_error(
+      json{{"model_type", "albert"}, {"num_hidden_layers", 2}, {"num_hidden_groups", 3}},
+      "num_hidden_groups");
   expect_config_error(json{{"model_type", "albert"}, {"inner_group_num", 0}}, "inner_group_num");
   expect_config_error(json{{"model_type", "electra"}, {"embedding_size", -3}}, "embedding_size");
   expect_config_error(json{{"model_type", "electra"}, {"embedding_size", "big"}}, "embedding_size");
   expect_config_error(json{{"model_type", "ernie"}, {"use_task_id", 1}}, "use_task_id");
   expect_config_error(json{{"model_type", "roberta"}, {"pad_token_id", 600}}, "pad_token_id");
-  expect_config_error(json{{"model_type", "distilbert"}, {"dim", 10}, {"n_heads", 3}}, "hidden_size");
+  expect_config_error(json{{"model_type", "distilbert"}, {"dim", 10}, {"n_heads", 3}},
+                      "hidden_size");
 }
 
 }  // namespace

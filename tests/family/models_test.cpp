@@ -23,7 +23,9 @@ using bertpp::test::Reference;
 
 const char* const kCases[] = {"single", "pair", "batch"};
 
-std::string dir(const std::string& family, const std::string& sub) { return fixture("family/" + family + "/" + sub); }
+std::string dir(const std::string& family, const std::string& sub) {
+  return fixture("family/" + family + "/" + sub);
+}
 
 template <typename T>
 double tolerance() {
@@ -33,8 +35,8 @@ double tolerance() {
 // Compares per-sequence [len_i x w] matrices with HF's [B, L, w] (or [B, L] when w == 1)
 // on the unmasked rows; returns the largest difference.
 template <typename T>
-double compare_rows(const std::vector<Matrix<T>>& got, const std::vector<T>& want, const std::vector<Encoding>& batch,
-                    const std::string& what) {
+double compare_rows(const std::vector<Matrix<T>>& got, const std::vector<T>& want,
+                    const std::vector<Encoding>& batch, const std::string& what) {
   double worst = 0;
   EXPECT_EQ(got.size(), batch.size()) << what;
   for (std::size_t b = 0; b < got.size() && b < batch.size(); ++b) {
@@ -46,8 +48,9 @@ double compare_rows(const std::vector<Matrix<T>>& got, const std::vector<T>& wan
       const T* g = got[b].data() + j * w;
       const T* e = want.data() + (b * L + j) * w;
       worst = std::max(worst, bertpp::test::max_abs_diff(g, e, w));
-      EXPECT_TRUE(bertpp::test::all_close(g, e, w, tolerance<T>(),
-                                          what + " sequence " + std::to_string(b) + " row " + std::to_string(j)));
+      EXPECT_TRUE(bertpp::test::all_close(
+          g, e, w, tolerance<T>(),
+          what + " sequence " + std::to_string(b) + " row " + std::to_string(j)));
     }
   }
   return worst;
@@ -104,16 +107,20 @@ class Family : public ::testing::TestWithParam<std::string> {
       const std::string key = std::string(c) + "." + tag + ".";
       const std::string what = family() + "/" + c;
       report(what + " last_hidden_state", type_name<T>(),
-             compare_rows(out.last_hidden_state, r.floats<T>(key + "last_hidden_state"), batch, what + " last_hidden_state"));
+             compare_rows(out.last_hidden_state, r.floats<T>(key + "last_hidden_state"), batch,
+                          what + " last_hidden_state"));
       const bool pooled = has(r, key + "pooler_output");
       EXPECT_EQ(model.has_pooler(), pooled) << what;
-      if (pooled) compare_matrix(out.pooler_output, r.floats<T>(key + "pooler_output"), what + " pooler_output");
+      if (pooled)
+        compare_matrix(out.pooler_output, r.floats<T>(key + "pooler_output"),
+                       what + " pooler_output");
       if (!o.output_hidden_states) continue;
       // Every hidden state, against HF's float64 run.
       const auto all = r.floats<T>(std::string(c) + ".f64.hidden_states");
       ASSERT_EQ(all.size() % out.hidden_states.size(), 0u) << what;
       const auto shape = r.shape(std::string(c) + ".f64.hidden_states");
-      ASSERT_EQ(static_cast<std::size_t>(shape[0]), out.hidden_states.size()) << what << ": number of hidden states";
+      ASSERT_EQ(static_cast<std::size_t>(shape[0]), out.hidden_states.size())
+          << what << ": number of hidden states";
       const std::size_t per = all.size() / out.hidden_states.size();
       double worst = 0;
       for (std::size_t l = 0; l < out.hidden_states.size(); ++l) {
@@ -150,9 +157,11 @@ class Family : public ::testing::TestWithParam<std::string> {
 
   template <typename T>
   void masked_lm(const std::string& head, const bertpp::MaskedLM<T>& m, const std::string& key) {
-    each_case<T>(head, key, [&](const std::vector<Encoding>& b, const std::vector<T>& want, const std::string& what) {
-      return compare_rows(m.forward(b), want, b, what);
-    });
+    each_case<T>(
+        head, key,
+        [&](const std::vector<Encoding>& b, const std::vector<T>& want, const std::string& what) {
+          return compare_rows(m.forward(b), want, b, what);
+        });
   }
 
   template <typename T>
@@ -162,9 +171,10 @@ class Family : public ::testing::TestWithParam<std::string> {
     const std::string base = dir(f, "base");
     if (f == "albert" || f == "ernie") {
       const auto m = bertpp::PreTraining<T>::load(base);
-      each_case<T>("base", "base.prediction_logits", [&](const auto& b, const auto& want, const auto& what) {
-        return compare_rows(m.forward(b).prediction_logits, want, b, what);
-      });
+      each_case<T>("base", "base.prediction_logits",
+                   [&](const auto& b, const auto& want, const auto& what) {
+                     return compare_rows(m.forward(b).prediction_logits, want, b, what);
+                   });
       const std::string pair = f == "albert" ? "base.sop_logits" : "base.seq_relationship_logits";
       each_case<T>("base", pair, [&](const auto& b, const auto& want, const auto& what) {
         return compare_matrix(m.forward(b).seq_relationship_logits, want, what);
@@ -181,9 +191,10 @@ class Family : public ::testing::TestWithParam<std::string> {
     {
       const bertpp::SequenceClassification<T> m(head_config("seqcls"), head_store("seqcls"));
       EXPECT_EQ(m.labels().names, (std::vector<std::string>{"neg", "neutral", "pos"}));
-      each_case<T>("seqcls", "seqcls.logits", [&](const auto& b, const auto& want, const auto& what) {
-        return compare_matrix(m.forward(b), want, what);
-      });
+      each_case<T>("seqcls", "seqcls.logits",
+                   [&](const auto& b, const auto& want, const auto& what) {
+                     return compare_matrix(m.forward(b), want, what);
+                   });
     }
     {
       const bertpp::TokenClassification<T> m(head_config("ner"), head_store("ner"));
@@ -203,7 +214,8 @@ class Family : public ::testing::TestWithParam<std::string> {
     if (has(ref(), "single.f64.mlm.logits"))  // a whole model (see the fixture script)
       masked_lm<T>("mlm", bertpp::MaskedLM<T>::load(dir(f, "mlm")), "mlm.logits");
     if (f == "electra")  // the generator's head on the discriminator's encoder
-      masked_lm<T>("generator", bertpp::MaskedLM<T>(head_config("generator"), head_store("generator")),
+      masked_lm<T>("generator",
+                   bertpp::MaskedLM<T>(head_config("generator"), head_store("generator")),
                    "generator.logits");
     if (f == "ernie") {
       const auto m = bertpp::NextSentence<T>::load(dir(f, "nsp"));  // a whole model
@@ -240,11 +252,13 @@ TEST(MPNet, RelativePositionBucketsAreHfs) {
   const auto rel = r.ints("relative_position"), want = r.ints("relative_position_bucket");
   ASSERT_EQ(rel.size(), want.size());
   for (std::size_t i = 0; i < rel.size(); ++i)
-    EXPECT_EQ(bertpp::RelativeBias<float>::bucket_of(rel[i]), want[i]) << "relative position " << rel[i];
+    EXPECT_EQ(bertpp::RelativeBias<float>::bucket_of(rel[i]), want[i])
+        << "relative position " << rel[i];
 }
 
 INSTANTIATE_TEST_SUITE_P(Hf, Family,
-                         ::testing::Values("distilbert", "roberta", "xlm-roberta", "albert", "electra", "ernie", "mpnet"),
+                         ::testing::Values("distilbert", "roberta", "xlm-roberta", "albert",
+                                           "electra", "ernie", "mpnet"),
                          [](const ::testing::TestParamInfo<std::string>& i) {
                            std::string n = i.param;
                            for (auto& ch : n)

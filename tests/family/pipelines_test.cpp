@@ -2,9 +2,10 @@
 // The pipelines on every family: DistilBERT (WordPiece, no token types, first-token
 // classifier), RoBERTa (byte-level BPE, <mask> with lstrip, RoBERTa's positions and pair
 // template), XLM-RoBERTa and ALBERT (SentencePiece Unigram), ELECTRA, ERNIE and MPNet
-// (WordPiece with <s> </s>) against HF's pipelines on the same tiny checkpoints (family/<name>/pipelines.json, written by
-// tools/make_family_fixtures.py with tokenizers sized for the tiny models): the same tokens,
-// labels, entity groups and answer spans in the same order, scores within 1e-4.
+// (WordPiece with <s> </s>) against HF's pipelines on the same tiny checkpoints
+// (family/<name>/pipelines.json, written by tools/make_family_fixtures.py with tokenizers sized for
+// the tiny models): the same tokens, labels, entity groups and answer spans in the same order,
+// scores within 1e-4.
 #include <bertpp/bertpp.hpp>
 
 #include <gtest/gtest.h>
@@ -20,8 +21,8 @@
 
 namespace {
 
-using nlohmann::json;
 using bertpp::test::fixture;
+using nlohmann::json;
 
 constexpr double kScoreTol = 1e-4;
 
@@ -53,7 +54,8 @@ TEST_P(FamilyPipelines, FillMask) {
   // ERNIE's and ALBERT's base folders are their pre-training models; their masked LMs are
   // the whole "mlm" folders.
   const bool pretraining = GetParam() == "ernie" || GetParam() == "albert";
-  const bertpp::FillMask fm(tokenizer(), bertpp::MaskedLM<float>::load(dir(pretraining ? "mlm" : "base")));
+  const bertpp::FillMask fm(tokenizer(),
+                            bertpp::MaskedLM<float>::load(dir(pretraining ? "mlm" : "base")));
   for (const auto& c : all["fill_mask"]) {
     const auto text = c["text"].get<std::string>();
     const auto got = fm.fill_mask(text, c["top_k"].get<std::size_t>());
@@ -69,7 +71,8 @@ TEST_P(FamilyPipelines, FillMask) {
 }
 
 TEST_P(FamilyPipelines, Classify) {
-  const bertpp::TextClassifier clf(tokenizer(), bertpp::SequenceClassification<float>(config("seqcls"), store("seqcls")));
+  const bertpp::TextClassifier clf(
+      tokenizer(), bertpp::SequenceClassification<float>(config("seqcls"), store("seqcls")));
   const json all = expected();
   const auto& c = all["classify"];
   const auto got = clf.classify(c["texts"].get<std::vector<std::string>>());
@@ -78,16 +81,19 @@ TEST_P(FamilyPipelines, Classify) {
     ASSERT_EQ(got[t].size(), c["results"][t].size());
     for (std::size_t k = 0; k < got[t].size(); ++k) {
       EXPECT_EQ(got[t][k].label, c["results"][t][k]["label"].get<std::string>()) << "text " << t;
-      EXPECT_NEAR(got[t][k].score, c["results"][t][k]["score"].get<double>(), kScoreTol) << "text " << t;
+      EXPECT_NEAR(got[t][k].score, c["results"][t][k]["score"].get<double>(), kScoreTol)
+          << "text " << t;
     }
   }
 }
 
 TEST_P(FamilyPipelines, Ner) {
-  const bertpp::TokenClassifier ner(tokenizer(), bertpp::TokenClassification<float>(config("ner"), store("ner")));
-  const std::pair<const char*, bertpp::Aggregation> strategies[] = {{"none", bertpp::Aggregation::none},
-                                                                     {"simple", bertpp::Aggregation::simple},
-                                                                     {"first", bertpp::Aggregation::first}};
+  const bertpp::TokenClassifier ner(
+      tokenizer(), bertpp::TokenClassification<float>(config("ner"), store("ner")));
+  const std::pair<const char*, bertpp::Aggregation> strategies[] = {
+      {"none", bertpp::Aggregation::none},
+      {"simple", bertpp::Aggregation::simple},
+      {"first", bertpp::Aggregation::first}};
   const json all = expected();
   for (const auto& [name, agg] : strategies) {
     for (const auto& c : all["ner"][name]) {
@@ -98,7 +104,8 @@ TEST_P(FamilyPipelines, Ner) {
       for (std::size_t i = 0; i < got.size(); ++i) {
         const std::string where = std::string(name) + " #" + std::to_string(i) + ": " + text;
         const bool none = agg == bertpp::Aggregation::none;
-        EXPECT_EQ(got[i].entity, want[i][none ? "entity" : "entity_group"].get<std::string>()) << where;
+        EXPECT_EQ(got[i].entity, want[i][none ? "entity" : "entity_group"].get<std::string>())
+            << where;
         EXPECT_EQ(got[i].word, want[i]["word"].get<std::string>()) << where;
         EXPECT_EQ(got[i].start, want[i]["start"].get<std::size_t>()) << where;
         EXPECT_EQ(got[i].end, want[i]["end"].get<std::size_t>()) << where;
@@ -109,7 +116,8 @@ TEST_P(FamilyPipelines, Ner) {
 }
 
 TEST_P(FamilyPipelines, Answer) {
-  const bertpp::QuestionAnswerer qa(tokenizer(), bertpp::QuestionAnswering<float>(config("qa"), store("qa")));
+  const bertpp::QuestionAnswerer qa(tokenizer(),
+                                    bertpp::QuestionAnswering<float>(config("qa"), store("qa")));
   for (const auto& c : expected()["qa"]) {
     bertpp::AnswerOptions o;
     const auto& kw = c["options"];
@@ -118,7 +126,8 @@ TEST_P(FamilyPipelines, Answer) {
     const auto q = c["question"].get<std::string>(), ctx = c["context"].get<std::string>();
     const auto windows = qa.windows(q, ctx, o);
     ASSERT_EQ(windows.size(), c["windows"].size()) << q;
-    for (std::size_t w = 0; w < windows.size(); ++w) EXPECT_EQ(windows[w].size(), c["windows"][w].get<std::size_t>());
+    for (std::size_t w = 0; w < windows.size(); ++w)
+      EXPECT_EQ(windows[w].size(), c["windows"][w].get<std::size_t>());
     const auto got = qa.answer(q, ctx, o);
     ASSERT_EQ(got.size(), c["answers"].size()) << q;
     for (std::size_t i = 0; i < got.size(); ++i) {
@@ -136,13 +145,14 @@ TEST_P(FamilyPipelines, Answer) {
 TEST(FamilyTokenizer, CleanUpTokenizationSpacesFollowsTheConfig) {
   const std::string src = fixture("family/ernie/tokenizer/");
   const std::string dir = ::testing::TempDir() + "bertpp_family_cleanup/";
-  ASSERT_EQ(std::system(("mkdir -p '" + dir + "' && cp '" + src + "vocab.txt' '" + src + "tokenizer.json' '" + dir +
-                         "'")
+  ASSERT_EQ(std::system(("mkdir -p '" + dir + "' && cp '" + src + "vocab.txt' '" + src +
+                         "tokenizer.json' '" + dir + "'")
                             .c_str()),
             0);
   auto write_config = [&](const std::string& value) {
     std::ofstream(dir + "tokenizer_config.json")
-        << (value.empty() ? std::string("{}") : R"({"clean_up_tokenization_spaces": )" + value + "}");
+        << (value.empty() ? std::string("{}")
+                          : R"({"clean_up_tokenization_spaces": )" + value + "}");
   };
   const std::string text = "the quick brown ' jumps.";
   write_config("");
@@ -160,11 +170,13 @@ TEST(FamilyTokenizer, CleanUpTokenizationSpacesFollowsTheConfig) {
     bertpp::Tokenizer::load(dir);
     ADD_FAILURE() << "accepted a string for clean_up_tokenization_spaces";
   } catch (const bertpp::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("clean_up_tokenization_spaces"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("clean_up_tokenization_spaces"), std::string::npos)
+        << e.what();
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Hf, FamilyPipelines, ::testing::Values("distilbert", "roberta", "xlm_roberta", "albert", "electra",
-                                                                     "ernie", "mpnet"));
+INSTANTIATE_TEST_SUITE_P(Hf, FamilyPipelines,
+                         ::testing::Values("distilbert", "roberta", "xlm_roberta", "albert",
+                                           "electra", "ernie", "mpnet"));
 
 }  // namespace

@@ -50,19 +50,21 @@ TEST(Consistency, SequenceAloneEqualsSequenceInBatch) {
     EXPECT_TRUE(all_close(b.data(), a.data(), static_cast<std::size_t>(a.size()), 1e-12,
                           "sequence " + std::to_string(i)));
     EXPECT_TRUE(all_close(together.pooler_output.row(static_cast<Eigen::Index>(i)).data(),
-                          alone.pooler_output.data(), static_cast<std::size_t>(alone.pooler_output.size()),
-                          1e-12, "pooler " + std::to_string(i)));
+                          alone.pooler_output.data(),
+                          static_cast<std::size_t>(alone.pooler_output.size()), 1e-12,
+                          "pooler " + std::to_string(i)));
   }
 }
 
 TEST(Consistency, PaddingIsDroppedAndRestoredAsZeros) {
   const auto model = bertpp::BertModel<double>::load(fixture("tiny-bert"));
   bertpp::Encoding plain = bertpp::Encoding::from_ids({2, 10, 11, 12, 3});
-  bertpp::Encoding padded = bertpp::Encoding::from_ids({2, 10, 11, 12, 3, 0, 0}, {},
-                                                       {1, 1, 1, 1, 1, 0, 0});
+  bertpp::Encoding padded =
+      bertpp::Encoding::from_ids({2, 10, 11, 12, 3, 0, 0}, {}, {1, 1, 1, 1, 1, 0, 0});
   const auto out = model.forward({plain, padded});
   ASSERT_EQ(out.last_hidden_state[1].rows(), 7);
-  EXPECT_TRUE(all_close(out.last_hidden_state[1].data(), out.last_hidden_state[0].data(), 5 * 36, 1e-12));
+  EXPECT_TRUE(
+      all_close(out.last_hidden_state[1].data(), out.last_hidden_state[0].data(), 5 * 36, 1e-12));
   EXPECT_EQ(out.last_hidden_state[1].bottomRows(2).cwiseAbs().maxCoeff(), 0.0);
 }
 
@@ -78,7 +80,9 @@ TEST(Consistency, EightThreadsAgreeWithSerialCalls) {
     threads.emplace_back([&, t] {
       bertpp::ForwardOptions opts;
       opts.num_threads = 1 + t % 2;  // half of them run their own pool of two
-      for (int rep = 0; rep < 5; ++rep) parallel[static_cast<std::size_t>(t)] = model.forward(inputs[static_cast<std::size_t>(t)], opts);
+      for (int rep = 0; rep < 5; ++rep)
+        parallel[static_cast<std::size_t>(t)] =
+            model.forward(inputs[static_cast<std::size_t>(t)], opts);
     });
   for (auto& th : threads) th.join();
   for (std::size_t t = 0; t < 8; ++t)
@@ -100,9 +104,9 @@ TEST(Consistency, CallbackSeesEveryNamedIntermediate) {
                                    names.push_back(name);
                                    if (name == "layer.1.output") last = v;
                                  });
-  const std::vector<std::string> expected = {"embeddings",       "layer.0.attention",
-                                             "layer.0.output",   "layer.1.attention",
-                                             "layer.1.output",   "pooler"};
+  const std::vector<std::string> expected = {"embeddings",     "layer.0.attention",
+                                             "layer.0.output", "layer.1.attention",
+                                             "layer.1.output", "pooler"};
   EXPECT_EQ(names, expected);
   EXPECT_TRUE(all_close(last.data(), out.last_hidden_state[0].data(), 4 * 36, 0.0));
 }

@@ -16,7 +16,8 @@ TEST(Embed, MiniLMMatchesSentenceTransformers) {
   const bertpp::test::Reference ref(bertpp::test::fixture("minilm/reference.safetensors"));
   std::ifstream in(bertpp::test::fixture("minilm/sentences.json"));
   const auto sentences = nlohmann::json::parse(in).get<std::vector<std::string>>();
-  const auto embedder = bertpp::Embedder::load(bertpp::test::cache_dir() + "/models/all-MiniLM-L6-v2");
+  const auto embedder =
+      bertpp::Embedder::load(bertpp::test::cache_dir() + "/models/all-MiniLM-L6-v2");
   EXPECT_EQ(embedder.options().pooling, bertpp::PoolingMode::mean);
   EXPECT_TRUE(embedder.options().normalize);
   EXPECT_EQ(embedder.max_length(), 256u);
@@ -39,8 +40,8 @@ TEST(Embed, MiniLMMatchesSentenceTransformers) {
     const double cos = bertpp::cosine(got.row(static_cast<Eigen::Index>(i)).transpose(), w);
     EXPECT_GE(cos, 0.99999) << sentences[i];
     worst = std::min(worst, cos);
-    EXPECT_TRUE(bertpp::test::all_close(got.row(static_cast<Eigen::Index>(i)).data(), w.data(), 384, 1e-5,
-                                        sentences[i]));
+    EXPECT_TRUE(bertpp::test::all_close(got.row(static_cast<Eigen::Index>(i)).data(), w.data(), 384,
+                                        1e-5, sentences[i]));
   }
   std::cout << "[ Embed ] worst cosine vs sentence-transformers: " << worst << "\n";
 }
@@ -48,11 +49,15 @@ TEST(Embed, MiniLMMatchesSentenceTransformers) {
 TEST(Embed, PoolingModes) {
   std::vector<bertpp::Matrix<double>> hidden(1, bertpp::Matrix<double>(3, 2));
   hidden[0] << 1, 2, 3, -4, 100, 100;
-  const std::vector<bertpp::Encoding> batch = {bertpp::Encoding::from_ids({1, 2, 0}, {}, {1, 1, 0})};
+  const std::vector<bertpp::Encoding> batch = {
+      bertpp::Encoding::from_ids({1, 2, 0}, {}, {1, 1, 0})};
   using M = bertpp::PoolingMode;
-  EXPECT_EQ(bertpp::pool(hidden, batch, M::mean, false), (bertpp::Matrix<double>(1, 2) << 2, -1).finished());
-  EXPECT_EQ(bertpp::pool(hidden, batch, M::max, false), (bertpp::Matrix<double>(1, 2) << 3, 2).finished());
-  EXPECT_EQ(bertpp::pool(hidden, batch, M::cls, false), (bertpp::Matrix<double>(1, 2) << 1, 2).finished());
+  EXPECT_EQ(bertpp::pool(hidden, batch, M::mean, false),
+            (bertpp::Matrix<double>(1, 2) << 2, -1).finished());
+  EXPECT_EQ(bertpp::pool(hidden, batch, M::max, false),
+            (bertpp::Matrix<double>(1, 2) << 3, 2).finished());
+  EXPECT_EQ(bertpp::pool(hidden, batch, M::cls, false),
+            (bertpp::Matrix<double>(1, 2) << 1, 2).finished());
   const auto n = bertpp::pool(hidden, batch, M::cls, true);
   EXPECT_NEAR(n.norm(), 1.0, 1e-15);
   EXPECT_THROW(bertpp::pooling_mode_from_name("median"), bertpp::ConfigError);

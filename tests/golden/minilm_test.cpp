@@ -39,7 +39,8 @@ TEST(MiniLM, LastHiddenStateMatchesHf) {
     }
   EXPECT_EQ(row * H, want.size());
   const auto pooled = ref.floats<float>("pooler_output");
-  EXPECT_TRUE(all_close(out.pooler_output.data(), pooled.data(), pooled.size(), 1e-4, "pooler_output"));
+  EXPECT_TRUE(
+      all_close(out.pooler_output.data(), pooled.data(), pooled.size(), 1e-4, "pooler_output"));
   std::cout << "[ MiniLM ] max abs diff of last_hidden_state vs HF float32: " << worst << "\n";
 }
 
@@ -52,10 +53,12 @@ TEST(MiniLM, SequenceAloneEqualsSequenceInBatchOfOtherLengths) {
     const auto alone = model.forward({batch[i]});
     const auto& a = alone.last_hidden_state[0];
     EXPECT_TRUE(all_close(together.last_hidden_state[i].data(), a.data(),
-                          static_cast<std::size_t>(a.size()), 1e-6, "sentence " + std::to_string(i)));
+                          static_cast<std::size_t>(a.size()), 1e-6,
+                          "sentence " + std::to_string(i)));
     EXPECT_TRUE(all_close(together.pooler_output.row(static_cast<Eigen::Index>(i)).data(),
-                          alone.pooler_output.data(), static_cast<std::size_t>(alone.pooler_output.size()),
-                          1e-6, "pooler of sentence " + std::to_string(i)));
+                          alone.pooler_output.data(),
+                          static_cast<std::size_t>(alone.pooler_output.size()), 1e-6,
+                          "pooler of sentence " + std::to_string(i)));
   }
 }
 

@@ -38,7 +38,8 @@ void check(const char* tag, const bertpp::BertConfig& config) {
   for (std::size_t b = 0; b < batch.size(); ++b)
     for (std::size_t j = 0; j < L; ++j) {
       if (!batch[b].attention_mask[j]) continue;
-      const auto row = out.last_hidden_state[b].row(static_cast<Eigen::Index>(j)).template cast<double>();
+      const auto row =
+          out.last_hidden_state[b].row(static_cast<Eigen::Index>(j)).template cast<double>();
       const double m = row.mean();
       const double s = std::sqrt((row.array() - m).square().mean());
       EXPECT_NEAR(m, mean[b * L + j], tol) << tag << " mean of sequence " << b << " row " << j;
@@ -49,14 +50,19 @@ void check(const char* tag, const bertpp::BertConfig& config) {
     worst = std::max(worst, bertpp::test::max_abs_diff(out.last_hidden_state[0].row(rows[k]).data(),
                                                        want_rows.data() + k * H, H));
   const auto pooled = ref.floats<float>(std::string(tag) + ".pooler_output");
-  worst = std::max(worst, bertpp::test::max_abs_diff(out.pooler_output.data(), pooled.data(), pooled.size()));
+  worst = std::max(
+      worst, bertpp::test::max_abs_diff(out.pooler_output.data(), pooled.data(), pooled.size()));
   std::cout << "[ max abs diff ] " << tag << " rows + pooler (float): " << worst << "\n";
   EXPECT_TRUE(all_close(out.pooler_output.data(), pooled.data(), pooled.size(), tol,
                         std::string(tag) + " pooler_output"));
 }
 
-TEST(Synthetic, BertBaseMatchesHf) { check<bertpp::BertBase<float>>("base", bertpp::BertConfig::base()); }
-TEST(Synthetic, BertLargeMatchesHf) { check<bertpp::BertLarge<float>>("large", bertpp::BertConfig::large()); }
+TEST(Synthetic, BertBaseMatchesHf) {
+  check<bertpp::BertBase<float>>("base", bertpp::BertConfig::base());
+}
+TEST(Synthetic, BertLargeMatchesHf) {
+  check<bertpp::BertLarge<float>>("large", bertpp::BertConfig::large());
+}
 
 TEST(Synthetic, PresetsEqualHfConfigs) {
   const auto base = bertpp::BertConfig::base();
@@ -76,13 +82,15 @@ TEST(Synthetic, PresetsEqualHfConfigs) {
 TEST(Synthetic, PresetRefusesOtherSizes) {
   bertpp::BertConfig small = bertpp::BertConfig::base();
   small.num_hidden_layers = 2;
-  EXPECT_THROW(bertpp::BertBase<float>(small, bertpp::synthetic_bert_weights(small)), bertpp::ConfigError);
+  EXPECT_THROW(bertpp::BertBase<float>(small, bertpp::synthetic_bert_weights(small)),
+               bertpp::ConfigError);
 }
 
 TEST(Synthetic, GeneratorMatchesPythonDefinitionBitForBit) {
   const Reference ref(bertpp::test::fixture("synthetic/reference.safetensors"));
-  for (const char* name : {"pooler.dense.bias", "embeddings.LayerNorm.weight",
-                           "encoder.layer.0.output.LayerNorm.bias", "embeddings.word_embeddings.weight"}) {
+  for (const char* name :
+       {"pooler.dense.bias", "embeddings.LayerNorm.weight", "encoder.layer.0.output.LayerNorm.bias",
+        "embeddings.word_embeddings.weight"}) {
     const auto want = ref.floats<float>(std::string("generator.") + name);
     const auto got = bertpp::synthetic_tensor(name, want.size());
     EXPECT_TRUE(all_close(got.data(), want.data(), want.size(), 0.0, name));

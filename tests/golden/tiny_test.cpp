@@ -22,7 +22,8 @@ struct Case {
 // matrices (masked rows must be zero).
 template <typename T>
 void expect_hidden(const std::vector<bertpp::Matrix<T>>& actual, const std::vector<T>& expected,
-                   const std::vector<bertpp::Encoding>& batch, double tol, const std::string& what) {
+                   const std::vector<bertpp::Encoding>& batch, double tol,
+                   const std::string& what) {
   ASSERT_EQ(actual.size(), batch.size());
   double worst = 0.0;
   for (std::size_t b = 0; b < batch.size(); ++b) {
@@ -65,13 +66,15 @@ void check_case(const Case& c, const char* tag, double tol) {
                         std::string(c.model) + "/" + c.name + " pooler_output"));
   // Every layer's hidden states.
   const auto all = ref.floats<T>(key + "hidden_states");
-  ASSERT_EQ(out.hidden_states.size(), static_cast<std::size_t>(model.config().num_hidden_layers + 1));
+  ASSERT_EQ(out.hidden_states.size(),
+            static_cast<std::size_t>(model.config().num_hidden_layers + 1));
   const std::size_t per_layer = all.size() / out.hidden_states.size();
   for (std::size_t l = 0; l < out.hidden_states.size(); ++l) {
     std::vector<T> layer(all.begin() + static_cast<std::ptrdiff_t>(l * per_layer),
                          all.begin() + static_cast<std::ptrdiff_t>((l + 1) * per_layer));
-    expect_hidden(out.hidden_states[l], layer, batch, tol,
-                  std::string(c.model) + "/" + c.name + " hidden_states[" + std::to_string(l) + "]");
+    expect_hidden(
+        out.hidden_states[l], layer, batch, tol,
+        std::string(c.model) + "/" + c.name + " hidden_states[" + std::to_string(l) + "]");
   }
 }
 

@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 using bertpp::Matrix;
 
 std::string temp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("bertpp_head_test_" + std::to_string(::getpid()) + "_" + name);
+  const fs::path p =
+      fs::temp_directory_path() / ("bertpp_head_test_" + std::to_string(::getpid()) + "_" + name);
   fs::create_directories(p);
   return p.string();
 }
@@ -52,7 +53,8 @@ TEST(HeadFile, SavesAndLoadsEveryField) {
   EXPECT_EQ(g.encoder.weights_digest, h.encoder.weights_digest);
   EXPECT_EQ(g.weight, h.weight);
   EXPECT_EQ(g.bias, h.bias);
-  EXPECT_NO_THROW(g.check_encoder(bertpp::EncoderIdentity::of_dir(bertpp::test::pretraining_dir()), "x"));
+  EXPECT_NO_THROW(
+      g.check_encoder(bertpp::EncoderIdentity::of_dir(bertpp::test::pretraining_dir()), "x"));
   fs::remove_all(dir);
 }
 
@@ -63,15 +65,18 @@ TEST(HeadFile, RefusesAnotherEncoderAndBadFiles) {
   h.encoder.name = "other-model";
   h.save(dir);
   // The encoder check comes before anything else is loaded.
-  expect_error<bertpp::WeightError>([&] { bertpp::TextClassifier::load(bertpp::test::pretraining_dir(), dir); },
-                                    "head trained on encoder 'other-model'");
-  expect_error<bertpp::IoError>([&] { bertpp::LinearHead::load(dir + "/missing"); }, "head.json: cannot open");
+  expect_error<bertpp::WeightError>(
+      [&] { bertpp::TextClassifier::load(bertpp::test::pretraining_dir(), dir); },
+      "head trained on encoder 'other-model'");
+  expect_error<bertpp::IoError>([&] { bertpp::LinearHead::load(dir + "/missing"); },
+                                "head.json: cannot open");
   {
     std::ofstream(dir + "/head.json") << R"({"format": "bertpp-linear-head", "labels": ["a", "b"],
       "activation": "relu", "pooling": "mean", "max_length": 8,
       "encoder": {"name": "x", "hidden_size": 32, "weights_digest": "sampled64:0"}})";
   }
-  expect_error<bertpp::FormatError>([&] { bertpp::LinearHead::load(dir); }, "field 'activation' is 'relu'");
+  expect_error<bertpp::FormatError>([&] { bertpp::LinearHead::load(dir); },
+                                    "field 'activation' is 'relu'");
   {
     std::ofstream(dir + "/head.json") << R"({"format": "bertpp-linear-head", "labels": ["a", "b"],
       "activation": "sigmoid", "pooling": "mean", "max_length": 8,
@@ -93,7 +98,7 @@ TEST(HeadTraining, LearnsSeparableDataBinaryAndSoftmax) {
     y3[static_cast<std::size_t>(i)] = i % 3;
     y2[static_cast<std::size_t>(i)] = i % 2;
     for (int c = 0; c < h; ++c) x(i, c) = noise(rng);
-    x(i, i % 3) += 2.0f;      // class 0/1/2 along axes 0/1/2
+    x(i, i % 3) += 2.0f;              // class 0/1/2 along axes 0/1/2
     x(i, 3) += i % 2 ? 2.0f : -2.0f;  // binary along axis 3
   }
   bertpp::HeadTrainOptions o;
@@ -116,11 +121,12 @@ TEST(HeadTraining, LearnsSeparableDataBinaryAndSoftmax) {
   bertpp::LinearHead again = bin;
   bertpp::train_linear_head(again, x, y2, o);
   EXPECT_EQ(again.weight, bin.weight);
-  expect_error<bertpp::InputError>([&] { bertpp::train_linear_head(bin, Matrix<float>(0, h), {}, o); },
-                                   "no training examples");
+  expect_error<bertpp::InputError>(
+      [&] { bertpp::train_linear_head(bin, Matrix<float>(0, h), {}, o); }, "no training examples");
   std::vector<int> bad = y2;
   bad[5] = 2;
-  expect_error<bertpp::InputError>([&] { bertpp::train_linear_head(bin, x, bad, o); }, "label id 2 of example 5");
+  expect_error<bertpp::InputError>([&] { bertpp::train_linear_head(bin, x, bad, o); },
+                                   "label id 2 of example 5");
 }
 
 TEST(HeadClassifier, EncoderPlusHeadScoresAsFeaturesTimesWeights) {
@@ -130,7 +136,8 @@ TEST(HeadClassifier, EncoderPlusHeadScoresAsFeaturesTimesWeights) {
     auto head = sample_head(32);
     head.pooling = {pooling, std::string(pooling) == "mean"};
     const std::vector<std::string> texts = {"what a great film", "it was terrible"};
-    const Matrix<float> f = bertpp::encode_features(tok, model, texts, head.pooling, head.max_length);
+    const Matrix<float> f =
+        bertpp::encode_features(tok, model, texts, head.pooling, head.max_length);
     const bertpp::TextClassifier clf(tok, std::move(model), head);
     EXPECT_TRUE(clf.has_linear_head());
     const auto got = clf.classify(texts);
@@ -138,7 +145,8 @@ TEST(HeadClassifier, EncoderPlusHeadScoresAsFeaturesTimesWeights) {
       const double z = f.row(static_cast<Eigen::Index>(i)).dot(head.weight.row(0)) + head.bias(0);
       const double p = 1.0 / (1.0 + std::exp(-z));
       ASSERT_EQ(got[i].size(), 2u);
-      for (const auto& ls : got[i]) EXPECT_NEAR(ls.score, ls.label == "positive" ? p : 1.0 - p, 1e-6) << pooling;
+      for (const auto& ls : got[i])
+        EXPECT_NEAR(ls.score, ls.label == "positive" ? p : 1.0 - p, 1e-6) << pooling;
     }
     EXPECT_THROW(clf.model(), bertpp::ConfigError);
   }

@@ -31,7 +31,8 @@ inline BertConfig head_config(const std::string& name) {
 
 /// @brief The fixture's tokenizer (bert-base-uncased vocabulary).
 inline const Tokenizer& head_tokenizer() {
-  static const Tokenizer t = Tokenizer::from_vocab_file(fixture("vocab/bert-base-uncased/vocab.txt"));
+  static const Tokenizer t =
+      Tokenizer::from_vocab_file(fixture("vocab/bert-base-uncased/vocab.txt"));
   return t;
 }
 

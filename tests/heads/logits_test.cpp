@@ -44,9 +44,10 @@ double token_diff(const std::vector<Matrix<float>>& got, const std::string& name
     for (std::size_t j = 0; j < real_length(s); ++j)
       for (std::int64_t c = 0; c < dims[2]; ++c) {
         const auto col = cols.empty() ? c : cols[static_cast<std::size_t>(c)];
-        const float w = want[static_cast<std::size_t>((static_cast<std::int64_t>(s) * dims[1] +
-                                                       static_cast<std::int64_t>(j)) * dims[2] + c)];
-        worst = std::max(worst, static_cast<double>(std::fabs(got[s](static_cast<Eigen::Index>(j), col) - w)));
+        const float w = want[static_cast<std::size_t>(
+            (static_cast<std::int64_t>(s) * dims[1] + static_cast<std::int64_t>(j)) * dims[2] + c)];
+        worst = std::max(
+            worst, static_cast<double>(std::fabs(got[s](static_cast<Eigen::Index>(j), col) - w)));
       }
   return worst;
 }
@@ -54,7 +55,8 @@ double token_diff(const std::vector<Matrix<float>>& got, const std::string& name
 double matrix_diff(const Matrix<float>& got, const std::string& name) {
   const auto want = ref().floats<float>(name);
   EXPECT_EQ(static_cast<std::size_t>(got.size()), want.size()) << name;
-  return bertpp::test::max_abs_diff(got.data(), want.data(), std::min<std::size_t>(want.size(), got.size()));
+  return bertpp::test::max_abs_diff(got.data(), want.data(),
+                                    std::min<std::size_t>(want.size(), got.size()));
 }
 
 TEST(Heads, MaskedLMMatchesHFAndSharesTheEmbeddings) {
@@ -66,7 +68,8 @@ TEST(Heads, MaskedLMMatchesHFAndSharesTheEmbeddings) {
     bertpp::LoadOptions generic;
     generic.exec.isa = bertpp::exec::Isa::generic;
     const auto plain = bertpp::MaskedLM<float>::load(bertpp::test::pretraining_dir(), generic);
-    EXPECT_EQ(plain.head().decoder().weight().data(), plain.model().embeddings().word_embeddings().data());
+    EXPECT_EQ(plain.head().decoder().weight().data(),
+              plain.model().embeddings().word_embeddings().data());
   }
   EXPECT_EQ(mlm.unused_tensors(),
             (std::vector<std::string>{"cls.seq_relationship.bias", "cls.seq_relationship.weight"}));
@@ -74,7 +77,8 @@ TEST(Heads, MaskedLMMatchesHFAndSharesTheEmbeddings) {
   double d = token_diff(logits, "mlm.logits_columns", ref().ints("vocab_columns"));
   const auto full = ref().floats<float>("mlm.logits_full");
   for (std::size_t s = 0; s < 2; ++s)
-    d = std::max(d, bertpp::test::max_abs_diff(logits[s].row(1).data(), full.data() + s * 30522, 30522));
+    d = std::max(
+        d, bertpp::test::max_abs_diff(logits[s].row(1).data(), full.data() + s * 30522, 30522));
   report("masked LM", d);
 }
 
@@ -91,7 +95,8 @@ TEST(Heads, PreTrainingMatchesHFAndUsesEveryTensor) {
   const auto out = pre.forward(batch());
   report("pre-training (MLM)", token_diff(out.prediction_logits, "pretraining.prediction_columns",
                                           ref().ints("vocab_columns")));
-  report("pre-training (NSP)", matrix_diff(out.seq_relationship_logits, "pretraining.seq_relationship"));
+  report("pre-training (NSP)",
+         matrix_diff(out.seq_relationship_logits, "pretraining.seq_relationship"));
 }
 
 TEST(Heads, SequenceClassificationMatchesHF) {
@@ -141,12 +146,15 @@ TEST(Heads, MissingHeadIsAClearError) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
     }
   };
-  expect_error([&] { bertpp::SequenceClassification<float>::load(dir); }, "no sequence-classification head");
-  expect_error([&] { bertpp::TokenClassification<float>::load(dir); }, "'classifier.weight' is missing");
+  expect_error([&] { bertpp::SequenceClassification<float>::load(dir); },
+               "no sequence-classification head");
+  expect_error([&] { bertpp::TokenClassification<float>::load(dir); },
+               "'classifier.weight' is missing");
   expect_error([&] { bertpp::QuestionAnswering<float>::load(dir); }, "BertForPreTraining");
   // A bare encoder has neither pre-training head.
   expect_error([&] { bertpp::MaskedLM<float>::load(fixture("tiny-bert")); }, "no masked-LM head");
-  expect_error([&] { bertpp::NextSentence<float>::load(fixture("tiny-bert")); }, "no next-sentence head");
+  expect_error([&] { bertpp::NextSentence<float>::load(fixture("tiny-bert")); },
+               "no next-sentence head");
 }
 
 TEST(Heads, LabelCountDisagreeingWithConfigIsAClearError) {

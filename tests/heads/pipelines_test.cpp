@@ -20,10 +20,12 @@ using nlohmann::json;
 constexpr double kScoreTol = 1e-4;
 
 bertpp::FillMask fill_mask() {
-  return bertpp::FillMask(head_tokenizer(), bertpp::MaskedLM<float>::load(bertpp::test::pretraining_dir()));
+  return bertpp::FillMask(head_tokenizer(),
+                          bertpp::MaskedLM<float>::load(bertpp::test::pretraining_dir()));
 }
 
-void expect_predictions(const std::vector<bertpp::MaskPrediction>& got, const json& want, const std::string& what) {
+void expect_predictions(const std::vector<bertpp::MaskPrediction>& got, const json& want,
+                        const std::string& what) {
   ASSERT_EQ(got.size(), want.size()) << what;
   for (std::size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(got[i].token, want[i]["token"].get<int>()) << what << " #" << i;
@@ -44,24 +46,28 @@ TEST(Pipelines, FillMaskMatchesHF) {
   const auto batched = fm.fill_mask(texts, 5);  // the same in one batch
   ASSERT_EQ(batched.size(), texts.size());
   for (std::size_t i = 0; i < texts.size(); ++i)
-    expect_predictions(batched[i], pipelines_json()["fill_mask"][2 * i]["results"], "batched " + texts[i]);
+    expect_predictions(batched[i], pipelines_json()["fill_mask"][2 * i]["results"],
+                       "batched " + texts[i]);
   const auto& multi = pipelines_json()["fill_mask_multi"];
-  const auto got = fm.fill_masks(multi["text"].get<std::string>(), multi["top_k"].get<std::size_t>());
+  const auto got =
+      fm.fill_masks(multi["text"].get<std::string>(), multi["top_k"].get<std::size_t>());
   ASSERT_EQ(got.size(), 2u);
-  for (std::size_t m = 0; m < 2; ++m) expect_predictions(got[m], multi["results"][m], "multi mask " + std::to_string(m));
+  for (std::size_t m = 0; m < 2; ++m)
+    expect_predictions(got[m], multi["results"][m], "multi mask " + std::to_string(m));
 }
 
 TEST(Pipelines, ClassifyMatchesHF) {
   for (const char* name : {"seqcls", "multilabel", "regression"}) {
-    const bertpp::TextClassifier clf(head_tokenizer(),
-                                     bertpp::SequenceClassification<float>(head_config(name), head_store(name)));
+    const bertpp::TextClassifier clf(head_tokenizer(), bertpp::SequenceClassification<float>(
+                                                           head_config(name), head_store(name)));
     const auto& c = pipelines_json()[std::string("classify.") + name];
     const auto got = clf.classify(c["texts"].get<std::vector<std::string>>());
     ASSERT_EQ(got.size(), c["results"].size());
     for (std::size_t t = 0; t < got.size(); ++t) {
       ASSERT_EQ(got[t].size(), c["results"][t].size()) << name;
       for (std::size_t k = 0; k < got[t].size(); ++k) {
-        EXPECT_EQ(got[t][k].label, c["results"][t][k]["label"].get<std::string>()) << name << " text " << t;
+        EXPECT_EQ(got[t][k].label, c["results"][t][k]["label"].get<std::string>())
+            << name << " text " << t;
         EXPECT_NEAR(got[t][k].score, c["results"][t][k]["score"].get<double>(), kScoreTol) << name;
       }
     }
@@ -70,12 +76,13 @@ TEST(Pipelines, ClassifyMatchesHF) {
 }
 
 TEST(Pipelines, NextSentenceMatchesHFLogits) {
-  const bertpp::NextSentencePredictor nsp(head_tokenizer(),
-                                          bertpp::NextSentence<float>::load(bertpp::test::pretraining_dir()));
+  const bertpp::NextSentencePredictor nsp(
+      head_tokenizer(), bertpp::NextSentence<float>::load(bertpp::test::pretraining_dir()));
   const bertpp::test::Reference ref(bertpp::test::fixture("heads/reference.safetensors"));
   const auto logits = ref.floats<double>("nsp.logits");  // rows 3, 4: the two pairs
   const std::vector<std::pair<std::string, std::string>> pairs = {
-      {"My dog is cute.", "He likes playing."}, {"The sky is blue.", "Pizza tastes best with cheese!"}};
+      {"My dog is cute.", "He likes playing."},
+      {"The sky is blue.", "Pizza tastes best with cheese!"}};
   const auto got = nsp.next_sentence(pairs);
   for (std::size_t i = 0; i < 2; ++i) {
     const double a = logits[(3 + i) * 2], b = logits[(3 + i) * 2 + 1];
@@ -85,11 +92,13 @@ TEST(Pipelines, NextSentenceMatchesHFLogits) {
 }
 
 TEST(Pipelines, NerMatchesHFForEveryAggregation) {
-  const bertpp::TokenClassifier ner(head_tokenizer(),
-                                    bertpp::TokenClassification<float>(head_config("ner"), head_store("ner")));
+  const bertpp::TokenClassifier ner(
+      head_tokenizer(), bertpp::TokenClassification<float>(head_config("ner"), head_store("ner")));
   const std::pair<const char*, bertpp::Aggregation> strategies[] = {
-      {"none", bertpp::Aggregation::none}, {"simple", bertpp::Aggregation::simple},
-      {"first", bertpp::Aggregation::first}, {"average", bertpp::Aggregation::average},
+      {"none", bertpp::Aggregation::none},
+      {"simple", bertpp::Aggregation::simple},
+      {"first", bertpp::Aggregation::first},
+      {"average", bertpp::Aggregation::average},
       {"max", bertpp::Aggregation::max}};
   for (const auto& [name, agg] : strategies) {
     for (const auto& c : pipelines_json()["ner"][name]) {
@@ -100,7 +109,8 @@ TEST(Pipelines, NerMatchesHFForEveryAggregation) {
       for (std::size_t i = 0; i < got.size(); ++i) {
         const std::string where = std::string(name) + " #" + std::to_string(i) + ": " + text;
         const bool none = agg == bertpp::Aggregation::none;
-        EXPECT_EQ(got[i].entity, want[i][none ? "entity" : "entity_group"].get<std::string>()) << where;
+        EXPECT_EQ(got[i].entity, want[i][none ? "entity" : "entity_group"].get<std::string>())
+            << where;
         EXPECT_EQ(got[i].word, want[i]["word"].get<std::string>()) << where;
         EXPECT_EQ(got[i].start, want[i]["start"].get<std::size_t>()) << where;
         EXPECT_EQ(got[i].end, want[i]["end"].get<std::size_t>()) << where;
@@ -114,8 +124,8 @@ TEST(Pipelines, NerMatchesHFForEveryAggregation) {
 }
 
 TEST(Pipelines, AnswerMatchesHFOverSeveralWindows) {
-  const bertpp::QuestionAnswerer qa(head_tokenizer(),
-                                    bertpp::QuestionAnswering<float>(head_config("qa"), head_store("qa")));
+  const bertpp::QuestionAnswerer qa(
+      head_tokenizer(), bertpp::QuestionAnswering<float>(head_config("qa"), head_store("qa")));
   for (const auto& c : pipelines_json()["qa"]) {
     bertpp::AnswerOptions o;
     const auto& kw = c["options"];
@@ -127,7 +137,8 @@ TEST(Pipelines, AnswerMatchesHFOverSeveralWindows) {
     const auto q = c["question"].get<std::string>(), ctx = c["context"].get<std::string>();
     const auto windows = qa.windows(q, ctx, o);
     ASSERT_EQ(windows.size(), c["windows"].size()) << q;
-    for (std::size_t w = 0; w < windows.size(); ++w) EXPECT_EQ(windows[w].size(), c["windows"][w].get<std::size_t>());
+    for (std::size_t w = 0; w < windows.size(); ++w)
+      EXPECT_EQ(windows[w].size(), c["windows"][w].get<std::size_t>());
     const auto got = qa.answer(q, ctx, o);
     ASSERT_EQ(got.size(), c["answers"].size()) << q;
     for (std::size_t i = 0; i < got.size(); ++i) {
@@ -148,22 +159,28 @@ TEST(Pipelines, BadInputIsAClearError) {
   expect_error<InputError>([&] { fm.fill_mask(""); }, "text 0 is empty");
   expect_error<InputError>([&] { fm.fill_mask("no mask here"); }, "has no [MASK]");
   expect_error<InputError>([&] { fm.fill_mask("[MASK] and [MASK]"); }, "use fill_masks");
-  expect_error<InputError>([&] { fm.fill_mask(std::vector<std::string>{"a [MASK]", "  "}); }, "text 1 is empty");
-  const bertpp::TextClassifier clf(head_tokenizer(),
-                                   bertpp::SequenceClassification<float>(head_config("seqcls"), head_store("seqcls")));
+  expect_error<InputError>(
+      [&] {
+        fm.fill_mask(std::vector<std::string>{"a [MASK]", "  "});
+      },
+      "text 1 is empty");
+  const bertpp::TextClassifier clf(
+      head_tokenizer(),
+      bertpp::SequenceClassification<float>(head_config("seqcls"), head_store("seqcls")));
   expect_error<InputError>([&] { clf.classify(""); }, "empty");
-  const bertpp::TokenClassifier ner(head_tokenizer(),
-                                    bertpp::TokenClassification<float>(head_config("ner"), head_store("ner")));
+  const bertpp::TokenClassifier ner(
+      head_tokenizer(), bertpp::TokenClassification<float>(head_config("ner"), head_store("ner")));
   expect_error<InputError>([&] { ner.ner("\n"); }, "empty");
-  const bertpp::QuestionAnswerer qa(head_tokenizer(),
-                                    bertpp::QuestionAnswering<float>(head_config("qa"), head_store("qa")));
+  const bertpp::QuestionAnswerer qa(
+      head_tokenizer(), bertpp::QuestionAnswering<float>(head_config("qa"), head_store("qa")));
   expect_error<InputError>([&] { qa.answer("", "context"); }, "the question is empty");
   expect_error<InputError>([&] { qa.answer("why?", " "); }, "the context is empty");
   bertpp::AnswerOptions small;
   small.max_seq_len = 12;
   small.doc_stride = 4;
-  expect_error<InputError>([&] { qa.answer("what is the longest question that anyone ever asked here?", "ctx", small); },
-                           "leaves no room for the context");
+  expect_error<InputError>(
+      [&] { qa.answer("what is the longest question that anyone ever asked here?", "ctx", small); },
+      "leaves no room for the context");
 }
 
 TEST(Pipelines, TruncatesByDefaultOrRefuses) {
@@ -171,15 +188,17 @@ TEST(Pipelines, TruncatesByDefaultOrRefuses) {
   for (int i = 0; i < 600; ++i) longer += "word ";
   bertpp::PipelineOptions refuse;
   refuse.truncate = false;
-  const bertpp::TextClassifier clf(head_tokenizer(),
-                                   bertpp::SequenceClassification<float>(head_config("seqcls"), head_store("seqcls")));
+  const bertpp::TextClassifier clf(
+      head_tokenizer(),
+      bertpp::SequenceClassification<float>(head_config("seqcls"), head_store("seqcls")));
   EXPECT_EQ(clf.classify(longer).size(), 3u);  // truncated to 512 tokens
-  const bertpp::TextClassifier strict(head_tokenizer(),
-                                      bertpp::SequenceClassification<float>(head_config("seqcls"), head_store("seqcls")),
-                                      refuse);
+  const bertpp::TextClassifier strict(
+      head_tokenizer(),
+      bertpp::SequenceClassification<float>(head_config("seqcls"), head_store("seqcls")), refuse);
   expect_error<bertpp::InputError>([&] { strict.classify(longer); }, "more than max_length 512");
   const auto fm = fill_mask();
-  expect_error<bertpp::InputError>([&] { fm.fill_mask(longer + "[MASK]"); }, "left after truncation");
+  expect_error<bertpp::InputError>([&] { fm.fill_mask(longer + "[MASK]"); },
+                                   "left after truncation");
 }
 
 }  // namespace

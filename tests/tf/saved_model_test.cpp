@@ -123,8 +123,8 @@ TEST(TfSavedModel, TokenizerFromTheAssetsAndTheLowerCaseFlag) {
 TEST(TfSavedModel, CorruptObjectGraphIsAFormatError) {
   ScratchDir dir;
   std::filesystem::copy(kSavedModelDir, dir.path(), std::filesystem::copy_options::recursive);
-  const auto e =
-      *bertpp::TfBundle::open(kSavedModelDir + "/variables/variables")->find("_CHECKPOINTABLE_OBJECT_GRAPH");
+  const auto e = *bertpp::TfBundle::open(kSavedModelDir + "/variables/variables")
+                      ->find("_CHECKPOINTABLE_OBJECT_GRAPH");
   const std::string data_path = dir.path("variables/variables.data-00000-of-00001");
   std::string data = read_bytes(data_path);
   data[static_cast<std::size_t>(e.offset + e.size - 10)] ^= 0x01;

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "unit_data.hpp"
 #include "test_util.hpp"
+#include "unit_data.hpp"
 
 #include <cstdint>
 #include <fstream>
@@ -33,8 +33,8 @@ std::string json_with(const std::string& model_extra, const std::string& post = 
 TEST(Hardening, HugeVocabIdIsRefusedBeforeAllocating) {
   // The 105-byte fuzzer find: an id of 1e8 made the loader allocate gigabytes.
   for (const char* id : {"100000000", "1e8", "99999999", "2", "-1", "4294967297"}) {
-    const auto p =
-        write_bad("bomb.json", json_with("", "null", std::string(R"({"[UNK]": 0, "a": )") + id + "}"));
+    const auto p = write_bad(
+        "bomb.json", json_with("", "null", std::string(R"({"[UNK]": 0, "a": )") + id + "}"));
     expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(p); },
                                       "id of token 'a'");
   }
@@ -49,8 +49,8 @@ TEST(Hardening, HugeVocabIdIsRefusedBeforeAllocating) {
   expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(gap2); },
                                     "id of token 'a'");
   // Dense ids are fine; an added token beyond vocabulary + added tokens is not.
-  EXPECT_EQ(bertpp::Tokenizer::from_tokenizer_json(write_bad("ok.json", json_with(""))).vocab_size(),
-            2u);
+  EXPECT_EQ(
+      bertpp::Tokenizer::from_tokenizer_json(write_bad("ok.json", json_with(""))).vocab_size(), 2u);
   const auto q = write_bad("added.json", R"({"model": {"type": "WordPiece", "vocab": {"[UNK]": 0}},
       "added_tokens": [{"id": 100000000, "content": "x"}]})");
   expect_error<bertpp::FormatError>([&] { bertpp::Tokenizer::from_tokenizer_json(q); },

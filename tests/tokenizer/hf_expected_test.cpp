@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "unit_data.hpp"
 #include <nlohmann/json.hpp>
+#include "unit_data.hpp"
 
 #include <fstream>
 #include <map>

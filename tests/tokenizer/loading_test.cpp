@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-#include "unit_data.hpp"
 #include "test_util.hpp"
+#include "unit_data.hpp"
 
 #include <cstdio>
 #include <cstdlib>

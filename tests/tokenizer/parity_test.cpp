@@ -5,8 +5,8 @@
 // `tokenizer_parity`, see parity.cmake); their format is described in that script.
 // Each setting reports the number of mismatching cases per kind and prints the first few
 // mismatches in detail; any mismatch fails the test.
-#include <bertpp/tokenizer/tokenizer.hpp>
 #include <gtest/gtest.h>
+#include <bertpp/tokenizer/tokenizer.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -87,8 +87,8 @@ std::vector<std::string> read_lines(const std::string& path) {
 const std::vector<std::string>& corpus() {
   static const std::vector<std::string> lines = [] {
     std::vector<std::string> out;
-    for (const auto& l : read_lines(std::string(BERTPP_SOURCE_DIR) +
-                                    "/tests/tokenizer/data/corpus.jsonl"))
+    for (const auto& l :
+         read_lines(std::string(BERTPP_SOURCE_DIR) + "/tests/tokenizer/data/corpus.jsonl"))
       out.push_back(json::parse(l).get<std::string>());
     return out;
   }();
@@ -108,7 +108,8 @@ std::vector<std::int32_t> or_fill(const std::vector<std::int32_t>& v, std::size_
 std::string diff(const json& want, const bertpp::Encoding& got) {
   const std::size_t n = got.ids.size();
   std::vector<std::pair<std::size_t, std::size_t>> off;
-  for (const auto& o : want.at("off")) off.emplace_back(o[0].get<std::size_t>(), o[1].get<std::size_t>());
+  for (const auto& o : want.at("off"))
+    off.emplace_back(o[0].get<std::size_t>(), o[1].get<std::size_t>());
   const std::pair<const char*, bool> checks[] = {
       {"ids", vec<std::int32_t>(want.at("ids")) == got.ids},
       {"type_ids", vec<std::int32_t>(want.at("tt")) == or_fill(got.type_ids, n, 0)},
@@ -150,8 +151,8 @@ std::string show_hf(const json& want, const std::vector<std::string>& vocab) {
   const auto& ids = want.at("ids");
   for (std::size_t k = 0; k < ids.size(); ++k) {
     const auto id = ids[k].get<std::size_t>();
-    os << (id < vocab.size() ? escaped(vocab[id], 40) : "?") << '(' << id << ")[" << want["off"][k][0]
-       << ',' << want["off"][k][1] << "] ";
+    os << (id < vocab.size() ? escaped(vocab[id], 40) : "?") << '(' << id << ")["
+       << want["off"][k][0] << ',' << want["off"][k][1] << "] ";
   }
   return os.str();
 }
@@ -176,7 +177,9 @@ bertpp::TruncationStrategy strategy(const json& s) {
   throw std::runtime_error("unknown truncation strategy " + v);
 }
 
-bertpp::Side side(const json& s) { return s.get<std::string>() == "left" ? bertpp::Side::left : bertpp::Side::right; }
+bertpp::Side side(const json& s) {
+  return s.get<std::string>() == "left" ? bertpp::Side::left : bertpp::Side::right;
+}
 
 // Tallies per kind of case: how many, how many mismatch, and the first few in detail.
 struct Tally {
@@ -209,7 +212,9 @@ TEST_P(Parity, MatchesHuggingFace) {
   ASSERT_TRUE(std::getline(in, line));
   const json header = json::parse(line);
   // A setting whose files could not be fetched (make_tokenizer_fixtures.py: SKIPPED).
-  if (header.contains("skip")) GTEST_SKIP() << "[" << setting << "] SKIPPED, not compared: " << header["skip"].get<std::string>();
+  if (header.contains("skip"))
+    GTEST_SKIP() << "[" << setting
+                 << "] SKIPPED, not compared: " << header["skip"].get<std::string>();
   const auto& text = corpus();
   ASSERT_EQ(header.at("corpus_lines").get<std::size_t>(), text.size())
       << "expected outputs are stale: rerun the tokenizer_parity setup test";
@@ -217,14 +222,17 @@ TEST_P(Parity, MatchesHuggingFace) {
   // the folder HF's tokenizer was loaded from, with HF's id -> token list.
   const bool folder = header.contains("load_dir");
   const std::string vocab_name = header.at("vocab").get<std::string>();
-  const std::string vocab_path = std::string(BERTPP_FIXTURES_DIR) + "/vocab/" + vocab_name + "/vocab.txt";
-  const auto vocab = folder ? header.at("vocab_list").get<std::vector<std::string>>() : read_lines(vocab_path);
+  const std::string vocab_path =
+      std::string(BERTPP_FIXTURES_DIR) + "/vocab/" + vocab_name + "/vocab.txt";
+  const auto vocab =
+      folder ? header.at("vocab_list").get<std::vector<std::string>>() : read_lines(vocab_path);
   const auto tok = [&] {
     if (folder) return bertpp::Tokenizer::load(header["load_dir"].get<std::string>());
     bertpp::TokenizerOptions topt;
     topt.do_lower_case = header["options"]["do_lower_case"].get<bool>();
     topt.tokenize_chinese_chars = header["options"]["tokenize_chinese_chars"].get<bool>();
-    topt.model_max_length = bertpp::TokenizerOptions::no_max_length;  // HF: no limit without a config
+    topt.model_max_length =
+        bertpp::TokenizerOptions::no_max_length;  // HF: no limit without a config
     return bertpp::Tokenizer::from_vocab_file(vocab_path, topt);
   }();
 
@@ -256,17 +264,23 @@ TEST_P(Parity, MatchesHuggingFace) {
       error = ex.what();
     }
     if (rec.contains("err")) {
-      if (error.empty()) report(kind, "HF fails with: " + rec["err"].get<std::string>() + "; bertpp does not throw", where, nullptr, got.empty() ? nullptr : &got[0]);
-      else t.ok(kind);
+      if (error.empty())
+        report(kind, "HF fails with: " + rec["err"].get<std::string>() + "; bertpp does not throw",
+               where, nullptr, got.empty() ? nullptr : &got[0]);
+      else
+        t.ok(kind);
       return;
     }
     const json& want = rec.at("e");
     if (!error.empty()) return report(kind, "bertpp throws: " + error, where, &want[0], nullptr);
     if (got.size() != want.size())
-      return report(kind, std::to_string(got.size()) + " encodings, HF " + std::to_string(want.size()), where, &want[0], &got[0]);
+      return report(kind,
+                    std::to_string(got.size()) + " encodings, HF " + std::to_string(want.size()),
+                    where, &want[0], &got[0]);
     for (std::size_t k = 0; k < got.size(); ++k) {
       const std::string d = diff(want[k], got[k]);
-      if (!d.empty()) return report(kind, d + " of encoding " + std::to_string(k), where, &want[k], &got[k]);
+      if (!d.empty())
+        return report(kind, d + " of encoding " + std::to_string(k), where, &want[k], &got[k]);
     }
     t.ok(kind);
   };
@@ -292,8 +306,10 @@ TEST_P(Parity, MatchesHuggingFace) {
         return std::vector<bertpp::Encoding>{singles[i]};
       });
       const std::string s = self_check(text[i], singles[i], vocab);
-      if (s.empty()) t.ok("self-consistency");
-      else report("self-consistency", s, where_of(rec), nullptr, &singles[i]);
+      if (s.empty())
+        t.ok("self-consistency");
+      else
+        report("self-consistency", s, where_of(rec), nullptr, &singles[i]);
       std::vector<std::string> expect;
       const auto& e = rec["e"];
       for (std::size_t p = 0; p < e["ids"].size(); ++p)
@@ -304,11 +320,14 @@ TEST_P(Parity, MatchesHuggingFace) {
       } catch (const std::exception& ex) {
         got = {std::string("<throws: ") + ex.what() + ">"};
       }
-      if (got == expect) t.ok("tokenize");
-      else report("tokenize", "tokenize() differs from the HF tokens", where_of(rec), &e, nullptr);
+      if (got == expect)
+        t.ok("tokenize");
+      else
+        report("tokenize", "tokenize() differs from the HF tokens", where_of(rec), &e, nullptr);
     } else if (k == "p") {
       check("pair", {{"e", json::array({rec.at("e")})}}, where_of(rec), [&] {
-        return std::vector<bertpp::Encoding>{tok.encode(text[rec["i"].get<std::size_t>()], text[rec["j"].get<std::size_t>()])};
+        return std::vector<bertpp::Encoding>{
+            tok.encode(text[rec["i"].get<std::size_t>()], text[rec["j"].get<std::size_t>()])};
       });
     } else if (k == "t" || k == "o") {
       bertpp::EncodeOptions o;
@@ -342,18 +361,22 @@ TEST_P(Parity, MatchesHuggingFace) {
         const auto a = it[0].get<std::size_t>();
         const long b = it[1].get<long>();
         where << ' ' << a;
-        if (b >= 0) pairs_in.emplace_back(text[a], text[static_cast<std::size_t>(b)]);
-        else singles_in.push_back(text[a]);
+        if (b >= 0)
+          pairs_in.emplace_back(text[a], text[static_cast<std::size_t>(b)]);
+        else
+          singles_in.push_back(text[a]);
       }
       where << " padding=" << padding << " max_length=" << o.max_length << " side=" << rec["side"]
             << " multiple=" << o.pad_to_multiple_of << " truncation=" << rec["truncation"]
             << (pairs_in.empty() ? "" : " (pairs)");
       check("padded-batch", rec, where.str(), [&] {
-        return pairs_in.empty() ? tok.encode_batch(singles_in, o, 2) : tok.encode_batch(pairs_in, o, 2);
+        return pairs_in.empty() ? tok.encode_batch(singles_in, o, 2)
+                                : tok.encode_batch(pairs_in, o, 2);
       });
     } else if (k == "d") {
       const auto ids = vec<std::int32_t>(rec["ids"]);
-      const std::pair<bool, bool> flags[] = {{true, true}, {true, false}, {false, true}, {false, false}};
+      const std::pair<bool, bool> flags[] = {
+          {true, true}, {true, false}, {false, true}, {false, false}};
       for (std::size_t f = 0; f < 4; ++f) {
         std::string got;
         try {
@@ -367,7 +390,8 @@ TEST_P(Parity, MatchesHuggingFace) {
         } else if (t.bad("decode")) {
           t.details << "[" << setting << "] decode mismatch (skip_special_tokens=" << flags[f].first
                     << " clean_up_tokenization_spaces=" << flags[f].second << ") " << where_of(rec)
-                    << "\n    HF:     \"" << escaped(want) << "\"\n    bertpp: \"" << escaped(got) << "\"\n";
+                    << "\n    HF:     \"" << escaped(want) << "\"\n    bertpp: \"" << escaped(got)
+                    << "\"\n";
         }
       }
     } else {
@@ -380,23 +404,32 @@ TEST_P(Parity, MatchesHuggingFace) {
   const auto batch = tok.encode_batch(batch_in, {}, 4);
   for (std::size_t k = 0; k < checked_lines.size(); ++k) {
     const std::size_t i = checked_lines[k];
-    if (batch[k].ids == singles[i].ids && batch[k].offsets == singles[i].offsets) t.ok("batch-4-threads");
-    else report("batch-4-threads", "encode_batch(4 threads) differs from encode", "line " + std::to_string(i), nullptr, &batch[k]);
+    if (batch[k].ids == singles[i].ids && batch[k].offsets == singles[i].offsets)
+      t.ok("batch-4-threads");
+    else
+      report("batch-4-threads", "encode_batch(4 threads) differs from encode",
+             "line " + std::to_string(i), nullptr, &batch[k]);
   }
 
   std::ostringstream summary;
-  summary << "[" << setting << "]" << (step > 1 ? " (every " + std::to_string(step) + "th case only)" : "") << " vocab " << vocab_name << ", HF transformers " << header["transformers"].get<std::string>()
+  summary << "[" << setting << "]"
+          << (step > 1 ? " (every " + std::to_string(step) + "th case only)" : "") << " vocab "
+          << vocab_name << ", HF transformers " << header["transformers"].get<std::string>()
           << " / tokenizers " << header["tokenizers"].get<std::string>() << "; mismatches:";
-  for (const auto& kv : t.counts) summary << ' ' << kv.first << ' ' << kv.second.second << '/' << kv.second.first << ';';
+  for (const auto& kv : t.counts)
+    summary << ' ' << kv.first << ' ' << kv.second.second << '/' << kv.second.first << ';';
   std::cout << summary.str() << "\n" << t.details.str() << std::flush;
   RecordProperty("mismatches", static_cast<int>(t.total_bad()));
   EXPECT_EQ(t.total_bad(), 0u) << summary.str() << " (details above)";
 }
 
 INSTANTIATE_TEST_SUITE_P(Settings, Parity,
-                         ::testing::Values("uncased", "cased", "multilingual", "chinese", "uncased_nocjk",
-                                           "roberta", "roberta_json", "ernie1", "ernie3", "albert",
-                                           "albert_json", "sp_unigram", "sp_bytefallback", "xlmr", "e5"),
-                         [](const ::testing::TestParamInfo<const char*>& p) { return std::string(p.param); });
+                         ::testing::Values("uncased", "cased", "multilingual", "chinese",
+                                           "uncased_nocjk", "roberta", "roberta_json", "ernie1",
+                                           "ernie3", "albert", "albert_json", "sp_unigram",
+                                           "sp_bytefallback", "xlmr", "e5"),
+                         [](const ::testing::TestParamInfo<const char*>& p) {
+                           return std::string(p.param);
+                         });
 
 }  // namespace

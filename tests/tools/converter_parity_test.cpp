@@ -43,7 +43,8 @@ double max_diff(const bertpp::BertOutput<float>& a, const bertpp::BertOutput<flo
     const auto& y = b.last_hidden_state[i];
     EXPECT_EQ(x.rows(), y.rows());
     EXPECT_EQ(x.cols(), y.cols());
-    m = std::max(m, bertpp::test::max_abs_diff(x.data(), y.data(), static_cast<std::size_t>(x.size())));
+    m = std::max(
+        m, bertpp::test::max_abs_diff(x.data(), y.data(), static_cast<std::size_t>(x.size())));
   }
   EXPECT_EQ(a.pooler_output.size(), b.pooler_output.size());
   return std::max(m, bertpp::test::max_abs_diff(a.pooler_output.data(), b.pooler_output.data(),
@@ -51,7 +52,8 @@ double max_diff(const bertpp::BertOutput<float>& a, const bertpp::BertOutput<flo
 }
 
 TEST(ConverterParity, ConvertedFloat32GivesExactlyHfSafetensorsOutputs) {
-  const auto reference = BertModel<float>::load(bertpp::test::fixture("converter/tiny-safetensors"));
+  const auto reference =
+      BertModel<float>::load(bertpp::test::fixture("converter/tiny-safetensors"));
   const auto model = BertModel<float>::load(converted("keep"), strict_loading());
   EXPECT_TRUE(model.has_pooler());
   const auto want = reference.forward(batch());
@@ -63,7 +65,8 @@ TEST(ConverterParity, ConvertedFloat32GivesExactlyHfSafetensorsOutputs) {
 }
 
 TEST(ConverterParity, HalfPrecisionOutputsLoadAndStayClose) {
-  const auto reference = BertModel<float>::load(bertpp::test::fixture("converter/tiny-safetensors"));
+  const auto reference =
+      BertModel<float>::load(bertpp::test::fixture("converter/tiny-safetensors"));
   const auto want = reference.forward(batch());
   // f16 keeps 11 significant bits, bf16 8: the tolerances are a few units of each.
   for (const auto& [dtype, tol] : {std::pair<std::string, double>{"f16", 0.01}, {"bf16", 0.05}}) {

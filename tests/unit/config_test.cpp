@@ -48,28 +48,35 @@ TEST(Config, ReadsFieldsAndLabels) {
 
 TEST(Config, WrongTypesAreRefusedByName) {
   expect_config_error(json::parse(R"({"hidden_size":"768"})"), "hidden_size", "must be an integer");
-  expect_config_error(json::parse(R"({"num_hidden_layers":12.5})"), "num_hidden_layers", "must be an integer");
-  expect_config_error(json::parse(R"({"layer_norm_eps":"tiny"})"), "layer_norm_eps", "must be a number");
+  expect_config_error(json::parse(R"({"num_hidden_layers":12.5})"), "num_hidden_layers",
+                      "must be an integer");
+  expect_config_error(json::parse(R"({"layer_norm_eps":"tiny"})"), "layer_norm_eps",
+                      "must be a number");
   expect_config_error(json::parse(R"({"hidden_act":3})"), "hidden_act", "must be a string");
   expect_config_error(json::parse(R"({"is_decoder":"no"})"), "is_decoder", "true or false");
   expect_config_error(json::parse(R"({"id2label":{"x":"a"}})"), "id2label", "non-negative integer");
-  expect_config_error(json::parse(R"({"id2label":{"0":"a","2":"c"}})"), "id2label", "no label for id 1");
+  expect_config_error(json::parse(R"({"id2label":{"0":"a","2":"c"}})"), "id2label",
+                      "no label for id 1");
 }
 
 TEST(Config, ImpossibleValuesAreRefusedByName) {
-  expect_config_error(json::parse(R"({"hidden_size":770})"), "hidden_size", "divisible by num_attention_heads");
-  expect_config_error(json::parse(R"({"num_attention_heads":0})"), "num_attention_heads", "must be positive");
+  expect_config_error(json::parse(R"({"hidden_size":770})"), "hidden_size",
+                      "divisible by num_attention_heads");
+  expect_config_error(json::parse(R"({"num_attention_heads":0})"), "num_attention_heads",
+                      "must be positive");
   expect_config_error(json::parse(R"({"vocab_size":-1})"), "vocab_size", "must be positive");
   expect_config_error(json::parse(R"({"num_hidden_layers":-2})"), "num_hidden_layers", "negative");
   expect_config_error(json::parse(R"({"layer_norm_eps":0})"), "layer_norm_eps", "positive");
-  expect_config_error(json::parse(R"({"max_position_embeddings":0})"), "max_position_embeddings", "positive");
+  expect_config_error(json::parse(R"({"max_position_embeddings":0})"), "max_position_embeddings",
+                      "positive");
 }
 
 TEST(Config, UnsupportedFeaturesAreRefusedByName) {
   expect_config_error(json::parse(R"({"position_embedding_type":"relative_key"})"),
                       "position_embedding_type", "relative_key");
   expect_config_error(json::parse(R"({"is_decoder":true})"), "is_decoder", "encoders only");
-  expect_config_error(json::parse(R"({"add_cross_attention":true})"), "add_cross_attention", "cross-attention");
+  expect_config_error(json::parse(R"({"add_cross_attention":true})"), "add_cross_attention",
+                      "cross-attention");
   expect_config_error(json::parse(R"({"hidden_act":"mish"})"), "hidden_act", "'mish'");
   expect_config_error(json::parse(R"({"model_type":"deberta-v2"})"), "model_type", "'deberta-v2'");
 }

@@ -33,7 +33,8 @@ struct OpsFixture {
   void expect(const Matrix<T>& got, const std::string& name) {
     const Matrix<T> want = load(name);
     ASSERT_EQ(got.size(), want.size());
-    EXPECT_TRUE(all_close(got.data(), want.data(), static_cast<std::size_t>(got.size()), tol, name));
+    EXPECT_TRUE(
+        all_close(got.data(), want.data(), static_cast<std::size_t>(got.size()), tol, name));
   }
 };
 
@@ -43,12 +44,12 @@ using OpsFloat = OpsTest<float>;
 using OpsDouble = OpsTest<double>;
 
 // Defines TEST_F(OpsFloat, name) and TEST_F(OpsDouble, name) running body<T>(fixture).
-#define BERTPP_OPS_TEST(name)                           \
-  template <typename TypeParam>                         \
-  void name##_body(OpsFixture<TypeParam>* self);        \
-  TEST_F(OpsFloat, name) { name##_body<float>(this); }  \
+#define BERTPP_OPS_TEST(name)                            \
+  template <typename TypeParam>                          \
+  void name##_body(OpsFixture<TypeParam>* self);         \
+  TEST_F(OpsFloat, name) { name##_body<float>(this); }   \
   TEST_F(OpsDouble, name) { name##_body<double>(this); } \
-  template <typename TypeParam>                         \
+  template <typename TypeParam>                          \
   void name##_body(OpsFixture<TypeParam>* self)
 
 BERTPP_OPS_TEST(Gelu) {
@@ -67,7 +68,8 @@ BERTPP_OPS_TEST(GeluTanh) {
 BERTPP_OPS_TEST(LayerNorm) {
   Matrix<TypeParam> x = self->load("x");
   const Matrix<TypeParam> w = self->load("ln_weight"), b = self->load("ln_bias");
-  bertpp::ops::add_layer_norm(x, static_cast<const Matrix<TypeParam>*>(nullptr), w.col(0), b.col(0), 1e-12);
+  bertpp::ops::add_layer_norm(x, static_cast<const Matrix<TypeParam>*>(nullptr), w.col(0), b.col(0),
+                              1e-12);
   self->expect(x, "layer_norm");
   // With a residual: LayerNorm(a + r) equals LayerNorm of the sum.
   Matrix<TypeParam> half = self->load("x") / TypeParam(2);
@@ -84,7 +86,8 @@ BERTPP_OPS_TEST(Softmax) {
 }
 
 BERTPP_OPS_TEST(LinearSerialAndThreaded) {
-  const Matrix<TypeParam> x = self->load("x"), w = self->load("linear_weight"), b = self->load("linear_bias");
+  const Matrix<TypeParam> x = self->load("x"), w = self->load("linear_weight"),
+                          b = self->load("linear_bias");
   Matrix<TypeParam> y;
   bertpp::ops::linear<TypeParam>(x, w, b.col(0), y);
   self->expect(y, "linear");
@@ -99,8 +102,10 @@ BERTPP_OPS_TEST(LinearSerialAndThreaded) {
   bertpp::ops::linear<TypeParam>(x, wide_w, wide_b, serial);
   bertpp::ThreadPool pool(3);
   bertpp::ops::linear<TypeParam>(x, wide_w, wide_b, threaded, &pool);
-  EXPECT_TRUE(all_close(threaded.data(), serial.data(), static_cast<std::size_t>(serial.size()), 0.0, "threaded"));
-  EXPECT_TRUE(all_close(serial.middleCols(195, 5).eval().data(), y.data(), 35, self->tol, "column block"));
+  EXPECT_TRUE(all_close(threaded.data(), serial.data(), static_cast<std::size_t>(serial.size()),
+                        0.0, "threaded"));
+  EXPECT_TRUE(
+      all_close(serial.middleCols(195, 5).eval().data(), y.data(), 35, self->tol, "column block"));
 }
 
 TEST(ThreadPool, CoversTheRangeAndRethrows) {
@@ -111,9 +116,10 @@ TEST(ThreadPool, CoversTheRangeAndRethrows) {
       for (std::size_t i = b; i < e; ++i) ++hits[i];
     });
   for (int h : hits) ASSERT_EQ(h, 50);
-  EXPECT_THROW(pool.parallel_for(10, [](std::size_t b, std::size_t) {
-                 if (b > 0) throw bertpp::InputError("boom");
-               }),
+  EXPECT_THROW(pool.parallel_for(10,
+                                 [](std::size_t b, std::size_t) {
+                                   if (b > 0) throw bertpp::InputError("boom");
+                                 }),
                bertpp::InputError);
 }
 

@@ -29,7 +29,8 @@ void expect_refused(const std::string& image, std::vector<std::string> parts) {
     bertpp::SafeTensorsFile::open(path);
     FAIL() << "accepted a bad file; expected an error mentioning " << parts[0];
   } catch (const E& e) {
-    for (const auto& p : parts) EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
+    for (const auto& p : parts)
+      EXPECT_NE(std::string(e.what()).find(p), std::string::npos) << e.what();
   }
 }
 
@@ -37,8 +38,11 @@ const std::string kData = float_bytes({1.f, 2.f, 3.f, 4.f});
 
 TEST(SafeTensors, ReadsAValidFile) {
   ScratchDir dir;
-  write_bytes(dir.path("ok.safetensors"),
-              safetensors_image(R"({"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})", kData));
+  write_bytes(
+      dir.path("ok.safetensors"),
+      safetensors_image(
+          R"({"__metadata__":{"format":"pt"},"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})",
+          kData));
   const auto f = bertpp::SafeTensorsFile::open(dir.path("ok.safetensors"));
   ASSERT_NE(f->find("a"), nullptr);
   EXPECT_EQ(f->find("a")->shape, (std::vector<std::int64_t>{2, 2}));
@@ -55,27 +59,36 @@ TEST(SafeTensors, RefusesTruncatedAndGarbledFiles) {
   expect_refused(safetensors_image("{not json", ""), {"not valid JSON"});
   expect_refused(safetensors_image("[1,2]", ""), {"not a JSON object"});
   // A valid header whose data was cut short.
-  expect_refused(safetensors_image(R"({"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})", kData.substr(0, 9)),
+  expect_refused(safetensors_image(R"({"a":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]}})",
+                                   kData.substr(0, 9)),
                  {"tensor 'a'", "outside the data area"});
 }
 
 TEST(SafeTensors, RefusesBadEntries) {
-  expect_refused(safetensors_image(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,64]}})", kData),
-                 {"tensor 'w'", "point outside the data area"});
-  expect_refused(safetensors_image(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}})", kData),
-                 {"tensor 'w'", "does not match shape [3]"});
-  expect_refused(safetensors_image(R"({"w":{"dtype":"Q4","shape":[4],"data_offsets":[0,16]}})", kData),
-                 {"tensor 'w'", "unsupported dtype 'Q4'"});
-  expect_refused(safetensors_image(R"({"w":{"dtype":"F32","shape":[-4],"data_offsets":[0,16]}})", kData),
-                 {"tensor 'w'", "negative"});
-  expect_refused(safetensors_image(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[16,0]}})", kData),
-                 {"tensor 'w'", "begin 16 > end 0"});
+  expect_refused(
+      safetensors_image(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,64]}})", kData),
+      {"tensor 'w'", "point outside the data area"});
+  expect_refused(
+      safetensors_image(R"({"w":{"dtype":"F32","shape":[3],"data_offsets":[0,16]}})", kData),
+      {"tensor 'w'", "does not match shape [3]"});
+  expect_refused(
+      safetensors_image(R"({"w":{"dtype":"Q4","shape":[4],"data_offsets":[0,16]}})", kData),
+      {"tensor 'w'", "unsupported dtype 'Q4'"});
+  expect_refused(
+      safetensors_image(R"({"w":{"dtype":"F32","shape":[-4],"data_offsets":[0,16]}})", kData),
+      {"tensor 'w'", "negative"});
+  expect_refused(
+      safetensors_image(R"({"w":{"dtype":"F32","shape":[4],"data_offsets":[16,0]}})", kData),
+      {"tensor 'w'", "begin 16 > end 0"});
   expect_refused(safetensors_image(R"({"w":{"dtype":"F32","shape":[4]}})", kData),
                  {"tensor 'w'", "data_offsets"});
-  expect_refused(safetensors_image(R"({"w":{"dtype":"F32","shape":[4611686018427387904,8],"data_offsets":[0,16]}})", kData),
-                 {"tensor 'w'", "too large"});
+  expect_refused(
+      safetensors_image(
+          R"({"w":{"dtype":"F32","shape":[4611686018427387904,8],"data_offsets":[0,16]}})", kData),
+      {"tensor 'w'", "too large"});
   expect_refused(safetensors_image(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},
-                                       "b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", kData),
+                                       "b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})",
+                                   kData),
                  {"overlap"});
 }
 
@@ -93,7 +106,8 @@ TEST(SafeTensors, ConvertsEveryFloatDtypeExactly) {
     const auto as_float = store.get<float>(name, {5, 13});
     const auto as_double = store.get<double>(name, {5, 13});
     for (int i = 0; i < 65; ++i) {
-      EXPECT_EQ(static_cast<double>(as_float.data()[i]), want.data()[i]) << name << " element " << i;
+      EXPECT_EQ(static_cast<double>(as_float.data()[i]), want.data()[i])
+          << name << " element " << i;
       EXPECT_EQ(as_double.data()[i], want.data()[i]) << name << " element " << i;
     }
     EXPECT_TRUE(std::signbit(as_float.data()[61])) << name << ": -0.0 lost its sign";
@@ -109,13 +123,15 @@ TEST(SafeTensors, NonFloatOrMisshapenWeightIsAWeightError) {
     store.get<float>("values.i64", {2, 3});
     FAIL();
   } catch (const bertpp::WeightError& e) {
-    EXPECT_NE(std::string(e.what()).find("'values.i64' has dtype I64"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'values.i64' has dtype I64"), std::string::npos)
+        << e.what();
   }
   try {
     store.get<float>("values.f32", {13, 5});
     FAIL();
   } catch (const bertpp::WeightError& e) {
-    EXPECT_NE(std::string(e.what()).find("has shape [5, 13], expected [13, 5]"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("has shape [5, 13], expected [13, 5]"), std::string::npos)
+        << e.what();
   }
   EXPECT_THROW(store.get<float>("nope", {1}), bertpp::WeightError);
 }

@@ -53,14 +53,14 @@ struct EncoderConfig {
   std::vector<std::string> architectures;
   std::map<std::int64_t, std::string> id2label;  ///< label names of task heads
   std::string problem_type;                      ///< "", single_label_classification, ...
-  std::int64_t declared_num_labels = -1;  ///< config.json's `num_labels`; -1 when absent
-  bool tie_word_embeddings = true;        ///< the MLM decoder shares the word embeddings
+  std::int64_t declared_num_labels = -1;         ///< config.json's `num_labels`; -1 when absent
+  bool tie_word_embeddings = true;               ///< the MLM decoder shares the word embeddings
   /// Width of the embeddings when it differs from hidden_size (ALBERT, ELECTRA: a dense
   /// projection to hidden_size follows the embedding LayerNorm); -1: hidden_size.
   std::int64_t embedding_size = -1;
-  std::int64_t num_hidden_groups = 1;  ///< ALBERT: distinct layer groups shared by the layers
-  std::int64_t inner_group_num = 1;    ///< ALBERT: layers in one group
-  bool use_task_id = false;            ///< ERNIE: task-type embeddings (task id 0) are added
+  std::int64_t num_hidden_groups = 1;     ///< ALBERT: distinct layer groups shared by the layers
+  std::int64_t inner_group_num = 1;       ///< ALBERT: layers in one group
+  bool use_task_id = false;               ///< ERNIE: task-type embeddings (task id 0) are added
   std::int64_t task_type_vocab_size = 3;  ///< ERNIE
   /// Position ids start past the padding id (RoBERTa, XLM-RoBERTa: pad_token_id + 1, as HF's
   /// create_position_ids_from_input_ids; MPNet: 2, its padding index being fixed at 1); 0 for
@@ -89,9 +89,14 @@ struct EncoderConfig {
   /// @brief The model types bertpp runs, and their families.
   static const std::vector<std::pair<std::string, Family>>& families() {
     static const std::vector<std::pair<std::string, Family>> f = {
-        {"bert", Family::bert},       {"roberta", Family::roberta},   {"xlm-roberta", Family::xlm_roberta},
-        {"distilbert", Family::distilbert}, {"albert", Family::albert}, {"electra", Family::electra},
-        {"ernie", Family::ernie},     {"mpnet", Family::mpnet}};
+        {"bert", Family::bert},
+        {"roberta", Family::roberta},
+        {"xlm-roberta", Family::xlm_roberta},
+        {"distilbert", Family::distilbert},
+        {"albert", Family::albert},
+        {"electra", Family::electra},
+        {"ernie", Family::ernie},
+        {"mpnet", Family::mpnet}};
     return f;
   }
 
@@ -194,19 +199,22 @@ struct EncoderConfig {
     positive("intermediate_size", intermediate_size);
     positive("max_position_embeddings", max_position_embeddings);
     if (family == Family::distilbert || family == Family::mpnet) {
-      if (type_vocab_size != 0) fail("type_vocab_size", "must be 0 for " + model_type + " (no token types)");
+      if (type_vocab_size != 0)
+        fail("type_vocab_size", "must be 0 for " + model_type + " (no token types)");
     } else {
       positive("type_vocab_size", type_vocab_size);
     }
     if (embedding_size != -1) positive("embedding_size", embedding_size);
     positive("num_hidden_groups", num_hidden_groups);
     positive("inner_group_num", inner_group_num);
-    if (family == Family::albert && num_hidden_groups > std::max<std::int64_t>(num_hidden_layers, 1))
+    if (family == Family::albert &&
+        num_hidden_groups > std::max<std::int64_t>(num_hidden_layers, 1))
       fail("num_hidden_groups", "(" + std::to_string(num_hidden_groups) +
                                     ") must not exceed num_hidden_layers (" +
                                     std::to_string(num_hidden_layers) + ")");
     if (use_task_id) positive("task_type_vocab_size", task_type_vocab_size);
-    if (family == Family::mpnet) positive("relative_attention_num_buckets", relative_attention_num_buckets);
+    if (family == Family::mpnet)
+      positive("relative_attention_num_buckets", relative_attention_num_buckets);
     if (position_offset < 0 || position_offset >= max_position_embeddings)
       fail("pad_token_id", "gives position offset " + std::to_string(position_offset) +
                                ", outside [0, max_position_embeddings = " +
@@ -224,11 +232,10 @@ struct EncoderConfig {
       known = known || (name == model_type && f == family);
       names += (names.empty() ? "" : ", ") + name;
     }
-    if (!known)
-      fail("model_type", "is '" + model_type + "'; bertpp supports " + names);
+    if (!known) fail("model_type", "is '" + model_type + "'; bertpp supports " + names);
     if (position_embedding_type != "absolute")
-      fail("position_embedding_type", "is '" + position_embedding_type +
-                                          "'; bertpp supports only 'absolute'");
+      fail("position_embedding_type",
+           "is '" + position_embedding_type + "'; bertpp supports only 'absolute'");
     if (is_decoder) fail("is_decoder", "is true; bertpp runs encoders only");
     if (add_cross_attention) fail("add_cross_attention", "is true; bertpp has no cross-attention");
     if (!is_known_activation(hidden_act))
@@ -244,7 +251,8 @@ struct EncoderConfig {
 
   /// @brief Reads a config from parsed JSON; missing fields keep HF's defaults.
   /// @throws ConfigError on a wrong type or an impossible value, naming the field.
-  static EncoderConfig from_json(const nlohmann::json& j, const std::string& source = "config.json") {
+  static EncoderConfig from_json(const nlohmann::json& j,
+                                 const std::string& source = "config.json") {
     if (!j.is_object()) throw ConfigError(source + ": expected a JSON object at the top level");
     std::string type = "bert";
     read_string(j, source, "model_type", type);
@@ -302,8 +310,7 @@ struct EncoderConfig {
     if (auto it = j.find("architectures"); it != j.end() && !it->is_null()) {
       if (!it->is_array()) throw ConfigError(source + ": field 'architectures' must be a list");
       for (const auto& a : *it) {
-        if (!a.is_string())
-          throw ConfigError(source + ": field 'architectures' must hold strings");
+        if (!a.is_string()) throw ConfigError(source + ": field 'architectures' must hold strings");
         c.architectures.push_back(a.get<std::string>());
       }
     }
@@ -319,8 +326,7 @@ struct EncoderConfig {
       }
       for (std::int64_t i = 0; i < static_cast<std::int64_t>(c.id2label.size()); ++i)
         if (!c.id2label.count(i))
-          throw ConfigError(source + ": field 'id2label' has no label for id " +
-                            std::to_string(i));
+          throw ConfigError(source + ": field 'id2label' has no label for id " + std::to_string(i));
     }
     c.validate();
     return c;

@@ -16,11 +16,11 @@ namespace bertpp {
 /// `type_ids` means all zeros, an empty `attention_mask` means all ones). The other fields
 /// are filled by the tokenizer for users and pipelines.
 struct Encoding {
-  std::vector<std::int32_t> ids;             ///< token ids
-  std::vector<std::int32_t> type_ids;        ///< segment (token type) ids
-  std::vector<std::int32_t> attention_mask;  ///< 1 = real token, 0 = padding
+  std::vector<std::int32_t> ids;                  ///< token ids
+  std::vector<std::int32_t> type_ids;             ///< segment (token type) ids
+  std::vector<std::int32_t> attention_mask;       ///< 1 = real token, 0 = padding
   std::vector<std::int32_t> special_tokens_mask;  ///< 1 = added special token
-  std::vector<std::string> tokens;               ///< token strings
+  std::vector<std::string> tokens;                ///< token strings
   /// Offsets of each token in the original text, in Unicode code points (HF's
   /// offset_mapping); (0, 0) for special and padding tokens.
   std::vector<std::pair<std::size_t, std::size_t>> offsets;

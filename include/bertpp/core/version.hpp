@@ -9,6 +9,6 @@
 
 #define BERTPP_STRINGIFY_DETAIL(x) #x
 #define BERTPP_STRINGIFY(x) BERTPP_STRINGIFY_DETAIL(x)
-#define BERTPP_VERSION_STRING                                                        \
-  BERTPP_STRINGIFY(BERTPP_VERSION_MAJOR)                                             \
+#define BERTPP_VERSION_STRING            \
+  BERTPP_STRINGIFY(BERTPP_VERSION_MAJOR) \
   "." BERTPP_STRINGIFY(BERTPP_VERSION_MINOR) "." BERTPP_STRINGIFY(BERTPP_VERSION_PATCH)

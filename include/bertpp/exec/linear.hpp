@@ -10,9 +10,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "bertpp/core/context.hpp"
 #include "bertpp/core/error.hpp"
 #include "bertpp/core/types.hpp"
-#include "bertpp/core/context.hpp"
 #include "bertpp/exec/cpu.hpp"
 #include "bertpp/exec/detail/kernels_f32.hpp"
 #include "bertpp/exec/kernels/bf16.hpp"
@@ -269,8 +269,8 @@ class Linear {
   // GEMM tiles (columns in the kernel's blocks, rows when there are fewer blocks than
   // threads), then activation and residual on each tile while it is in cache.
   template <typename Rows>
-  void run_quantized(const float* x, std::int64_t m, std::int64_t ldx, float* y, std::int64_t ldy, Act act,
-                     const float* residual, std::int64_t ldr, Context& ctx) const {
+  void run_quantized(const float* x, std::int64_t m, std::int64_t ldx, float* y, std::int64_t ldy,
+                     Act act, const float* residual, std::int64_t ldr, Context& ctx) const {
     constexpr bool is_int8 = std::is_same_v<Rows, int8::QuantizedRows>;
     auto& rows = ctx.scratch<Rows>();
     const Isa isa = is_int8 ? q8_.isa : b16_.isa;
@@ -282,9 +282,11 @@ class Linear {
     const auto threads = static_cast<std::int64_t>(ctx.num_threads());
     auto prep = [&](std::size_t r0, std::size_t r1) {
       if constexpr (is_int8)
-        int8::quantize_rows(x, ldx, static_cast<std::int64_t>(r0), static_cast<std::int64_t>(r1), rows);
+        int8::quantize_rows(x, ldx, static_cast<std::int64_t>(r0), static_cast<std::int64_t>(r1),
+                            rows);
       else
-        bf16::convert_rows(x, ldx, static_cast<std::int64_t>(r0), static_cast<std::int64_t>(r1), rows);
+        bf16::convert_rows(x, ldx, static_cast<std::int64_t>(r0), static_cast<std::int64_t>(r1),
+                           rows);
     };
     if (threads > 1 && m > 1)
       ctx.parallel_for(static_cast<std::size_t>(m), prep);

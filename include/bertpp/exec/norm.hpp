@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <type_traits>
 
-#include "bertpp/core/types.hpp"
 #include "bertpp/core/context.hpp"
+#include "bertpp/core/types.hpp"
 #include "bertpp/exec/detail/kernels_f32.hpp"
 #include "bertpp/ops/attention.hpp"
 #include "bertpp/ops/layer_norm.hpp"

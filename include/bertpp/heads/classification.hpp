@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "bertpp/core/config.hpp"
-#include "bertpp/heads/task_model.hpp"
 #include "bertpp/core/context.hpp"
 #include "bertpp/exec/linear.hpp"
+#include "bertpp/heads/task_model.hpp"
 #include "bertpp/layers/feed_forward.hpp"
 #include "bertpp/layers/names.hpp"
 
@@ -19,7 +19,8 @@ namespace bertpp {
 namespace detail {
 
 /// @brief A `<name>.weight` [rows x h] + `<name>.bias` [rows] table.
-inline std::vector<TensorSpec> linear_table(const std::string& name, std::int64_t rows, std::int64_t h) {
+inline std::vector<TensorSpec> linear_table(const std::string& name, std::int64_t rows,
+                                            std::int64_t h) {
   return {{name + ".weight", {rows, h}}, {name + ".bias", {rows}}};
 }
 
@@ -49,21 +50,23 @@ class SequenceClassification : public TaskModel<T> {
                                   WeightStore::from_dir(dir), options);
   }
   /// @throws ConfigError, WeightError (also when a pooled head's checkpoint has no pooler).
-  SequenceClassification(const BertConfig& c, const WeightStore& store, const LoadOptions& options = {})
+  SequenceClassification(const BertConfig& c, const WeightStore& store,
+                         const LoadOptions& options = {})
       : TaskModel<T>(c, store, options, table(c), "sequence-classification",
                      classifier_names(c).out + ".weight"),
         labels_(HeadLabels::from_config(c)),
         names_(classifier_names(c)) {
     const ExecOptions& exec = this->model_.exec_options();
     if (!names_.dense.empty()) {
-      dense_ = exec::Linear<T>(this->head_.at(names_.dense + ".weight"), this->head_.at(names_.dense + ".bias"),
-                               exec);
+      dense_ = exec::Linear<T>(this->head_.at(names_.dense + ".weight"),
+                               this->head_.at(names_.dense + ".bias"), exec);
       act_ = names_.activation == "tanh" ? exec::Act::tanh : act_from_name(names_.activation);
     }
-    linear_ = exec::Linear<T>(this->head_.at(names_.out + ".weight"), this->head_.at(names_.out + ".bias"), exec);
+    linear_ = exec::Linear<T>(this->head_.at(names_.out + ".weight"),
+                              this->head_.at(names_.out + ".bias"), exec);
     if (names_.pooled && !this->model_.has_pooler())
-      throw WeightError("sequence-classification head: the checkpoint has no pooler (" + pooler_name(c) +
-                        ".*), which the head reads");
+      throw WeightError("sequence-classification head: the checkpoint has no pooler (" +
+                        pooler_name(c) + ".*), which the head reads");
   }
   /// @brief A batch -> logits [batch x num_labels].
   /// @throws InputError as BertModel::forward.
@@ -71,7 +74,8 @@ class SequenceClassification : public TaskModel<T> {
     return forward(batch, thread_context(o.num_threads), o);
   }
   /// @brief As above, on the threads and scratch memory of `ctx`.
-  Matrix<T> forward(const std::vector<Encoding>& batch, Context& ctx, const ForwardOptions& o = {}) const {
+  Matrix<T> forward(const std::vector<Encoding>& batch, Context& ctx,
+                    const ForwardOptions& o = {}) const {
     Matrix<T> out;
     const auto encoded = this->model_.forward(batch, ctx, o);
     if (names_.pooled) {
@@ -107,17 +111,20 @@ class TokenClassification : public TaskModel<T> {
   /// @throws IoError, FormatError, ConfigError; WeightError when it has no classifier, or
   /// its label count disagrees with config.json.
   static TokenClassification load(const std::string& dir, const LoadOptions& options = {}) {
-    return TokenClassification(BertConfig::from_file(dir + "/config.json"), WeightStore::from_dir(dir),
-                               options);
+    return TokenClassification(BertConfig::from_file(dir + "/config.json"),
+                               WeightStore::from_dir(dir), options);
   }
   /// @throws ConfigError, WeightError.
-  TokenClassification(const BertConfig& c, const WeightStore& store, const LoadOptions& options = {})
+  TokenClassification(const BertConfig& c, const WeightStore& store,
+                      const LoadOptions& options = {})
       : TaskModel<T>(c, store, options, table(c), "token-classification", "classifier.weight"),
         labels_(HeadLabels::from_config(c)),
-        linear_(this->head_.at("classifier.weight"), this->head_.at("classifier.bias"), this->model_.exec_options()) {}
+        linear_(this->head_.at("classifier.weight"), this->head_.at("classifier.bias"),
+                this->model_.exec_options()) {}
   /// @brief A batch -> logits [len_i x num_labels] per sequence.
   /// @throws InputError as BertModel::forward.
-  std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
+  std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch,
+                                 const ForwardOptions& o = {}) const {
     return forward(batch, thread_context(o.num_threads), o);
   }
   /// @brief As above, on the threads and scratch memory of `ctx`.
@@ -150,16 +157,18 @@ class QuestionAnswering : public TaskModel<T> {
   /// @brief Loads an HF checkpoint folder.
   /// @throws IoError, FormatError, ConfigError; WeightError when it has no `qa_outputs`.
   static QuestionAnswering load(const std::string& dir, const LoadOptions& options = {}) {
-    return QuestionAnswering(BertConfig::from_file(dir + "/config.json"), WeightStore::from_dir(dir),
-                             options);
+    return QuestionAnswering(BertConfig::from_file(dir + "/config.json"),
+                             WeightStore::from_dir(dir), options);
   }
   /// @throws ConfigError, WeightError.
   QuestionAnswering(const BertConfig& c, const WeightStore& store, const LoadOptions& options = {})
       : TaskModel<T>(c, store, options, table(c), "question-answering", "qa_outputs.weight"),
-        linear_(this->head_.at("qa_outputs.weight"), this->head_.at("qa_outputs.bias"), this->model_.exec_options()) {}
+        linear_(this->head_.at("qa_outputs.weight"), this->head_.at("qa_outputs.bias"),
+                this->model_.exec_options()) {}
   /// @brief A batch -> [len_i x 2] per sequence: column 0 start logits, column 1 end logits.
   /// @throws InputError as BertModel::forward.
-  std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
+  std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch,
+                                 const ForwardOptions& o = {}) const {
     return forward(batch, thread_context(o.num_threads), o);
   }
   /// @brief As above, on the threads and scratch memory of `ctx`.

@@ -42,9 +42,9 @@ struct EpochReport {
 /// each epoch. `head.labels` and `head.activation` must be set.
 /// @throws InputError for no examples, a label count mismatch, a label id out of range or
 /// bad options.
-inline std::vector<EpochReport> train_linear_head(LinearHead& head, const Matrix<float>& features,
-                                                  const std::vector<int>& labels, const HeadTrainOptions& o,
-                                                  const std::function<void(const EpochReport&)>& on_epoch = {}) {
+inline std::vector<EpochReport> train_linear_head(
+    LinearHead& head, const Matrix<float>& features, const std::vector<int>& labels,
+    const HeadTrainOptions& o, const std::function<void(const EpochReport&)>& on_epoch = {}) {
   const auto n = static_cast<std::size_t>(features.rows());
   const auto h = static_cast<Eigen::Index>(features.cols());
   if (n == 0) throw InputError("train_linear_head: no training examples");
@@ -52,8 +52,9 @@ inline std::vector<EpochReport> train_linear_head(LinearHead& head, const Matrix
     throw InputError("train_linear_head: " + std::to_string(labels.size()) + " labels for " +
                      std::to_string(n) + " feature rows");
   if (o.epochs < 1 || o.batch_size < 1 || !(o.learning_rate > 0) || o.dropout < 0 || o.dropout >= 1)
-    throw InputError("train_linear_head: epochs and batch size must be >= 1, learning rate > 0, "
-                     "dropout in [0, 1)");
+    throw InputError(
+        "train_linear_head: epochs and batch size must be >= 1, learning rate > 0, "
+        "dropout in [0, 1)");
   const bool binary = head.activation == "sigmoid";
   const auto k = static_cast<Eigen::Index>(head.outputs());
   for (std::size_t i = 0; i < n; ++i)
@@ -82,7 +83,8 @@ inline std::vector<EpochReport> train_linear_head(LinearHead& head, const Matrix
       const auto m = static_cast<Eigen::Index>(e - s);
       Matrix<double> x(m, h);
       for (Eigen::Index r = 0; r < m; ++r) {
-        x.row(r) = features.row(static_cast<Eigen::Index>(order[s + static_cast<std::size_t>(r)])).cast<double>();
+        x.row(r) = features.row(static_cast<Eigen::Index>(order[s + static_cast<std::size_t>(r)]))
+                       .cast<double>();
         if (o.dropout > 0)
           for (Eigen::Index c = 0; c < h; ++c) x(r, c) = keep(rng) ? x(r, c) * scale : 0.0;
       }
@@ -100,7 +102,8 @@ inline std::vector<EpochReport> train_linear_head(LinearHead& head, const Matrix
           const double mx = z.row(r).maxCoeff();
           double sum = 0.0;
           for (Eigen::Index c = 0; c < k; ++c) sum += std::exp(z(r, c) - mx);
-          for (Eigen::Index c = 0; c < k; ++c) dz(r, c) = std::exp(z(r, c) - mx) / sum - (c == y ? 1.0 : 0.0);
+          for (Eigen::Index c = 0; c < k; ++c)
+            dz(r, c) = std::exp(z(r, c) - mx) / sum - (c == y ? 1.0 : 0.0);
           loss += mx + std::log(sum) - z(r, y);
         }
       }

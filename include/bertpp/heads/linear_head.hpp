@@ -42,7 +42,9 @@ struct JsonFields {
     throw FormatError(path + ": field '" + prefix + name + "' " + why);
   }
   const nlohmann::json& at(const std::string& name) const {
-    if (!j.is_object()) throw FormatError(path + ": expected a JSON object" + (prefix.empty() ? "" : " at '" + prefix + "'"));
+    if (!j.is_object())
+      throw FormatError(path + ": expected a JSON object" +
+                        (prefix.empty() ? "" : " at '" + prefix + "'"));
     auto it = j.find(name);
     if (it == j.end()) fail(name, "is missing");
     return *it;
@@ -61,20 +63,27 @@ struct JsonFields {
   /// An integer (not a float such as 1e300 or 2.5) in [lo, hi] (0 <= hi).
   std::int64_t integer(const std::string& name, std::int64_t lo, std::int64_t hi) const {
     const auto& v = at(name);
-    if (!v.is_number_integer()) fail(name, std::string("must be an integer, got a ") + v.type_name());
-    const bool above = v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi);
+    if (!v.is_number_integer())
+      fail(name, std::string("must be an integer, got a ") + v.type_name());
+    const bool above =
+        v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi);
     const std::int64_t x = above ? hi : v.get<std::int64_t>();
     if (above || x < lo || x > hi)
-      fail(name, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " + v.dump());
+      fail(name, "must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                     "], got " + v.dump());
     return x;
   }
   std::vector<std::string> strings(const std::string& name, std::size_t max) const {
     const auto& v = at(name);
     if (!v.is_array()) fail(name, std::string("must be a list of strings, got a ") + v.type_name());
-    if (v.size() > max) fail(name, "holds " + std::to_string(v.size()) + " entries, more than " + std::to_string(max));
+    if (v.size() > max)
+      fail(name,
+           "holds " + std::to_string(v.size()) + " entries, more than " + std::to_string(max));
     std::vector<std::string> out;
     for (const auto& x : v) {
-      if (!x.is_string()) fail(name, "must hold strings only, entry " + std::to_string(out.size()) + " is a " + x.type_name());
+      if (!x.is_string())
+        fail(name, "must hold strings only, entry " + std::to_string(out.size()) + " is a " +
+                       x.type_name());
       out.push_back(x.get<std::string>());
     }
     return out;
@@ -147,7 +156,8 @@ struct EncoderIdentity {
     EncoderIdentity id;
     std::string trimmed = dir;
     while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
-    id.name = trimmed.substr(trimmed.find_last_of('/') == std::string::npos ? 0 : trimmed.find_last_of('/') + 1);
+    id.name = trimmed.substr(
+        trimmed.find_last_of('/') == std::string::npos ? 0 : trimmed.find_last_of('/') + 1);
     id.hidden_size = BertConfig::from_file(dir + "/config.json").hidden_size;
     const WeightStore store = WeightStore::from_dir(dir);  // validates the folder, maps its files
     detail::Fnv1a64 h;
@@ -162,7 +172,8 @@ struct EncoderIdentity {
         if (t.nbytes <= kWhole) {
           h.add(t.data, t.nbytes);
         } else {
-          for (std::size_t k = 0; k < kSamples; ++k) h.add(t.data + k * (t.nbytes - kSample) / (kSamples - 1), kSample);
+          for (std::size_t k = 0; k < kSamples; ++k)
+            h.add(t.data + k * (t.nbytes - kSample) / (kSamples - 1), kSample);
         }
       }
     } else if (scheme == kLegacy) {
@@ -178,7 +189,8 @@ struct EncoderIdentity {
         }
       }
     } else {
-      throw ConfigError("encoder identity: unknown digest scheme '" + scheme + "' (sampled64, fnv1a64)");
+      throw ConfigError("encoder identity: unknown digest scheme '" + scheme +
+                        "' (sampled64, fnv1a64)");
     }
     id.weights_digest = h.hex(scheme.c_str());
     return id;
@@ -194,10 +206,14 @@ struct HeadPooling {
 /// @brief The name of `m` as head.json and sentence-transformers write it.
 inline std::string pooling_mode_name(PoolingMode m) {
   switch (m) {
-    case PoolingMode::cls: return "cls";
-    case PoolingMode::mean: return "mean";
-    case PoolingMode::max: return "max";
-    default: return "mean_sqrt_len_tokens";
+    case PoolingMode::cls:
+      return "cls";
+    case PoolingMode::mean:
+      return "mean";
+    case PoolingMode::max:
+      return "max";
+    default:
+      return "mean_sqrt_len_tokens";
   }
 }
 
@@ -206,19 +222,22 @@ inline std::string pooling_mode_name(PoolingMode m) {
 /// is called after each batch when given. Empty texts encode as "[CLS] [SEP]".
 /// @throws ConfigError when `pooling` asks for the pooled output of an encoder without a
 /// pooler; InputError as BertModel::forward.
-inline Matrix<float> encode_features(const Tokenizer& tok, const BertModel<float>& model,
-                                     const std::vector<std::string>& texts, const HeadPooling& pooling,
-                                     std::size_t max_length, int num_threads = 1, std::size_t batch_size = 32,
-                                     const std::function<void(std::size_t, std::size_t)>& progress = {}) {
+inline Matrix<float> encode_features(
+    const Tokenizer& tok, const BertModel<float>& model, const std::vector<std::string>& texts,
+    const HeadPooling& pooling, std::size_t max_length, int num_threads = 1,
+    std::size_t batch_size = 32,
+    const std::function<void(std::size_t, std::size_t)>& progress = {}) {
   const bool pooler = pooling.mode == "pooler";
   if (pooler && !model.has_pooler())
     throw ConfigError("head pooling 'pooler' needs an encoder with a pooler (pooler.dense.*)");
   const PoolingMode mode = pooler ? PoolingMode::cls : pooling_mode_from_name(pooling.mode);
   // Bounded by the model's maximum (as the pipelines do), so that no position overflows.
-  max_length = std::min({max_length, static_cast<std::size_t>(model.config().max_position_embeddings),
-                         tok.options().model_max_length});
-  if (max_length < 2) throw InputError("encode_features: max_length " + std::to_string(max_length) +
-                                       " leaves no room for [CLS] and [SEP]");
+  max_length =
+      std::min({max_length, static_cast<std::size_t>(model.config().max_position_embeddings),
+                tok.options().model_max_length});
+  if (max_length < 2)
+    throw InputError("encode_features: max_length " + std::to_string(max_length) +
+                     " leaves no room for [CLS] and [SEP]");
   EncodeOptions enc;
   enc.truncation = TruncationStrategy::longest_first;
   enc.max_length = max_length;
@@ -232,7 +251,8 @@ inline Matrix<float> encode_features(const Tokenizer& tok, const BertModel<float
                                          texts.begin() + static_cast<std::ptrdiff_t>(e));
     const auto batch = tok.encode_batch(chunk, enc, num_threads);
     const auto result = model.forward(batch, fwd);
-    Matrix<float> f = pooler ? result.pooler_output : pool(result.last_hidden_state, batch, mode, false);
+    Matrix<float> f =
+        pooler ? result.pooler_output : pool(result.last_hidden_state, batch, mode, false);
     if (pooling.normalize)
       for (Eigen::Index r = 0; r < f.rows(); ++r) f.row(r) /= std::max(f.row(r).norm(), 1e-12f);
     out.middleRows(static_cast<Eigen::Index>(b), f.rows()) = f;
@@ -256,7 +276,8 @@ inline void write_safetensors(const std::string& path, const std::vector<F32Tens
   for (const auto& t : tensors) {
     std::size_t n = 1;
     for (auto d : t.shape) n *= static_cast<std::size_t>(d);
-    header[t.name] = {{"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + n * 4}}};
+    header[t.name] = {
+        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + n * 4}}};
     offset += n * 4;
   }
   std::string text = header.dump();
@@ -277,21 +298,19 @@ inline void write_safetensors(const std::string& path, const std::vector<F32Tens
 
 /// @brief A linear classifier over encoder features, with what is needed to use it again.
 struct LinearHead {
-  static constexpr std::int64_t kMaxLength = 1 << 20;   ///< head.json max_length bound
-  static constexpr std::int64_t kMaxHidden = 1 << 20;   ///< head.json encoder.hidden_size bound
-  static constexpr std::size_t kMaxLabels = 1 << 16;    ///< head.json labels bound
-  std::vector<std::string> labels;  ///< label names, id order
+  static constexpr std::int64_t kMaxLength = 1 << 20;  ///< head.json max_length bound
+  static constexpr std::int64_t kMaxHidden = 1 << 20;  ///< head.json encoder.hidden_size bound
+  static constexpr std::size_t kMaxLabels = 1 << 16;   ///< head.json labels bound
+  std::vector<std::string> labels;                     ///< label names, id order
   std::string activation = "sigmoid";  ///< "sigmoid" (2 labels, 1 output) or "softmax"
   HeadPooling pooling;
   std::size_t max_length = 128;  ///< tokens per text, specials included
   EncoderIdentity encoder;
-  Matrix<float> weight;   ///< [outputs x hidden]
-  Vector<float> bias;     ///< [outputs]
+  Matrix<float> weight;  ///< [outputs x hidden]
+  Vector<float> bias;    ///< [outputs]
 
   /// @brief Outputs of the dense layer: 1 for a sigmoid head, the label count for softmax.
-  std::size_t outputs() const noexcept {
-    return activation == "sigmoid" ? 1 : labels.size();
-  }
+  std::size_t outputs() const noexcept { return activation == "sigmoid" ? 1 : labels.size(); }
 
   /// @brief features [n x hidden] -> logits [n x outputs].
   Matrix<float> logits(const Matrix<float>& features) const {
@@ -308,7 +327,8 @@ struct LinearHead {
     }
     std::vector<double> s(static_cast<std::size_t>(logit_rows.cols()));
     double max = -INFINITY, sum = 0.0;
-    for (Eigen::Index c = 0; c < logit_rows.cols(); ++c) max = std::max(max, static_cast<double>(logit_rows(r, c)));
+    for (Eigen::Index c = 0; c < logit_rows.cols(); ++c)
+      max = std::max(max, static_cast<double>(logit_rows(r, c)));
     for (Eigen::Index c = 0; c < logit_rows.cols(); ++c)
       sum += s[static_cast<std::size_t>(c)] = std::exp(static_cast<double>(logit_rows(r, c)) - max);
     for (auto& v : s) v /= sum;
@@ -320,17 +340,19 @@ struct LinearHead {
   void check_encoder(const EncoderIdentity& id, const std::string& dir) const {
     if (id.hidden_size != encoder.hidden_size || id.weights_digest != encoder.weights_digest)
       throw WeightError("head trained on encoder '" + encoder.name + "' (hidden " +
-                        std::to_string(encoder.hidden_size) + ", weights " + encoder.weights_digest +
-                        ") cannot be used with " + dir + " (hidden " + std::to_string(id.hidden_size) +
-                        ", weights " + id.weights_digest + "): retrain it with train_classifier");
+                        std::to_string(encoder.hidden_size) + ", weights " +
+                        encoder.weights_digest + ") cannot be used with " + dir + " (hidden " +
+                        std::to_string(id.hidden_size) + ", weights " + id.weights_digest +
+                        "): retrain it with train_classifier");
   }
 
   /// @brief Writes `dir`/head.safetensors and `dir`/head.json (the folder must exist).
   /// @throws IoError when a file cannot be written.
   void save(const std::string& dir) const {
-    const auto h = static_cast<std::int64_t>(weight.cols()), o = static_cast<std::int64_t>(weight.rows());
-    write_safetensors(dir + "/head.safetensors",
-                      {{"classifier.weight", {o, h}, weight.data()}, {"classifier.bias", {o}, bias.data()}});
+    const auto h = static_cast<std::int64_t>(weight.cols()),
+               o = static_cast<std::int64_t>(weight.rows());
+    write_safetensors(dir + "/head.safetensors", {{"classifier.weight", {o, h}, weight.data()},
+                                                  {"classifier.bias", {o}, bias.data()}});
     nlohmann::json j = {{"format", "bertpp-linear-head"},
                         {"version", 1},
                         {"labels", labels},
@@ -378,12 +400,15 @@ struct LinearHead {
     head.encoder.hidden_size = e.integer("hidden_size", 1, kMaxHidden);
     head.encoder.weights_digest = e.string("weights_digest");
     if (EncoderIdentity::scheme_of(head.encoder.weights_digest).empty())
-      throw FormatError(path + ": field 'encoder.weights_digest' must start with 'sampled64:' or 'fnv1a64:'");
+      throw FormatError(
+          path + ": field 'encoder.weights_digest' must start with 'sampled64:' or 'fnv1a64:'");
     if (head.activation != "sigmoid" && head.activation != "softmax")
-      throw FormatError(path + ": field 'activation' is '" + head.activation + "'; expected sigmoid or softmax");
+      throw FormatError(path + ": field 'activation' is '" + head.activation +
+                        "'; expected sigmoid or softmax");
     if (head.activation == "sigmoid" ? head.labels.size() != 2 : head.labels.size() < 2)
       throw FormatError(path + ": field 'labels' holds " + std::to_string(head.labels.size()) +
-                        " labels for activation " + head.activation + " (sigmoid: 2, softmax: at least 2)");
+                        " labels for activation " + head.activation +
+                        " (sigmoid: 2, softmax: at least 2)");
     try {
       if (head.pooling.mode != "pooler") pooling_mode_from_name(head.pooling.mode);
     } catch (const ConfigError& err) {

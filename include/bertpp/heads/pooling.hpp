@@ -51,7 +51,9 @@ Matrix<T> pool(const std::vector<Matrix<T>>& hidden, const std::vector<Encoding>
       throw InputError("pool: output " + std::to_string(s) + " has " + std::to_string(m.rows()) +
                        " rows but input " + std::to_string(s) + " has an attention mask of " +
                        std::to_string(mask.size()));
-    auto real = [&](Eigen::Index j) { return mask.empty() || mask[static_cast<std::size_t>(j)] != 0; };
+    auto real = [&](Eigen::Index j) {
+      return mask.empty() || mask[static_cast<std::size_t>(j)] != 0;
+    };
     Eigen::Index count = 0;
     if (mode == PoolingMode::cls) {
       for (Eigen::Index j = 0; j < m.rows() && count == 0; ++j)

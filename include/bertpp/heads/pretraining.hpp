@@ -9,11 +9,11 @@
 #include <vector>
 
 #include "bertpp/core/config.hpp"
-#include "bertpp/core/error.hpp"
-#include "bertpp/heads/task_model.hpp"
 #include "bertpp/core/context.hpp"
+#include "bertpp/core/error.hpp"
 #include "bertpp/exec/linear.hpp"
 #include "bertpp/exec/norm.hpp"
+#include "bertpp/heads/task_model.hpp"
 #include "bertpp/layers/feed_forward.hpp"
 #include "bertpp/layers/names.hpp"
 
@@ -42,7 +42,8 @@ class MlmHead {
     const MlmNames n = mlm_names(c);
     act_ = act_from_name(n.activation);
     eps_ = n.eps;
-    dense_ = exec::Linear<T>(w.at(n.dense + ".weight"), w.at(n.dense + ".bias"), model.exec_options());
+    dense_ =
+        exec::Linear<T>(w.at(n.dense + ".weight"), w.at(n.dense + ".bias"), model.exec_options());
     gamma_ = w.at(n.norm + ".weight");
     beta_ = w.at(n.norm + ".bias");
     kernels_ = layer_kernels<T>(model.exec_options());
@@ -155,7 +156,8 @@ class MaskedLM : public TaskModel<T> {
   /// @brief A batch -> one logits matrix [len_i x vocab] per sequence (rows of padded
   /// positions are unspecified).
   /// @throws InputError as BertModel::forward.
-  std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
+  std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch,
+                                 const ForwardOptions& o = {}) const {
     return forward(batch, thread_context(o.num_threads), o);
   }
   /// @brief As above, on the threads and scratch memory of `ctx`.
@@ -198,7 +200,8 @@ class NextSentence : public TaskModel<T> {
     return forward(batch, thread_context(o.num_threads), o);
   }
   /// @brief As above, on the threads and scratch memory of `ctx`.
-  Matrix<T> forward(const std::vector<Encoding>& batch, Context& ctx, const ForwardOptions& o = {}) const {
+  Matrix<T> forward(const std::vector<Encoding>& batch, Context& ctx,
+                    const ForwardOptions& o = {}) const {
     return nsp_.forward(this->model_.forward(batch, ctx, o).pooler_output, ctx);
   }
 
@@ -222,7 +225,8 @@ class PreTraining : public TaskModel<T> {
   /// @throws ConfigError for a family whose pre-training model is something else.
   static std::vector<TensorSpec> checked_table(const EncoderConfig& c) {
     if (c.family == Family::electra)
-      throw ConfigError(c.source + ": ELECTRA's pre-training model (ElectraForPreTraining) is "
+      throw ConfigError(c.source +
+                        ": ELECTRA's pre-training model (ElectraForPreTraining) is "
                         "the discriminator: load it as ReplacedTokenDetection");
     return table(c);
   }
@@ -240,12 +244,14 @@ class PreTraining : public TaskModel<T> {
   }
   /// @throws ConfigError, WeightError.
   PreTraining(const BertConfig& c, const WeightStore& store, const LoadOptions& options = {})
-      : TaskModel<T>(c, store, options, checked_table(c), "pre-training", mlm_names(c).dense + ".weight"),
+      : TaskModel<T>(c, store, options, checked_table(c), "pre-training",
+                     mlm_names(c).dense + ".weight"),
         mlm_(this->head_, this->model_),
         nsp_(this->head_, this->model_) {}
   /// @brief A batch -> both heads' logits.
   /// @throws InputError as BertModel::forward.
-  PreTrainingOutput<T> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
+  PreTrainingOutput<T> forward(const std::vector<Encoding>& batch,
+                               const ForwardOptions& o = {}) const {
     return forward(batch, thread_context(o.num_threads), o);
   }
   /// @brief As above, on the threads and scratch memory of `ctx`.
@@ -278,10 +284,12 @@ class ReplacedTokenDetection : public TaskModel<T> {
   /// @brief Loads an HF checkpoint folder.
   /// @throws IoError, FormatError, ConfigError, WeightError.
   static ReplacedTokenDetection load(const std::string& dir, const LoadOptions& options = {}) {
-    return ReplacedTokenDetection(EncoderConfig::from_dir(dir), WeightStore::from_dir(dir), options);
+    return ReplacedTokenDetection(EncoderConfig::from_dir(dir), WeightStore::from_dir(dir),
+                                  options);
   }
   /// @throws ConfigError (not an ELECTRA config), WeightError.
-  ReplacedTokenDetection(const EncoderConfig& c, const WeightStore& store, const LoadOptions& options = {})
+  ReplacedTokenDetection(const EncoderConfig& c, const WeightStore& store,
+                         const LoadOptions& options = {})
       : TaskModel<T>(c, store, options, checked_table(c), "replaced-token-detection",
                      "discriminator_predictions.dense.weight"),
         act_(act_from_name(c.hidden_act)),
@@ -292,7 +300,8 @@ class ReplacedTokenDetection : public TaskModel<T> {
                     this->model_.exec_options()) {}
   /// @brief A batch -> [len_i x 1] logits per sequence (> 0: replaced).
   /// @throws InputError as BertModel::forward.
-  std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch, const ForwardOptions& o = {}) const {
+  std::vector<Matrix<T>> forward(const std::vector<Encoding>& batch,
+                                 const ForwardOptions& o = {}) const {
     return forward(batch, thread_context(o.num_threads), o);
   }
   /// @brief As above, on the threads and scratch memory of `ctx`.

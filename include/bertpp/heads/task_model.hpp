@@ -20,7 +20,8 @@ namespace bertpp {
 /// @brief The labels of a classification head, from config.json as HF reads it.
 struct HeadLabels {
   std::vector<std::string> names;  ///< id -> label ("LABEL_<i>" where config.json names none)
-  std::string problem_type;        ///< "", single_label_classification, multi_label_classification, regression
+  std::string
+      problem_type;  ///< "", single_label_classification, multi_label_classification, regression
 
   /// @brief Number of labels.
   std::int64_t size() const noexcept { return static_cast<std::int64_t>(names.size()); }
@@ -72,23 +73,49 @@ inline MlmNames mlm_names(const EncoderConfig& c) {
     case Family::roberta:
     case Family::xlm_roberta:
     case Family::mpnet:
-      return {"lm_head.dense", "lm_head.layer_norm", "lm_head.bias", "lm_head.decoder.bias",
-              "lm_head.decoder.weight", "gelu", c.layer_norm_eps, h};
+      return {"lm_head.dense",          "lm_head.layer_norm",
+              "lm_head.bias",           "lm_head.decoder.bias",
+              "lm_head.decoder.weight", "gelu",
+              c.layer_norm_eps,         h};
     case Family::distilbert:
-      return {"vocab_transform", "vocab_layer_norm", "vocab_projector.bias", "", "vocab_projector.weight",
-              c.hidden_act, 1e-12, h};
+      return {"vocab_transform",
+              "vocab_layer_norm",
+              "vocab_projector.bias",
+              "",
+              "vocab_projector.weight",
+              c.hidden_act,
+              1e-12,
+              h};
     case Family::albert:
-      return {"predictions.dense", "predictions.LayerNorm", "predictions.bias", "predictions.decoder.bias",
-              "predictions.decoder.weight", c.hidden_act, c.layer_norm_eps, e};
+      return {"predictions.dense",
+              "predictions.LayerNorm",
+              "predictions.bias",
+              "predictions.decoder.bias",
+              "predictions.decoder.weight",
+              c.hidden_act,
+              c.layer_norm_eps,
+              e};
     case Family::electra:
-      return {"generator_predictions.dense", "generator_predictions.LayerNorm", "generator_lm_head.bias", "",
-              "generator_lm_head.weight", "gelu", c.layer_norm_eps, e};
+      return {"generator_predictions.dense",
+              "generator_predictions.LayerNorm",
+              "generator_lm_head.bias",
+              "",
+              "generator_lm_head.weight",
+              "gelu",
+              c.layer_norm_eps,
+              e};
     case Family::bert:
     case Family::ernie:
       break;
   }
-  return {"cls.predictions.transform.dense", "cls.predictions.transform.LayerNorm", "cls.predictions.bias",
-          "cls.predictions.decoder.bias", "cls.predictions.decoder.weight", c.hidden_act, c.layer_norm_eps, h};
+  return {"cls.predictions.transform.dense",
+          "cls.predictions.transform.LayerNorm",
+          "cls.predictions.bias",
+          "cls.predictions.decoder.bias",
+          "cls.predictions.decoder.weight",
+          c.hidden_act,
+          c.layer_norm_eps,
+          h};
 }
 
 /// @brief The family's sentence-pair head on the pooled output: BERT's and ERNIE's next
@@ -153,8 +180,8 @@ WeightSet<T> load_head(const WeightStore& store, const BertConfig& c,
     if (t && spec.shape.size() == 2 && t->shape.size() == 2 && t->shape[0] != spec.shape[0] &&
         t->shape[1] == spec.shape[1])
       throw WeightError(what + " head: tensor '" + spec.name + "' has " +
-                        std::to_string(t->shape[0]) + " rows but config " + c.source + " asks for " +
-                        std::to_string(spec.shape[0]) + " (num_labels / id2label)");
+                        std::to_string(t->shape[0]) + " rows but config " + c.source +
+                        " asks for " + std::to_string(spec.shape[0]) + " (num_labels / id2label)");
   }
   return WeightSet<T>(store, table);
 }
@@ -167,7 +194,9 @@ Matrix<T> first_tokens(const std::vector<Matrix<T>>& hidden, const std::vector<E
   for (std::size_t s = 0; s < hidden.size(); ++s) {
     Eigen::Index j = 0;
     const auto& mask = batch[s].attention_mask;
-    while (!mask.empty() && static_cast<std::size_t>(j) < mask.size() && mask[static_cast<std::size_t>(j)] == 0) ++j;
+    while (!mask.empty() && static_cast<std::size_t>(j) < mask.size() &&
+           mask[static_cast<std::size_t>(j)] == 0)
+      ++j;
     out.row(static_cast<Eigen::Index>(s)) = hidden[s].row(j);
   }
   return out;
@@ -185,11 +214,14 @@ class TaskModel {
   /// @brief The configuration.
   const BertConfig& config() const noexcept { return model_.config(); }
   /// @brief Stored tensors used neither by the encoder nor by the head, sorted.
-  const std::vector<std::string>& unused_tensors() const noexcept { return model_.unused_tensors(); }
+  const std::vector<std::string>& unused_tensors() const noexcept {
+    return model_.unused_tensors();
+  }
 
  protected:
   TaskModel(const BertConfig& c, const WeightStore& store, const LoadOptions& options,
-            const std::vector<TensorSpec>& table, const std::string& what, const std::string& marker)
+            const std::vector<TensorSpec>& table, const std::string& what,
+            const std::string& marker)
       : head_(detail::load_head<T>(store, c, table, what, marker)),
         model_(c, store, options, head_.consumed()) {}
 

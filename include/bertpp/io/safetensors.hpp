@@ -18,8 +18,8 @@
 
 #include "bertpp/core/detail/json_error.hpp"
 #include "bertpp/core/error.hpp"
-#include "bertpp/io/dtype.hpp"
 #include "bertpp/io/detail/mapped_file.hpp"
+#include "bertpp/io/dtype.hpp"
 
 namespace bertpp {
 
@@ -81,13 +81,15 @@ class SafeTensorsFile {
   void parse() {
     const std::size_t size = map_.size();
     const unsigned char* bytes = map_.data();
-    if (size < 8) fail("file is " + std::to_string(size) + " bytes, too short for the header length");
+    if (size < 8)
+      fail("file is " + std::to_string(size) + " bytes, too short for the header length");
     std::uint64_t header_len = 0;
     for (int i = 7; i >= 0; --i) header_len = (header_len << 8) | bytes[i];
     // The length itself is not printed: for a file that is not safetensors it is 8 bytes of
     // the file's contents.
     if (header_len > size - 8)
-      fail("the declared header length exceeds the file size of " + std::to_string(size) + " bytes");
+      fail("the declared header length exceeds the file size of " + std::to_string(size) +
+           " bytes");
     const std::size_t data_start = 8 + static_cast<std::size_t>(header_len);
     const std::size_t data_size = size - data_start;
     nlohmann::json header;
@@ -149,14 +151,16 @@ class SafeTensorsFile {
       if (!o.is_number_unsigned()) fail(where + "data_offsets must be non-negative integers");
     const auto begin = (*off)[0].get<std::uint64_t>();
     const auto end = (*off)[1].get<std::uint64_t>();
-    if (begin > end) fail(where + "data_offsets begin " + std::to_string(begin) + " > end " + std::to_string(end));
+    if (begin > end)
+      fail(where + "data_offsets begin " + std::to_string(begin) + " > end " + std::to_string(end));
     if (end > data_size)
       fail(where + "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
            ") point outside the data area of " + std::to_string(data_size) + " bytes");
     const std::size_t esize = dtype_size(t.dtype);
     if (numel > std::numeric_limits<std::size_t>::max() / esize || numel * esize != end - begin)
       fail(where + "byte length " + std::to_string(end - begin) + " does not match shape " +
-           shape_string(t.shape) + " x " + std::to_string(esize) + " bytes (" + dtype_name(t.dtype) + ")");
+           shape_string(t.shape) + " x " + std::to_string(esize) + " bytes (" +
+           dtype_name(t.dtype) + ")");
     t.nbytes = static_cast<std::size_t>(end - begin);
     offset = static_cast<std::size_t>(begin);
     return t;

@@ -73,10 +73,12 @@ namespace detail {
 /// std::filesystem::weakly_canonical) lies under the resolved folder. `what` says who named
 /// it, e.g. "<dir>/model.safetensors.index.json: weight_map shard".
 /// @throws FormatError naming `what` and `name` otherwise.
-inline std::string path_inside(const std::string& dir, const std::string& name, const std::string& what) {
+inline std::string path_inside(const std::string& dir, const std::string& name,
+                               const std::string& what) {
   namespace fs = std::filesystem;
   auto refuse = [&](const std::string& why) -> std::string {
-    throw FormatError(what + " '" + name + "' " + why + "; it must name a file inside the model folder");
+    throw FormatError(what + " '" + name + "' " + why +
+                      "; it must name a file inside the model folder");
   };
   const fs::path rel(name);
   if (name.empty() || name.find('\0') != std::string::npos) return refuse("is not a file name");
@@ -92,7 +94,8 @@ inline std::string path_inside(const std::string& dir, const std::string& name, 
   auto b = base.begin();
   auto r = real.begin();
   for (; b != base.end() && !b->empty(); ++b, ++r)
-    if (r == real.end() || *r != *b) return refuse("resolves (through a symbolic link) outside the folder");
+    if (r == real.end() || *r != *b)
+      return refuse("resolves (through a symbolic link) outside the folder");
   if (r == real.end() || r->empty()) return refuse("is the model folder itself");
   return full.string();
 }
@@ -128,15 +131,18 @@ class WeightStore {
         throw FormatError(index + ": missing object 'weight_map'");
       std::set<std::string> shards;
       for (const auto& [name, file] : map->items()) {
-        if (!file.is_string()) throw FormatError(index + ": weight_map['" + name + "'] is not a string");
+        if (!file.is_string())
+          throw FormatError(index + ": weight_map['" + name + "'] is not a string");
         shards.insert(file.get<std::string>());
       }
-      for (const auto& shard : shards) store.add_file(detail::path_inside(dir, shard, index + ": weight_map shard"));
+      for (const auto& shard : shards)
+        store.add_file(detail::path_inside(dir, shard, index + ": weight_map shard"));
     } else if (std::vector<OwnedTensor> tf; tf_folder_tensors(dir, tf)) {
       for (auto& t : tf) store.add_view(std::move(t.info), std::move(t.owner));
     } else {
-      throw IoError(dir + ": no model.safetensors, model.safetensors.index.json, *.ckpt.index or "
-                          "variables/ (convert other formats with tools/convert_checkpoint.py)");
+      throw IoError(dir +
+                    ": no model.safetensors, model.safetensors.index.json, *.ckpt.index or "
+                    "variables/ (convert other formats with tools/convert_checkpoint.py)");
     }
     return store;
   }

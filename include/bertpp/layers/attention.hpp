@@ -44,7 +44,8 @@ class RelativeBias {
       throw WeightError("relative_attention_bias: needs at least 32 buckets (HF buckets with 32)");
     heads_ = table_.shape()[1];
     bucket_.resize(static_cast<std::size_t>(2 * span_ + 1));
-    for (std::int64_t d = -span_; d <= span_; ++d) bucket_[static_cast<std::size_t>(d + span_)] = bucket_of(d);
+    for (std::int64_t d = -span_; d <= span_; ++d)
+      bucket_[static_cast<std::size_t>(d + span_)] = bucket_of(d);
   }
 
   /// @brief HF's bucket of relative position `d` = key - query.
@@ -54,9 +55,10 @@ class RelativeBias {
     std::int32_t ret = n < 0 ? static_cast<std::int32_t>(half) : 0;
     n = n < 0 ? -n : n;
     if (n < exact) return ret + static_cast<std::int32_t>(n);
-    const float v = std::log(static_cast<float>(n) / 8.0f) / static_cast<float>(std::log(128.0 / 8.0)) *
-                    static_cast<float>(half - exact);
-    return ret + static_cast<std::int32_t>(std::min<std::int64_t>(exact + static_cast<std::int64_t>(v), half - 1));
+    const float v = std::log(static_cast<float>(n) / 8.0f) /
+                    static_cast<float>(std::log(128.0 / 8.0)) * static_cast<float>(half - exact);
+    return ret + static_cast<std::int32_t>(
+                     std::min<std::int64_t>(exact + static_cast<std::int64_t>(v), half - 1));
   }
 
   /// @brief The bias of `head` for relative position `d` (|d| < max_len).
@@ -159,7 +161,8 @@ class SelfAttention {
               if constexpr (std::is_same_v<T, float>) {
                 if (kernels_) {
                   head_simd(qkv, r0, q0, qn, len, c0, static_cast<Eigen::Index>(head), scores,
-                            ws.keys[thread], ws.values[thread], ws.context, scale, b == 0 || t == begin);
+                            ws.keys[thread], ws.values[thread], ws.context, scale,
+                            b == 0 || t == begin);
                   continue;
                 }
               }
@@ -181,8 +184,7 @@ class SelfAttention {
         const std::size_t parts =
             std::min<std::size_t>(static_cast<std::size_t>(ctx.num_threads()), tasks);
         ctx.parallel_for(parts, [&](std::size_t p0, std::size_t p1) {
-          for (std::size_t p = p0; p < p1; ++p)
-            run(tasks * p / parts, tasks * (p + 1) / parts, p);
+          for (std::size_t p = p0; p < p1; ++p) run(tasks * p / parts, tasks * (p + 1) / parts, p);
         });
       } else {
         run(0, tasks, 0);
@@ -203,14 +205,15 @@ class SelfAttention {
                 T scale) const {
     for (Eigen::Index r = 0; r < qn; ++r) {
       T* row = scores + r * len;
-      for (Eigen::Index j = 0; j < len; ++j) row[j] = row[j] * scale + bias_->at(head, j - (q0 + r));
+      for (Eigen::Index j = 0; j < len; ++j)
+        row[j] = row[j] * scale + bias_->at(head, j - (q0 + r));
     }
   }
 
   void head_simd(const Matrix<float>& qkv, Eigen::Index r0, Eigen::Index q0, Eigen::Index qn,
-                 Eigen::Index len, Eigen::Index c0, Eigen::Index head, Eigen::Map<Matrix<float>>& scores,
-                 std::vector<float>& keys, std::vector<float>& values, Matrix<float>& context,
-                 float scale, bool pack) const {
+                 Eigen::Index len, Eigen::Index c0, Eigen::Index head,
+                 Eigen::Map<Matrix<float>>& scores, std::vector<float>& keys,
+                 std::vector<float>& values, Matrix<float>& context, float scale, bool pack) const {
     const auto& k = *kernels_;
     const std::int64_t h = qkv.cols() / 3, ld = qkv.cols(), d = head_size_;
     const std::int64_t key_panels = (len + k.nr - 1) / k.nr, value_panels = (d + k.nr - 1) / k.nr;
@@ -230,8 +233,9 @@ class SelfAttention {
       scale = 1.0f;
     }
     for (Eigen::Index r = 0; r < qn; ++r) k.softmax(scores.data() + r * len, len, scale);
-    k.gemm(scores.data(), len, values.data(), len, d, context.data() + (r0 + q0) * context.cols() + c0,
-           context.cols(), 0, qn, 0, value_panels, none, k.kc, k.mc);
+    k.gemm(scores.data(), len, values.data(), len, d,
+           context.data() + (r0 + q0) * context.cols() + c0, context.cols(), 0, qn, 0, value_panels,
+           none, k.kc, k.mc);
   }
 
   std::shared_ptr<const RelativeBias<T>> bias_;

@@ -42,8 +42,8 @@ class Embeddings {
     gamma_ = w.at(n.norm + ".weight");
     beta_ = w.at(n.norm + ".bias");
     if (!n.projection.empty())
-      projection_ = exec::Linear<T>(w.at(n.projection + ".weight"), w.at(n.projection + ".bias"), exec,
-                                    "embedding projection");
+      projection_ = exec::Linear<T>(w.at(n.projection + ".weight"), w.at(n.projection + ".bias"),
+                                    exec, "embedding projection");
     eps_ = c.layer_norm_eps;
     kernels_ = layer_kernels<T>(exec);
   }

@@ -55,7 +55,8 @@ class Encoder {
  public:
   /// @brief The tensors of every stored layer.
   static void table(const EncoderConfig& c, std::vector<TensorSpec>& out) {
-    for (std::int64_t i = 0; i < c.stored_layers(); ++i) EncoderLayer<T>::table(c, layer_names(c, i), out);
+    for (std::int64_t i = 0; i < c.stored_layers(); ++i)
+      EncoderLayer<T>::table(c, layer_names(c, i), out);
     const std::string bias = relative_bias_name(c);
     if (!bias.empty())
       out.push_back({bias + ".weight", {c.relative_attention_num_buckets, c.num_attention_heads}});
@@ -66,9 +67,11 @@ class Encoder {
       : schedule_(layer_schedule(c)) {
     std::shared_ptr<const RelativeBias<T>> bias;
     if (const std::string name = relative_bias_name(c); !name.empty())
-      bias = std::make_shared<const RelativeBias<T>>(w.at(name + ".weight"), c.max_position_embeddings);
+      bias = std::make_shared<const RelativeBias<T>>(w.at(name + ".weight"),
+                                                     c.max_position_embeddings);
     layers_.reserve(static_cast<std::size_t>(c.stored_layers()));  // no copies of packed weights
-    for (std::int64_t i = 0; i < c.stored_layers(); ++i) layers_.emplace_back(w, layer_names(c, i), c, exec, bias);
+    for (std::int64_t i = 0; i < c.stored_layers(); ++i)
+      layers_.emplace_back(w, layer_names(c, i), c, exec, bias);
   }
 
   /// @brief Number of steps (applied layers).

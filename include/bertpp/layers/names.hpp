@@ -33,37 +33,45 @@ inline LayerNames layer_names(const EncoderConfig& c, std::int64_t i) {
   switch (c.family) {
     case Family::distilbert: {
       const std::string p = "transformer.layer." + std::to_string(i) + ".";
-      return {p + "attention.q_lin", p + "attention.k_lin", p + "attention.v_lin",
-              p + "attention.out_lin", p + "sa_layer_norm", p + "ffn.lin1", p + "ffn.lin2",
-              p + "output_layer_norm"};
+      return {p + "attention.q_lin",   p + "attention.k_lin",  p + "attention.v_lin",
+              p + "attention.out_lin", p + "sa_layer_norm",    p + "ffn.lin1",
+              p + "ffn.lin2",          p + "output_layer_norm"};
     }
     case Family::albert: {
       const std::string p = "encoder.albert_layer_groups." + std::to_string(i / c.inner_group_num) +
                             ".albert_layers." + std::to_string(i % c.inner_group_num) + ".";
-      return {p + "attention.query", p + "attention.key",  p + "attention.value",
-              p + "attention.dense", p + "attention.LayerNorm", p + "ffn",
+      return {p + "attention.query", p + "attention.key",        p + "attention.value",
+              p + "attention.dense", p + "attention.LayerNorm",  p + "ffn",
               p + "ffn_output",      p + "full_layer_layer_norm"};
     }
     case Family::mpnet: {
       const std::string p = "encoder.layer." + std::to_string(i) + ".";
-      return {p + "attention.attn.q", p + "attention.attn.k", p + "attention.attn.v",
+      return {p + "attention.attn.q", p + "attention.attn.k",    p + "attention.attn.v",
               p + "attention.attn.o", p + "attention.LayerNorm", p + "intermediate.dense",
               p + "output.dense",     p + "output.LayerNorm"};
     }
     default: {
       const std::string p = "encoder.layer." + std::to_string(i) + ".";
-      return {p + "attention.self.query",      p + "attention.self.key",
-              p + "attention.self.value",      p + "attention.output.dense",
-              p + "attention.output.LayerNorm", p + "intermediate.dense",
-              p + "output.dense",              p + "output.LayerNorm"};
+      return {p + "attention.self.query",
+              p + "attention.self.key",
+              p + "attention.self.value",
+              p + "attention.output.dense",
+              p + "attention.output.LayerNorm",
+              p + "intermediate.dense",
+              p + "output.dense",
+              p + "output.LayerNorm"};
     }
   }
 }
 
 /// @brief The embeddings of the family of `c`.
 inline EmbeddingNames embedding_names(const EncoderConfig& c) {
-  EmbeddingNames n{"embeddings.word_embeddings", "embeddings.position_embeddings", "", "",
-                   "embeddings.LayerNorm", ""};
+  EmbeddingNames n{"embeddings.word_embeddings",
+                   "embeddings.position_embeddings",
+                   "",
+                   "",
+                   "embeddings.LayerNorm",
+                   ""};
   if (c.has_token_types()) n.token_type = "embeddings.token_type_embeddings";
   if (c.use_task_id) n.task_type = "embeddings.task_type_embeddings";
   if (c.family == Family::albert) n.projection = "encoder.embedding_hidden_mapping_in";

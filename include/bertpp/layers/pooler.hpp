@@ -33,9 +33,10 @@ class Pooler {
     if (stem.empty()) return;
     const bool has_w = w.has(stem + ".weight"), has_b = w.has(stem + ".bias");
     if (has_w != has_b)
-      throw WeightError("pooler: found '" + stem + (has_w ? ".weight" : ".bias") + "' without '" + stem +
-                        (has_w ? ".bias" : ".weight") + "'");
-    if (has_w) dense_ = exec::Linear<T>(w.at(stem + ".weight"), w.at(stem + ".bias"), exec, "pooler");
+      throw WeightError("pooler: found '" + stem + (has_w ? ".weight" : ".bias") + "' without '" +
+                        stem + (has_w ? ".bias" : ".weight") + "'");
+    if (has_w)
+      dense_ = exec::Linear<T>(w.at(stem + ".weight"), w.at(stem + ".bias"), exec, "pooler");
   }
 
   /// @brief Whether the checkpoint has pooler weights.

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "bertpp/core/config.hpp"
+#include "bertpp/core/context.hpp"
 #include "bertpp/core/encoding.hpp"
 #include "bertpp/core/error.hpp"
-#include "bertpp/core/context.hpp"
 #include "bertpp/exec/linear.hpp"
 #include "bertpp/io/synthetic.hpp"
 #include "bertpp/io/tensor_table.hpp"
@@ -90,8 +90,8 @@ class EncoderModel {
   /// (nor refused in strict mode).
   /// @throws ConfigError for an invalid config; WeightError for a missing tensor, a wrong
   /// shape or dtype, or (strict) an unused tensor.
-  EncoderModel(const EncoderConfig& config, const WeightStore& store, const LoadOptions& options = {},
-               const std::set<std::string>& head_tensors = {})
+  EncoderModel(const EncoderConfig& config, const WeightStore& store,
+               const LoadOptions& options = {}, const std::set<std::string>& head_tensors = {})
       : config_(config) {
     config_.validate();
     prefix_ = detect_prefix(store, config_);
@@ -130,7 +130,8 @@ class EncoderModel {
 
   /// @brief As above, on the threads and scratch memory of `ctx`.
   BertOutput<T> forward(const std::vector<Encoding>& batch, Context& ctx,
-                        const ForwardOptions& options = {}, const Callback<T>& callback = {}) const {
+                        const ForwardOptions& options = {},
+                        const Callback<T>& callback = {}) const {
     BertOutput<T> out;
     forward(batch, ctx, out, options, callback);
     return out;
@@ -198,7 +199,8 @@ class BertBase : public BertModel<T> {
  public:
   /// @throws ConfigError when `config` is not BERT-base sized.
   BertBase(const BertConfig& config, const WeightStore& store, const LoadOptions& options = {})
-      : BertModel<T>(detail::check_preset(config, BertConfig::base(), "BertBase"), store, options) {}
+      : BertModel<T>(detail::check_preset(config, BertConfig::base(), "BertBase"), store, options) {
+  }
   /// @brief The preset config with the tensors of `store`.
   explicit BertBase(const WeightStore& store, const LoadOptions& options = {})
       : BertBase(BertConfig::base(), store, options) {}
@@ -214,7 +216,8 @@ class BertLarge : public BertModel<T> {
  public:
   /// @throws ConfigError when `config` is not BERT-large sized.
   BertLarge(const BertConfig& config, const WeightStore& store, const LoadOptions& options = {})
-      : BertModel<T>(detail::check_preset(config, BertConfig::large(), "BertLarge"), store, options) {}
+      : BertModel<T>(detail::check_preset(config, BertConfig::large(), "BertLarge"), store,
+                     options) {}
   /// @brief The preset config with the tensors of `store`.
   explicit BertLarge(const WeightStore& store, const LoadOptions& options = {})
       : BertLarge(BertConfig::large(), store, options) {}

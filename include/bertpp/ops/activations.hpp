@@ -34,8 +34,7 @@ inline T gelu(T x) {
 /// @brief GELU, tanh form (HF gelu_new): 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
 template <typename T>
 inline T gelu_tanh(T x) {
-  return T(0.5) * x *
-         (T(1) + std::tanh(T(0.79788456080286535588) * (x + T(0.044715) * x * x * x)));
+  return T(0.5) * x * (T(1) + std::tanh(T(0.79788456080286535588) * (x + T(0.044715) * x * x * x)));
 }
 
 /// @brief Applies `act` in place to every element of x [n x m], rows split across the pool.

@@ -27,9 +27,9 @@ struct Answer {
 /// @brief HF's question-answering parameters and defaults.
 struct AnswerOptions {
   std::size_t top_k = 1;
-  std::size_t max_seq_len = 0;     ///< tokens per window; 0: min(384, the model's maximum)
-  std::size_t doc_stride = 0;      ///< overlap of windows; 0: min(max_seq_len / 2, 128)
-  std::size_t max_answer_len = 15; ///< tokens
+  std::size_t max_seq_len = 0;            ///< tokens per window; 0: min(384, the model's maximum)
+  std::size_t doc_stride = 0;             ///< overlap of windows; 0: min(max_seq_len / 2, 128)
+  std::size_t max_answer_len = 15;        ///< tokens
   bool handle_impossible_answer = false;  ///< also propose the empty answer
   /// Longest context accepted, in bytes (0: no limit), checked before any tokenization.
   std::size_t max_context_bytes = std::size_t{1} << 20;
@@ -49,7 +49,8 @@ class QuestionAnswerer {
   static QuestionAnswerer load(const std::string& dir, PipelineOptions options = {}) {
     return QuestionAnswerer(Tokenizer::load(dir), QuestionAnswering<float>::load(dir), options);
   }
-  QuestionAnswerer(Tokenizer tokenizer, QuestionAnswering<float> model, PipelineOptions options = {})
+  QuestionAnswerer(Tokenizer tokenizer, QuestionAnswering<float> model,
+                   PipelineOptions options = {})
       : tok_(std::move(tokenizer)), model_(std::move(model)), options_(options) {}
 
   /// @brief The `top_k` best answers to `question` in `context`, best first. A long context
@@ -63,7 +64,8 @@ class QuestionAnswerer {
   /// to SIZE_MAX are accepted (they are bounded by the spans that exist).
   std::vector<Answer> answer(const std::string& question, const std::string& context,
                              const AnswerOptions& o = {}) const {
-    if (o.top_k == 0 || o.max_answer_len == 0) throw InputError("answer: top_k and max_answer_len must be >= 1");
+    if (o.top_k == 0 || o.max_answer_len == 0)
+      throw InputError("answer: top_k and max_answer_len must be >= 1");
     const std::vector<Encoding> windows = this->windows(question, context, o);
     std::vector<Answer> answers;
     double min_null = 1000000.0;
@@ -77,7 +79,8 @@ class QuestionAnswerer {
         decode_window(batch[k], logits[k], context, o, answers, min_null);
     });
     if (o.handle_impossible_answer) answers.push_back({min_null, 0, 0, ""});
-    std::stable_sort(answers.begin(), answers.end(), [](const Answer& a, const Answer& b) { return a.score > b.score; });
+    std::stable_sort(answers.begin(), answers.end(),
+                     [](const Answer& a, const Answer& b) { return a.score > b.score; });
     if (answers.size() > o.top_k) answers.resize(o.top_k);
     return answers;
   }
@@ -90,11 +93,13 @@ class QuestionAnswerer {
     detail::require_text(question, "answer: the question");
     detail::require_text(context, "answer: the context");
     if (o.max_context_bytes && context.size() > o.max_context_bytes)
-      throw InputError("answer: the context has " + std::to_string(context.size()) + " bytes, more than " +
-                       "AnswerOptions::max_context_bytes (" + std::to_string(o.max_context_bytes) +
+      throw InputError("answer: the context has " + std::to_string(context.size()) +
+                       " bytes, more than " + "AnswerOptions::max_context_bytes (" +
+                       std::to_string(o.max_context_bytes) +
                        "); split it, or raise the limit (0: none)");
     const std::size_t model_max = detail::max_length(options_, model_.config(), tok_);
-    const std::size_t max_seq = o.max_seq_len ? std::min(o.max_seq_len, model_max) : std::min<std::size_t>(384, model_max);
+    const std::size_t max_seq =
+        o.max_seq_len ? std::min(o.max_seq_len, model_max) : std::min<std::size_t>(384, model_max);
     if (max_seq < 4)
       throw InputError("answer: AnswerOptions::max_seq_len " + std::to_string(max_seq) +
                        " leaves no room for the question, the context and 3 special tokens");
@@ -102,18 +107,20 @@ class QuestionAnswerer {
     q_only.add_special_tokens = false;
     const std::size_t q_len = tok_.encode(question, q_only).size();
     if (q_len + 3 >= max_seq)
-      throw InputError("answer: the question has " + std::to_string(q_len) + " tokens, which with 3 special "
-                       "tokens leaves no room for the context in a window of " + std::to_string(max_seq) +
-                       " tokens (AnswerOptions::max_seq_len)");
+      throw InputError("answer: the question has " + std::to_string(q_len) +
+                       " tokens, which with 3 special "
+                       "tokens leaves no room for the context in a window of " +
+                       std::to_string(max_seq) + " tokens (AnswerOptions::max_seq_len)");
     const std::size_t room = max_seq - 3 - q_len;  // context tokens per window
     std::size_t stride = o.doc_stride;
     if (stride == 0) {  // HF's default, lowered to half the room when that is too small
       stride = std::min<std::size_t>(max_seq / 2, 128);
       if (stride >= room) stride = room / 2;
     } else if (stride >= room) {
-      throw InputError("answer: AnswerOptions::doc_stride " + std::to_string(stride) + " must be smaller than the " +
-                       std::to_string(room) + " context tokens of each window (max_seq_len " +
-                       std::to_string(max_seq) + " less the question's " + std::to_string(q_len) +
+      throw InputError("answer: AnswerOptions::doc_stride " + std::to_string(stride) +
+                       " must be smaller than the " + std::to_string(room) +
+                       " context tokens of each window (max_seq_len " + std::to_string(max_seq) +
+                       " less the question's " + std::to_string(q_len) +
                        " tokens and 3 special tokens)");
     }
     if (o.max_windows) {  // the number of windows, before making them
@@ -123,9 +130,10 @@ class QuestionAnswerer {
       const std::size_t step = room - stride;
       const std::size_t needed = c_len <= room ? 1 : 1 + (c_len - room + step - 1) / step;
       if (needed > o.max_windows)
-        throw InputError("answer: the context needs " + std::to_string(needed) + " windows of " +
-                         std::to_string(max_seq) + " tokens, more than AnswerOptions::max_windows (" +
-                         std::to_string(o.max_windows) + "); split it, or raise the limit (0: none)");
+        throw InputError(
+            "answer: the context needs " + std::to_string(needed) + " windows of " +
+            std::to_string(max_seq) + " tokens, more than AnswerOptions::max_windows (" +
+            std::to_string(o.max_windows) + "); split it, or raise the limit (0: none)");
     }
     EncodeOptions opt;
     opt.truncation = TruncationStrategy::only_second;
@@ -138,7 +146,6 @@ class QuestionAnswerer {
     windows[0].overflowing.clear();
     for (auto& w : first.overflowing) windows.push_back(std::move(w));
     return windows;
-
   }
 
  private:
@@ -159,7 +166,8 @@ class QuestionAnswerer {
     ps[0] = pe[0] = 0.0;
     std::vector<std::tuple<double, std::size_t, std::size_t>> spans;  // (score, start, end)
     for (std::size_t a = 0; a < n; ++a)
-      for (std::size_t b = a; b < a + std::min(n - a, o.max_answer_len); ++b)  // no wrap at SIZE_MAX
+      for (std::size_t b = a; b < a + std::min(n - a, o.max_answer_len);
+           ++b)  // no wrap at SIZE_MAX
         if (ps[a] * pe[b] > 0.0) spans.emplace_back(ps[a] * pe[b], a, b);
     // Candidates before word alignment: HF's top_k * 2 + 10, computed without a wrap.
     const std::size_t keep = std::min(spans.size(), std::min(o.top_k, spans.size()) * 2 + 10);
@@ -167,7 +175,8 @@ class QuestionAnswerer {
                       [](const auto& x, const auto& y) {
                         return std::get<0>(x) > std::get<0>(y) ||
                                (std::get<0>(x) == std::get<0>(y) &&
-                                std::make_pair(std::get<1>(x), std::get<2>(x)) < std::make_pair(std::get<1>(y), std::get<2>(y)));
+                                std::make_pair(std::get<1>(x), std::get<2>(x)) <
+                                    std::make_pair(std::get<1>(y), std::get<2>(y)));
                       });
     spans.resize(keep);
     for (const auto& [score, a, b] : spans) {
@@ -176,7 +185,8 @@ class QuestionAnswerer {
       const auto [ce, be] = word_end(e, b);
       if (be < bs) continue;
       std::string text = context.substr(bs, be - bs);
-      auto same = std::find_if(answers.begin(), answers.end(), [&](const Answer& x) { return lower(x.answer) == lower(text); });
+      auto same = std::find_if(answers.begin(), answers.end(),
+                               [&](const Answer& x) { return lower(x.answer) == lower(text); });
       if (same != answers.end())
         same->score += score;
       else
@@ -192,7 +202,8 @@ class QuestionAnswerer {
   }
   static std::pair<std::size_t, std::size_t> word_end(const Encoding& e, std::size_t i) {
     std::size_t j = i;
-    while (j + 1 < e.ids.size() && e.sequence_ids[j + 1] == 1 && e.word_ids[j + 1] == e.word_ids[i]) ++j;
+    while (j + 1 < e.ids.size() && e.sequence_ids[j + 1] == 1 && e.word_ids[j + 1] == e.word_ids[i])
+      ++j;
     return {e.offsets[j].second, e.byte_offsets[j].second};
   }
   static std::string lower(std::string s) {

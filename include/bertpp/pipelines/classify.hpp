@@ -61,21 +61,29 @@ class TextClassifier {
                              PipelineOptions options = {}) {
     LinearHead head = LinearHead::load(head_dir);
     // The digest scheme the head stores (the sampled one, or every byte for an old head).
-    head.check_encoder(EncoderIdentity::of_dir(encoder_dir, EncoderIdentity::scheme_of(head.encoder.weights_digest)),
+    head.check_encoder(EncoderIdentity::of_dir(
+                           encoder_dir, EncoderIdentity::scheme_of(head.encoder.weights_digest)),
                        encoder_dir);
-    return TextClassifier(Tokenizer::load(encoder_dir), BertModel<float>::load(encoder_dir), std::move(head),
-                          options);
+    return TextClassifier(Tokenizer::load(encoder_dir), BertModel<float>::load(encoder_dir),
+                          std::move(head), options);
   }
-  TextClassifier(Tokenizer tokenizer, SequenceClassification<float> model, PipelineOptions options = {})
+  TextClassifier(Tokenizer tokenizer, SequenceClassification<float> model,
+                 PipelineOptions options = {})
       : tok_(std::move(tokenizer)), model_(std::move(model)), options_(options) {}
   /// @brief An encoder + a bertpp head (the caller vouches they belong together).
   /// @throws ConfigError when the head needs a pooler the encoder lacks, or its width differs.
-  TextClassifier(Tokenizer tokenizer, BertModel<float> encoder, LinearHead head, PipelineOptions options = {})
-      : tok_(std::move(tokenizer)), encoder_(std::move(encoder)), head_(std::move(head)), options_(options) {
+  TextClassifier(Tokenizer tokenizer, BertModel<float> encoder, LinearHead head,
+                 PipelineOptions options = {})
+      : tok_(std::move(tokenizer)),
+        encoder_(std::move(encoder)),
+        head_(std::move(head)),
+        options_(options) {
     if (head_->pooling.mode == "pooler" && !encoder_->has_pooler())
-      throw ConfigError("bertpp head: pooling 'pooler' needs an encoder with a pooler (pooler.dense.*)");
+      throw ConfigError(
+          "bertpp head: pooling 'pooler' needs an encoder with a pooler (pooler.dense.*)");
     if (head_->weight.cols() != encoder_->config().hidden_size)
-      throw ConfigError("bertpp head: " + std::to_string(head_->weight.cols()) + " inputs, encoder hidden size " +
+      throw ConfigError("bertpp head: " + std::to_string(head_->weight.cols()) +
+                        " inputs, encoder hidden size " +
                         std::to_string(encoder_->config().hidden_size));
   }
 
@@ -83,27 +91,31 @@ class TextClassifier {
   /// score, best first (ties keep label order). A bertpp head always uses its own activation
   /// (`fn` applies to HF task models only).
   /// @throws InputError naming an empty or (truncate = false) too long text.
-  std::vector<std::vector<LabelScore>> classify(const std::vector<std::string>& texts, std::size_t top_k = 0,
+  std::vector<std::vector<LabelScore>> classify(const std::vector<std::string>& texts,
+                                                std::size_t top_k = 0,
                                                 ScoreFunction fn = ScoreFunction::automatic) const {
-    return run(texts.size(), false, top_k, fn, [&](std::size_t b0, std::size_t b1, std::size_t max_len) {
-      return detail::encode_texts(tok_, texts, b0, b1, max_len, options_.truncate, "classify");
-    });
+    return run(
+        texts.size(), false, top_k, fn, [&](std::size_t b0, std::size_t b1, std::size_t max_len) {
+          return detail::encode_texts(tok_, texts, b0, b1, max_len, options_.truncate, "classify");
+        });
   }
   /// @brief For each pair (A, B), e.g. (premise, hypothesis) of natural language inference,
   /// every label (or the `top_k` best) sorted by score, as HF's text-classification pipeline
   /// given {"text": A, "text_pair": B}: `[CLS] A [SEP] B [SEP]` with token types 0 then 1;
   /// over-long pairs are truncated longest first (or refused, truncate = false).
   /// @throws InputError naming the pair with an empty text, or a too long one.
-  std::vector<std::vector<LabelScore>> classify_pairs(const std::vector<TextPair>& pairs,
-                                                      std::size_t top_k = 0,
-                                                      ScoreFunction fn = ScoreFunction::automatic) const {
-    return run(pairs.size(), true, top_k, fn, [&](std::size_t b0, std::size_t b1, std::size_t max_len) {
-      return detail::encode_pairs(tok_, pairs, b0, b1, max_len, options_.truncate, "classify");
-    });
+  std::vector<std::vector<LabelScore>> classify_pairs(
+      const std::vector<TextPair>& pairs, std::size_t top_k = 0,
+      ScoreFunction fn = ScoreFunction::automatic) const {
+    return run(
+        pairs.size(), true, top_k, fn, [&](std::size_t b0, std::size_t b1, std::size_t max_len) {
+          return detail::encode_pairs(tok_, pairs, b0, b1, max_len, options_.truncate, "classify");
+        });
   }
   /// @brief classify_pairs() of one pair (`a`, `b`).
   /// @throws InputError for an empty or (truncate = false) too long text.
-  std::vector<LabelScore> classify_pair(const std::string& a, const std::string& b, std::size_t top_k = 0,
+  std::vector<LabelScore> classify_pair(const std::string& a, const std::string& b,
+                                        std::size_t top_k = 0,
                                         ScoreFunction fn = ScoreFunction::automatic) const {
     return classify_pairs({{a, b}}, top_k, fn)[0];
   }
@@ -115,7 +127,9 @@ class TextClassifier {
   }
 
   /// @brief The label names, id order.
-  const std::vector<std::string>& labels() const noexcept { return model_ ? model_->labels().names : head_->labels; }
+  const std::vector<std::string>& labels() const noexcept {
+    return model_ ? model_->labels().names : head_->labels;
+  }
   const PipelineOptions& options() const noexcept { return options_; }
   const Tokenizer& tokenizer() const noexcept { return tok_; }
   /// @brief Whether this classifier is an encoder + bertpp head (else an HF task model).
@@ -123,7 +137,9 @@ class TextClassifier {
   /// @brief The HF task model.
   /// @throws ConfigError for an encoder + bertpp head classifier.
   const SequenceClassification<float>& model() const {
-    if (!model_) throw ConfigError("TextClassifier: an encoder + bertpp head has no SequenceClassification model");
+    if (!model_)
+      throw ConfigError(
+          "TextClassifier: an encoder + bertpp head has no SequenceClassification model");
     return *model_;
   }
   /// @brief The bertpp head.
@@ -136,8 +152,8 @@ class TextClassifier {
  private:
   // n inputs, encoded batch by batch by encode(b0, b1, max_len), to sorted label scores.
   template <typename Encode>
-  std::vector<std::vector<LabelScore>> run(std::size_t n, bool pair, std::size_t top_k, ScoreFunction fn,
-                                           Encode&& encode) const {
+  std::vector<std::vector<LabelScore>> run(std::size_t n, bool pair, std::size_t top_k,
+                                           ScoreFunction fn, Encode&& encode) const {
     const std::vector<std::string>& names = labels();
     if (fn == ScoreFunction::automatic && model_) {
       const auto& l = model_->labels();
@@ -166,12 +182,15 @@ class TextClassifier {
           s = detail::softmax(logits.row(r));
         } else {
           for (Eigen::Index c = 0; c < logits.cols(); ++c)
-            s.push_back(fn == ScoreFunction::sigmoid ? detail::sigmoid(logits(r, c)) : logits(r, c));
+            s.push_back(fn == ScoreFunction::sigmoid ? detail::sigmoid(logits(r, c))
+                                                     : logits(r, c));
         }
         std::vector<LabelScore> row;
-        for (std::size_t c = 0; c < s.size() && c < names.size(); ++c) row.push_back({names[c], s[c]});
-        std::stable_sort(row.begin(), row.end(),
-                         [](const LabelScore& a, const LabelScore& b) { return a.score > b.score; });
+        for (std::size_t c = 0; c < s.size() && c < names.size(); ++c)
+          row.push_back({names[c], s[c]});
+        std::stable_sort(row.begin(), row.end(), [](const LabelScore& a, const LabelScore& b) {
+          return a.score > b.score;
+        });
         if (top_k > 0 && row.size() > top_k) row.resize(top_k);
         out.push_back(std::move(row));
       }
@@ -208,13 +227,15 @@ class NextSentencePredictor {
   static NextSentencePredictor load(const std::string& dir, PipelineOptions options = {}) {
     return NextSentencePredictor(Tokenizer::load(dir), NextSentence<float>::load(dir), options);
   }
-  NextSentencePredictor(Tokenizer tokenizer, NextSentence<float> model, PipelineOptions options = {})
+  NextSentencePredictor(Tokenizer tokenizer, NextSentence<float> model,
+                        PipelineOptions options = {})
       : tok_(std::move(tokenizer)), model_(std::move(model)), options_(options) {}
 
   /// @brief For each pair (A, B), the probability that B follows A (softmax of the logits,
   /// label 0 of HF's head).
   /// @throws InputError naming an empty or (truncate = false) too long pair.
-  std::vector<double> next_sentence(const std::vector<std::pair<std::string, std::string>>& pairs) const {
+  std::vector<double> next_sentence(
+      const std::vector<std::pair<std::string, std::string>>& pairs) const {
     const std::size_t max_len = detail::max_length(options_, model_.config(), tok_, true);
     std::vector<double> out;
     ForwardOptions fwd;
@@ -223,7 +244,8 @@ class NextSentencePredictor {
       const std::vector<Encoding> batch =
           detail::encode_pairs(tok_, pairs, b0, b1, max_len, options_.truncate, "next_sentence");
       const Matrix<float> logits = model_.forward(batch, fwd);  // [batch x 2]
-      for (Eigen::Index r = 0; r < logits.rows(); ++r) out.push_back(detail::softmax(logits.row(r))[0]);
+      for (Eigen::Index r = 0; r < logits.rows(); ++r)
+        out.push_back(detail::softmax(logits.row(r))[0]);
     });
     return out;
   }

@@ -43,18 +43,21 @@ namespace detail {
 /// @throws InputError naming the option when `batch_size` is 0, or when the effective
 /// max_length leaves no room for text beside the special tokens (e.g. max_length 1).
 inline std::size_t max_length(const PipelineOptions& o, const BertConfig& c, const Tokenizer& t,
-                               bool pair = false) {
-  if (o.batch_size == 0) throw InputError("PipelineOptions::batch_size is 0; it must be at least 1");
+                              bool pair = false) {
+  if (o.batch_size == 0)
+    throw InputError("PipelineOptions::batch_size is 0; it must be at least 1");
   // RoBERTa-style positions start past the padding index: 514 embeddings hold 512 tokens.
   std::size_t m = static_cast<std::size_t>(c.max_position_embeddings - c.position_offset);
   m = std::min(m, t.options().model_max_length);
   m = o.max_length ? std::min(o.max_length, m) : m;
   const std::size_t specials = pair ? t.encode("", "").size() : t.encode("").size();
   if (m <= specials)
-    throw InputError("PipelineOptions::max_length: " + std::to_string(m) +
-                     " tokens (the smallest of max_length " + std::to_string(o.max_length) +
-                     ", max_position_embeddings and the tokenizer's model_max_length) leave no room "
-                     "for text beside the " + std::to_string(specials) + " special tokens");
+    throw InputError(
+        "PipelineOptions::max_length: " + std::to_string(m) +
+        " tokens (the smallest of max_length " + std::to_string(o.max_length) +
+        ", max_position_embeddings and the tokenizer's model_max_length) leave no room "
+        "for text beside the " +
+        std::to_string(specials) + " special tokens");
   return m;
 }
 
@@ -94,10 +97,10 @@ inline Encoding encode(const Tokenizer& tok, std::string_view a, const std::stri
 /// [SEP] B [SEP]` with token types 0 then 1); errors name "<pipeline>: pair <index>".
 /// @throws InputError for an empty text, or an over-long pair when `truncate` is false or
 /// `strategy` cannot cut enough.
-inline std::vector<Encoding> encode_pairs(const Tokenizer& tok, const std::vector<TextPair>& pairs,
-                                          std::size_t b0, std::size_t b1, std::size_t max_len, bool truncate,
-                                          const char* pipeline,
-                                          TruncationStrategy strategy = TruncationStrategy::longest_first) {
+inline std::vector<Encoding> encode_pairs(
+    const Tokenizer& tok, const std::vector<TextPair>& pairs, std::size_t b0, std::size_t b1,
+    std::size_t max_len, bool truncate, const char* pipeline,
+    TruncationStrategy strategy = TruncationStrategy::longest_first) {
   std::vector<Encoding> batch;
   batch.reserve(b1 - b0);
   for (std::size_t i = b0; i < b1; ++i) {
@@ -113,9 +116,10 @@ inline std::vector<Encoding> encode_pairs(const Tokenizer& tok, const std::vecto
 /// @brief Texts [b0, b1) checked (not empty) and encoded as by encode(); errors name
 /// "<pipeline>: text <index>".
 /// @throws InputError for an empty text, or an over-long one when `truncate` is false.
-inline std::vector<Encoding> encode_texts(const Tokenizer& tok, const std::vector<std::string>& texts,
-                                          std::size_t b0, std::size_t b1, std::size_t max_len,
-                                          bool truncate, const char* pipeline) {
+inline std::vector<Encoding> encode_texts(const Tokenizer& tok,
+                                          const std::vector<std::string>& texts, std::size_t b0,
+                                          std::size_t b1, std::size_t max_len, bool truncate,
+                                          const char* pipeline) {
   std::vector<Encoding> batch;
   batch.reserve(b1 - b0);
   for (std::size_t i = b0; i < b1; ++i) {
@@ -141,7 +145,8 @@ std::vector<double> softmax(const V& x) {
   double max = -INFINITY;
   for (Eigen::Index i = 0; i < x.size(); ++i) max = std::max(max, static_cast<double>(x[i]));
   double sum = 0.0;
-  for (Eigen::Index i = 0; i < x.size(); ++i) sum += out[static_cast<std::size_t>(i)] = std::exp(static_cast<double>(x[i]) - max);
+  for (Eigen::Index i = 0; i < x.size(); ++i)
+    sum += out[static_cast<std::size_t>(i)] = std::exp(static_cast<double>(x[i]) - max);
   for (auto& v : out) v /= sum;
   return out;
 }
@@ -154,8 +159,9 @@ inline std::vector<std::size_t> top_k(const std::vector<double>& v, std::size_t 
   std::vector<std::size_t> idx(v.size());
   std::iota(idx.begin(), idx.end(), std::size_t{0});
   k = std::min(k, v.size());
-  std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(k), idx.end(),
-                    [&](std::size_t a, std::size_t b) { return v[a] > v[b] || (v[a] == v[b] && a < b); });
+  std::partial_sort(
+      idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(k), idx.end(),
+      [&](std::size_t a, std::size_t b) { return v[a] > v[b] || (v[a] == v[b] && a < b); });
   idx.resize(k);
   return idx;
 }

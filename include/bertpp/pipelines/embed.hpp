@@ -65,9 +65,9 @@ class Embedder {
       const auto batch = tokenizer_.encode_batch(chunk, enc, options_.num_threads);
       for (std::size_t i = 0; i < batch.size(); ++i)
         if (batch[i].size() > max_len)
-          throw InputError("embed: text " + std::to_string(b0 + i) + " has " + std::to_string(batch[i].size()) +
-                           " tokens, more than max_length " + std::to_string(max_len) +
-                           " (PipelineOptions::truncate is false)");
+          throw InputError("embed: text " + std::to_string(b0 + i) + " has " +
+                           std::to_string(batch[i].size()) + " tokens, more than max_length " +
+                           std::to_string(max_len) + " (PipelineOptions::truncate is false)");
       const auto result = model_.forward(batch, fwd);
       out.middleRows(static_cast<Eigen::Index>(b0), static_cast<Eigen::Index>(chunk.size())) =
           pool(result.last_hidden_state, batch, options_.pooling, options_.normalize);
@@ -84,7 +84,8 @@ class Embedder {
 
   /// @brief [a x b] cosine similarities of every text of `a` with every text of `b`.
   /// @throws the tokenizer's errors.
-  Matrix<float> similarity(const std::vector<std::string>& a, const std::vector<std::string>& b) const {
+  Matrix<float> similarity(const std::vector<std::string>& a,
+                           const std::vector<std::string>& b) const {
     const Matrix<float> va = embed(a), vb = embed(b);
     Matrix<float> out(va.rows(), vb.rows());
     for (Eigen::Index i = 0; i < va.rows(); ++i)
@@ -96,7 +97,9 @@ class Embedder {
   /// @brief The tokens per text after truncation: options().max_length bounded by the
   /// model's maximum (max_position_embeddings and the tokenizer's model_max_length).
   /// @throws InputError for a bad option, as every pipeline.
-  std::size_t max_length() const { return detail::max_length(options_, model_.config(), tokenizer_); }
+  std::size_t max_length() const {
+    return detail::max_length(options_, model_.config(), tokenizer_);
+  }
   const EmbedderOptions& options() const noexcept { return options_; }
   EmbedderOptions& options() noexcept { return options_; }
   const Tokenizer& tokenizer() const noexcept { return tokenizer_; }
@@ -132,9 +135,11 @@ class Embedder {
       if (type.find("Pooling") != std::string::npos) pooling_dir = m.value("path", pooling_dir);
     }
     const std::string pooling_path =
-        detail::path_inside(dir, pooling_dir, modules_path + ": Pooling module path") + "/config.json";
+        detail::path_inside(dir, pooling_dir, modules_path + ": Pooling module path") +
+        "/config.json";
     const auto pooling = read_json(pooling_path);
-    if (!pooling.is_null() && !pooling.is_object()) throw ConfigError(pooling_path + ": expected a JSON object");
+    if (!pooling.is_null() && !pooling.is_object())
+      throw ConfigError(pooling_path + ": expected a JSON object");
     if (pooling.is_object()) {
       const char* keys[] = {"pooling_mode_cls_token", "pooling_mode_mean_tokens",
                             "pooling_mode_max_tokens", "pooling_mode_mean_sqrt_len_tokens"};
@@ -149,16 +154,19 @@ class Embedder {
           ++chosen;
         }
       }
-      if (chosen > 1) throw ConfigError(pooling_path + ": several pooling modes at once are not supported");
+      if (chosen > 1)
+        throw ConfigError(pooling_path + ": several pooling modes at once are not supported");
     }
     const std::string st_path = dir + "/sentence_bert_config.json";
     const auto st = read_json(st_path);
     if (st.is_object() && st.contains("max_seq_length") && !st["max_seq_length"].is_null()) {
       const auto& v = st["max_seq_length"];
       if (!v.is_number_unsigned() || v.get<std::uint64_t>() < 1)
-        throw ConfigError(st_path + ": field 'max_seq_length' must be a positive integer, got " + v.dump());
+        throw ConfigError(st_path + ": field 'max_seq_length' must be a positive integer, got " +
+                          v.dump());
       // Bounded later by the model's maximum; kept below it here so that no cast wraps.
-      o.max_length = static_cast<std::size_t>(std::min<std::uint64_t>(v.get<std::uint64_t>(), 1u << 30));
+      o.max_length =
+          static_cast<std::size_t>(std::min<std::uint64_t>(v.get<std::uint64_t>(), 1u << 30));
     }
     return o;
   }

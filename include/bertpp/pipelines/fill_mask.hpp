@@ -15,10 +15,10 @@ namespace bertpp {
 
 /// @brief One proposal for a [MASK] (HF's fields).
 struct MaskPrediction {
-  double score = 0.0;     ///< probability (softmax over the vocabulary)
-  std::int32_t token = 0; ///< token id
-  std::string token_str;  ///< the token decoded alone
-  std::string sequence;   ///< the text with the token in place of the [MASK], decoded
+  double score = 0.0;      ///< probability (softmax over the vocabulary)
+  std::int32_t token = 0;  ///< token id
+  std::string token_str;   ///< the token decoded alone
+  std::string sequence;    ///< the text with the token in place of the [MASK], decoded
 };
 
 /// @brief Tokenizer + MaskedLM<float>: text with [MASK] in, proposals out.
@@ -50,7 +50,8 @@ class FillMask {
   /// @brief One list of proposals per [MASK] of `text`, in text order. As HF, each
   /// `sequence` then keeps the special tokens (and the other [MASK]s).
   /// @throws InputError for an empty text or no [MASK].
-  std::vector<std::vector<MaskPrediction>> fill_masks(const std::string& text, std::size_t top_k = 5) const {
+  std::vector<std::vector<MaskPrediction>> fill_masks(const std::string& text,
+                                                      std::size_t top_k = 5) const {
     return std::move(run({text}, top_k, false)[0]);
   }
 
@@ -77,8 +78,9 @@ class FillMask {
         for (std::size_t j = 0; j < batch.back().ids.size(); ++j)
           if (batch.back().ids[j] == mask) where[i - b0].push_back(j);
         if (where[i - b0].empty())
-          throw InputError(name + " has no " + tok_.options().mask_token + " token" +
-                           (tok_.encode(texts[i]).size() > max_len ? " left after truncation" : ""));
+          throw InputError(
+              name + " has no " + tok_.options().mask_token + " token" +
+              (tok_.encode(texts[i]).size() > max_len ? " left after truncation" : ""));
         if (single && where[i - b0].size() > 1)
           throw InputError(name + " has " + std::to_string(where[i - b0].size()) + " " +
                            tok_.options().mask_token + " tokens; use fill_masks()");
@@ -87,7 +89,8 @@ class FillMask {
       for (std::size_t k = 0; k < batch.size(); ++k) {
         Matrix<float> rows(static_cast<Eigen::Index>(where[k].size()), hidden[k].cols());
         for (std::size_t m = 0; m < where[k].size(); ++m)
-          rows.row(static_cast<Eigen::Index>(m)) = hidden[k].row(static_cast<Eigen::Index>(where[k][m]));
+          rows.row(static_cast<Eigen::Index>(m)) =
+              hidden[k].row(static_cast<Eigen::Index>(where[k][m]));
         const Matrix<float> logits = model_.head().forward(rows);  // [masks x vocab]
         const bool one = where[k].size() == 1;
         for (std::size_t m = 0; m < where[k].size(); ++m) {

@@ -23,7 +23,8 @@ enum class Aggregation { none, simple, first, average, max };
 /// @brief The Aggregation named as HF's `aggregation_strategy` ("none", "simple", "first",
 /// "average", "max").
 /// @throws InputError naming `option` for any other name.
-inline Aggregation aggregation_from_name(const std::string& name, const std::string& option = "aggregation_strategy") {
+inline Aggregation aggregation_from_name(const std::string& name,
+                                         const std::string& option = "aggregation_strategy") {
   if (name == "none") return Aggregation::none;
   if (name == "simple") return Aggregation::simple;
   if (name == "first") return Aggregation::first;
@@ -36,7 +37,7 @@ inline Aggregation aggregation_from_name(const std::string& name, const std::str
 struct Entity {
   std::string entity;  ///< the label (none) or the group's tag without B-/I- (others)
   double score = 0.0;
-  std::string word;    ///< the tokens joined as HF's convert_tokens_to_string
+  std::string word;                ///< the tokens joined as HF's convert_tokens_to_string
   std::size_t start = 0, end = 0;  ///< span in the text, in code points (HF's offsets)
   std::size_t index = 0;           ///< token position (Aggregation::none only)
 };
@@ -50,10 +51,9 @@ class TokenClassifier {
   static TokenClassifier load(const std::string& dir, PipelineOptions options = {}) {
     return TokenClassifier(Tokenizer::load(dir), TokenClassification<float>::load(dir), options);
   }
-  TokenClassifier(Tokenizer tokenizer, TokenClassification<float> model, PipelineOptions options = {})
-      : tok_(std::move(tokenizer)),
-        model_(std::move(model)),
-        options_(options) {}
+  TokenClassifier(Tokenizer tokenizer, TokenClassification<float> model,
+                  PipelineOptions options = {})
+      : tok_(std::move(tokenizer)), model_(std::move(model)), options_(options) {}
 
   /// @brief The entities of `text`; tokens or groups labelled with one of `ignore_labels`
   /// are left out.
@@ -97,22 +97,28 @@ class TokenClassifier {
     return static_cast<std::size_t>(std::max_element(v.begin(), v.end()) - v.begin());
   }
 
-  std::vector<Entity> postprocess(const std::string& text, const Encoding& e, const Matrix<float>& logits,
-                                  Aggregation agg) const {
+  std::vector<Entity> postprocess(const std::string& text, const Encoding& e,
+                                  const Matrix<float>& logits, Aggregation agg) const {
     const auto& labels = model_.labels().names;
     std::vector<Token> tokens;  // gather_pre_entities
     for (std::size_t i = 0; i < e.ids.size(); ++i) {
       if (e.special_tokens_mask[i]) continue;
-      Token t{e.tokens[i], detail::softmax(logits.row(static_cast<Eigen::Index>(i))), e.offsets[i].first,
-              e.offsets[i].second, i, false};
+      Token t{e.tokens[i],
+              detail::softmax(logits.row(static_cast<Eigen::Index>(i))),
+              e.offsets[i].first,
+              e.offsets[i].second,
+              i,
+              false};
       if (tok_.marks_subwords()) {
         t.is_subword = detail::code_points(t.word) != t.end - t.start;
       } else {  // HF's fallback: a token not after a space (byte-level BPE, Unigram)
         const std::size_t b = e.byte_offsets[i].first;
-        t.is_subword = e.offsets[i].first > 0 && b > 0 && b < text.size() && text[b - 1] != ' ' && text[b] != ' ';
+        t.is_subword = e.offsets[i].first > 0 && b > 0 && b < text.size() && text[b - 1] != ' ' &&
+                       text[b] != ' ';
       }
       if (e.ids[i] == tok_.unk_id()) {
-        t.word = text.substr(e.byte_offsets[i].first, e.byte_offsets[i].second - e.byte_offsets[i].first);
+        t.word = text.substr(e.byte_offsets[i].first,
+                             e.byte_offsets[i].second - e.byte_offsets[i].first);
         t.is_subword = false;
       }
       tokens.push_back(std::move(t));
@@ -143,10 +149,12 @@ class TokenClassifier {
         } else {
           s.assign(labels.size(), 0.0);
           for (const Token* t : group)
-            for (std::size_t c = 0; c < s.size(); ++c) s[c] += t->scores[c] / static_cast<double>(group.size());
+            for (std::size_t c = 0; c < s.size(); ++c)
+              s[c] += t->scores[c] / static_cast<double>(group.size());
         }
         const std::size_t c = argmax(s);
-        entities.push_back({labels[c], s[c], tok_.convert_tokens_to_string(words), group.front()->start, group.back()->end, 0});
+        entities.push_back({labels[c], s[c], tok_.convert_tokens_to_string(words),
+                            group.front()->start, group.back()->end, 0});
         group.clear();
       };
       for (const auto& t : tokens) {

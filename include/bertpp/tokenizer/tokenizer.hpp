@@ -278,8 +278,9 @@ class Tokenizer {
     }
     // transformers skips its cleanup for BPE models (it would strip spaces before
     // punctuation that BPE keeps).
-    const bool cleanup = clean_up_tokenization_spaces.value_or(s_->options.clean_up_tokenization_spaces) &&
-                         s_->model_kind != tokenizer_detail::ModelKind::bpe;
+    const bool cleanup =
+        clean_up_tokenization_spaces.value_or(s_->options.clean_up_tokenization_spaces) &&
+        s_->model_kind != tokenizer_detail::ModelKind::bpe;
     if (s_->decoder_kind == tokenizer_detail::DecoderKind::byte_level)
       return byte_level_decode(toks);
     if (s_->decoder_kind == tokenizer_detail::DecoderKind::metaspace) {
@@ -294,8 +295,10 @@ class Tokenizer {
   /// fast tokenizer (WordPiece joins "##" pieces, byte-level BPE maps its bytes back,
   /// Metaspace turns "▁" into spaces).
   std::string convert_tokens_to_string(const std::vector<std::string>& tokens) const {
-    if (s_->decoder_kind == tokenizer_detail::DecoderKind::byte_level) return byte_level_decode(tokens);
-    if (s_->decoder_kind == tokenizer_detail::DecoderKind::metaspace) return s_->metaspace_decoder.decode(tokens);
+    if (s_->decoder_kind == tokenizer_detail::DecoderKind::byte_level)
+      return byte_level_decode(tokens);
+    if (s_->decoder_kind == tokenizer_detail::DecoderKind::metaspace)
+      return s_->metaspace_decoder.decode(tokens);
     return s_->decoder.decode(tokens, true);
   }
 

@@ -163,8 +163,8 @@ inline AlignedBuffer<float> pack_panels(const float* w, std::int64_t n, std::int
 /// @brief As pack_panels, into `out` (ceil(n/nr) * k * nr floats), from W [n x k] whose rows
 /// are `ldw` apart: attention packs each head's keys this way (K [len x d] is the "weight"
 /// of Q K^T).
-inline void pack_panels_into(const float* w, std::int64_t n, std::int64_t k, std::int64_t ldw, int nr,
-                             float* out) {
+inline void pack_panels_into(const float* w, std::int64_t n, std::int64_t k, std::int64_t ldw,
+                             int nr, float* out) {
   const std::int64_t panels = (n + nr - 1) / nr;
   for (std::int64_t p = 0; p < panels; ++p) {
     float* dst = out + p * k * nr;
@@ -179,8 +179,8 @@ inline void pack_panels_into(const float* w, std::int64_t n, std::int64_t k, std
 
 /// @brief B [k x n] row-major (rows `ldb` apart) into the same panels as pack_panels packs
 /// W = B^T: attention packs each head's values this way (softmax(...) V).
-inline void pack_panels_kn_into(const float* b, std::int64_t k, std::int64_t n, std::int64_t ldb, int nr,
-                                float* out) {
+inline void pack_panels_kn_into(const float* b, std::int64_t k, std::int64_t n, std::int64_t ldb,
+                                int nr, float* out) {
   const std::int64_t panels = (n + nr - 1) / nr;
   for (std::int64_t p = 0; p < panels; ++p) {
     float* dst = out + p * k * nr;

@@ -68,8 +68,8 @@ class MappedFile {
     if (end < 0) throw IoError(path + ": cannot determine the file size");
     in.seekg(0);
     copy_.resize(static_cast<std::size_t>(end));
-    if (!copy_.empty() && !in.read(reinterpret_cast<char*>(copy_.data()),
-                                   static_cast<std::streamsize>(copy_.size())))
+    if (!copy_.empty() &&
+        !in.read(reinterpret_cast<char*>(copy_.data()), static_cast<std::streamsize>(copy_.size())))
       throw IoError(path + ": read failed");
     size_ = copy_.size();
     data_ = copy_.empty() ? nullptr : copy_.data();

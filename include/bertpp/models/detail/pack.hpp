@@ -33,8 +33,9 @@ inline void pack(const std::vector<Encoding>& batch, const BertConfig& c, Packed
       throw InputError(where(s) + ": type_ids has " + std::to_string(e.type_ids.size()) +
                        " entries but ids has " + std::to_string(n));
     if (!e.attention_mask.empty() && e.attention_mask.size() != n)
-      throw InputError(where(s) + ": attention_mask has " + std::to_string(e.attention_mask.size()) +
-                       " entries but ids has " + std::to_string(n));
+      throw InputError(where(s) + ": attention_mask has " +
+                       std::to_string(e.attention_mask.size()) + " entries but ids has " +
+                       std::to_string(n));
     std::size_t first = n;
     for (std::size_t j = 0; j < n; ++j) {
       const std::int32_t m = e.attention_mask.empty() ? 1 : e.attention_mask[j];
@@ -68,7 +69,8 @@ inline void pack(const std::vector<Encoding>& batch, const BertConfig& c, Packed
                          ") at position " + std::to_string(j) + "; truncate the input");
       if (id < 0 || id >= c.vocab_size)
         throw InputError(where(s) + ", position " + std::to_string(j) + ": token id " +
-                         std::to_string(id) + " is outside [0, " + std::to_string(c.vocab_size) + ")");
+                         std::to_string(id) + " is outside [0, " + std::to_string(c.vocab_size) +
+                         ")");
       // DistilBERT has no token types: HF's model takes none, so given ones are not read.
       const std::int32_t type = e.type_ids.empty() || !c.has_token_types() ? 0 : e.type_ids[j];
       if (c.has_token_types() && (type < 0 || type >= c.type_vocab_size))
