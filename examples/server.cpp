@@ -65,19 +65,24 @@ HttpError backend(const std::string& m) { return {424, "Backend", m}; }
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop.store(true); }
 
-/// @brief Embedding requests that arrive together, run as one forward call.
+/// @brief Requests that arrive together, run as one model call: `compute` takes the
+/// encodings of several requests and returns one matrix per encoding (the last hidden state
+/// of an embedding model, the logits row of a classifier).
 class Batcher {
  public:
-  Batcher(const bertpp::EncoderModel<float>& model, int threads, std::size_t max_tokens,
-          std::chrono::microseconds wait)
-      : model_(model), threads_(threads), max_tokens_(max_tokens), wait_(wait), worker_([this] {
-          loop();
-        }) {}
+  using Compute = std::function<std::vector<bertpp::Matrix<float>>(
+      const std::vector<bertpp::Encoding>&, bertpp::Context&)>;
+  Batcher(Compute compute, int threads, std::size_t max_tokens, std::chrono::microseconds wait)
+      : compute_(std::move(compute)),
+        threads_(threads),
+        max_tokens_(max_tokens),
+        wait_(wait),
+        worker_([this] { loop(); }) {}
   ~Batcher() { stop(); }
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
 
-  /// @brief The last hidden state of each encoding, computed with whatever else is queued.
+  /// @brief compute's matrix of each encoding, computed with whatever else is queued.
   std::vector<bertpp::Matrix<float>> run(std::vector<bertpp::Encoding> batch) {
     Job job;
     job.batch = std::move(batch);
@@ -137,13 +142,12 @@ class Batcher {
       std::vector<bertpp::Encoding> all;
       for (const Job* j : jobs) all.insert(all.end(), j->batch.begin(), j->batch.end());
       try {
-        auto out = model_.forward(all, ctx);
+        auto out = compute_(all, ctx);
         std::size_t at = 0;
         for (Job* j : jobs) {
           std::vector<bertpp::Matrix<float>> mine(
-              std::make_move_iterator(out.last_hidden_state.begin() +
-                                      static_cast<std::ptrdiff_t>(at)),
-              std::make_move_iterator(out.last_hidden_state.begin() +
+              std::make_move_iterator(out.begin() + static_cast<std::ptrdiff_t>(at)),
+              std::make_move_iterator(out.begin() +
                                       static_cast<std::ptrdiff_t>(at + j->batch.size())));
           at += j->batch.size();
           j->done.set_value(std::move(mine));
@@ -154,7 +158,7 @@ class Batcher {
     }
   }
 
-  const bertpp::EncoderModel<float>& model_;
+  Compute compute_;
   int threads_;
   std::size_t max_tokens_;
   std::chrono::microseconds wait_;
@@ -206,6 +210,12 @@ std::vector<std::string> get_texts(const json& j, const char* key, const Limits&
                      " > maximum allowed batch size " +
                      std::to_string(limits.max_client_batch_size));
   return texts;
+}
+
+/// @brief Refuses an empty (or all-whitespace) text of the field `what` (TEI's 413).
+void require_text(const std::string& text, const char* what) {
+  if (text.find_first_not_of(" \t\n\r\f\v") == std::string::npos)
+    throw validation(std::string("Input validation error: ") + what + " holds an empty text");
 }
 
 /// @brief The encodings of `texts` (pairs when `second` is given), truncated to the maximum
@@ -276,34 +286,40 @@ int main(int argc, char** argv) {
     std::optional<bertpp::TextClassifier> classifier;
     std::optional<bertpp::Reranker> reranker;
     const bertpp::Tokenizer* tok = nullptr;
-    const bertpp::EncoderConfig* config = nullptr;
     std::size_t model_max = 0;
+    // Every kind runs its model on the batcher's thread, on the batches it gathers.
+    Batcher::Compute compute;
+    const auto split_rows = [](const bertpp::Matrix<float>& z) {
+      std::vector<bertpp::Matrix<float>> out;
+      for (Eigen::Index r = 0; r < z.rows(); ++r) out.emplace_back(z.row(r));
+      return out;
+    };
     if (kind == example::Kind::embedding) {
       embedder = bertpp::Embedder::load(dir);
       embedder->options().num_threads = threads;
       tok = &embedder->tokenizer();
-      config = &embedder->model().config();
       model_max = embedder->max_length();
+      compute = [&](const std::vector<bertpp::Encoding>& b, bertpp::Context& ctx) {
+        return embedder->model().forward(b, ctx).last_hidden_state;
+      };
     } else if (kind == example::Kind::classifier) {
       classifier = bertpp::TextClassifier::load(dir, po);
       tok = &classifier->tokenizer();
-      config = &classifier->model().config();
+      model_max = classifier->max_length();
+      compute = [&](const std::vector<bertpp::Encoding>& b, bertpp::Context& ctx) {
+        return split_rows(classifier->logits(b, ctx));
+      };
     } else {
       reranker = bertpp::Reranker::load(dir, po);
       tok = &reranker->tokenizer();
-      config = &reranker->model().config();
+      model_max = reranker->max_length();
+      compute = [&](const std::vector<bertpp::Encoding>& b, bertpp::Context& ctx) {
+        return split_rows(reranker->model().forward(b, ctx));
+      };
     }
-    if (!model_max)
-      model_max = std::min(
-          static_cast<std::size_t>(config->max_position_embeddings - config->position_offset),
-          tok->options().model_max_length);
     limits.max_input_length = a.get_size("--max-input-length", static_cast<long>(model_max), 1,
                                          static_cast<long>(model_max));
-
-    std::unique_ptr<Batcher> batcher;
-    if (embedder)
-      batcher = std::make_unique<Batcher>(embedder->model(), threads, limits.max_batch_tokens,
-                                          std::chrono::microseconds(wait_us));
+    Batcher batcher(compute, threads, limits.max_batch_tokens, std::chrono::microseconds(wait_us));
     std::atomic<std::size_t> in_flight{0};
 
     httplib::Server svr;
@@ -360,7 +376,7 @@ int main(int argc, char** argv) {
       auto batch = encode(*tok, texts, nullptr, truncate, limits);
       if (tokens)
         for (const auto& e : batch) *tokens += e.size();
-      const auto hidden = batcher->run(batch);
+      const auto hidden = batcher.run(batch);
       return bertpp::pool(hidden, batch, embedder->options().pooling, normalize);
     };
     if (embedder) {
@@ -375,7 +391,7 @@ int main(int argc, char** argv) {
       route("/embed_all", [&](const json& j) {
         const auto texts = get_texts(j, "inputs", limits);
         const auto batch = encode(*tok, texts, nullptr, get_bool(j, "truncate", false), limits);
-        const auto hidden = batcher->run(batch);
+        const auto hidden = batcher.run(batch);
         json out = json::array();
         for (const auto& h : hidden) {
           json rows = json::array();
@@ -476,12 +492,19 @@ int main(int argc, char** argv) {
           throw validation("Input validation error: batch size " + std::to_string(seqs.size()) +
                            " > maximum allowed batch size " +
                            std::to_string(limits.max_client_batch_size));
-        json out = json::array();
+        const bool truncate = get_bool(j, "truncate", false);
+        std::vector<bertpp::Encoding> batch;
         for (const auto& s : seqs) {
-          if (s.size() == 2)
-            encode(*tok, {s[0]}, &s, get_bool(j, "truncate", false), limits);  // length check
-          const auto r = s.size() == 1 ? classifier->classify(s[0], 0, fn)
-                                       : classifier->classify_pair(s[0], s[1], 0, fn);
+          for (const auto& t : s) require_text(t, "`inputs`");
+          const std::vector<std::string> second(s.begin() + 1, s.end());
+          batch.push_back(std::move(
+              encode(*tok, {s[0]}, s.size() == 2 ? &second : nullptr, truncate, limits)[0]));
+        }
+        const auto z = batcher.run(batch);
+        bertpp::Matrix<float> logits(static_cast<Eigen::Index>(z.size()), z[0].cols());
+        for (std::size_t r = 0; r < z.size(); ++r) logits.row(static_cast<Eigen::Index>(r)) = z[r];
+        json out = json::array();
+        for (const auto& r : classifier->scores(logits, 0, fn)) {
           json preds = json::array();
           for (const auto& p : r) preds.push_back({{"score", p.score}, {"label", p.label}});
           out.push_back(preds);
@@ -498,10 +521,14 @@ int main(int argc, char** argv) {
           throw HttpError{422, "Validation", "`query` must be a string"};
         const std::string query = j["query"].get<std::string>();
         const auto texts = get_texts(j, "texts", limits);
-        std::vector<bertpp::TextPair> pairs;
-        for (const auto& t : texts) pairs.emplace_back(query, t);
-        const auto scores =
-            get_bool(j, "raw_scores", false) ? reranker->logits(pairs) : reranker->score(pairs);
+        require_text(query, "`query`");
+        for (const auto& t : texts) require_text(t, "`texts`");
+        const std::vector<std::string> queries(texts.size(), query);
+        const auto z =
+            batcher.run(encode(*tok, queries, &texts, get_bool(j, "truncate", false), limits));
+        const bool raw = get_bool(j, "raw_scores", false);
+        std::vector<double> scores;
+        for (const auto& m : z) scores.push_back(raw ? m(0, 0) : reranker->activate(m(0, 0)));
         std::vector<std::size_t> order(scores.size());
         for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
         std::stable_sort(order.begin(), order.end(),
@@ -566,7 +593,7 @@ int main(int argc, char** argv) {
     const bool ok = svr.listen_after_bind();
     g_stop.store(true);
     watcher.join();
-    if (batcher) batcher->stop();
+    batcher.stop();
     std::fprintf(stderr, "bertpp-server: stopped\n");
     return ok || g_stop.load() ? 0 : 1;
   });

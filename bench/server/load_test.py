@@ -8,6 +8,12 @@ p50/p99 request latency; bounded in count (the corpus, --rounds times) and time 
 
   python bench/server/load_test.py --server build/examples/bertpp-server \\
       --model ~/.cache/bertpp/models/all-MiniLM-L6-v2 [--clients 16] [--threads 2] [--rounds 1]
+      [--client python|wrk] [--seconds 30]
+
+--client wrk drives the server with wrk (Debian's `wrk`: one C thread holding the 16
+connections, bench/server/wrk_embed.lua) for --seconds instead of the Python clients, so
+that the clients take little of the CPU the server runs on; the figures are wrk's (requests
+per second, latency percentiles) and the sentences cycle through the corpus.
 
 Needs the Python package installed (pip install ./python) for the in-process figure.
 """
@@ -38,6 +44,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--timeout", type=float, default=600.0)
+    ap.add_argument("--client", choices=["python", "wrk"], default="python")
+    ap.add_argument("--seconds", type=int, default=30)
     args = ap.parse_args()
     texts = sentences() * args.rounds
 
@@ -54,6 +62,12 @@ def main():
             conn.request("POST", "/embed", json.dumps({"inputs": t}), {"Content-Type": "application/json"})
             conn.getresponse().read()
         conn.close()
+        if args.client == "wrk":
+            served_per_s, p50, p99 = run_wrk(host, port, texts, args)
+            proc.terminate()
+            proc.wait(timeout=30)
+            report(args, texts, served_per_s, p50, p99)
+            return
         latencies, errors, lock = [], [], threading.Lock()
         next_index = [0]
         deadline = time.perf_counter() + args.timeout
@@ -88,23 +102,68 @@ def main():
     if errors or len(latencies) != len(texts):
         sys.exit(f"{len(errors)} errors ({errors[:5]}), {len(latencies)} of {len(texts)} answered")
 
+    lat = sorted(latencies)
+    p50, p99 = statistics.median(lat), lat[min(len(lat) - 1, int(0.99 * len(lat)))]
+    report(args, texts, len(texts) / served, p50, p99)
+
+
+def run_wrk(host, port, texts, args):
+    """wrk -c CLIENTS for --seconds: (requests/s, p50 s, p99 s)."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+        for t in texts:
+            f.write(json.dumps({"inputs": t}) + "\n")
+        bodies = f.name
+    try:
+        out = subprocess.run(["wrk", "-t1", f"-c{args.clients}", f"-d{args.seconds}s", "--latency", "--timeout", "60s",
+                              "-s", os.path.join(ROOT, "bench", "server", "wrk_embed.lua"), f"http://{host}:{port}",
+                              "--", bodies], capture_output=True, text=True, check=True).stdout
+    finally:
+        os.unlink(bodies)
+    if "Non-2xx" in out or "Socket errors" in out:
+        sys.exit(f"wrk saw errors:\n{out}")
+
+    def ms(value):
+        for unit, scale in (("us", 1e-3), ("ms", 1.0), ("s", 1e3)):
+            if value.endswith(unit):
+                return float(value[:-len(unit)]) * scale
+        raise ValueError(value)
+
+    per_s = p50 = p99 = None
+    for line in out.splitlines():
+        parts = line.split()
+        if line.startswith("Requests/sec:"):
+            per_s = float(parts[1])
+        elif parts[:1] == ["50%"]:
+            p50 = ms(parts[1]) / 1e3
+        elif parts[:1] == ["99%"]:
+            p99 = ms(parts[1]) / 1e3
+    if per_s is None or p50 is None or p99 is None:
+        sys.exit(f"could not read wrk's output:\n{out}")
+    return per_s, p50, p99
+
+
+def report(args, texts, served_per_s, p50, p99):
+    """The in-process figure on the same sentences (median of 3 runs), then the comparison as JSON."""
     import bertpp
 
     emb = bertpp.Embedder.load(args.model, num_threads=args.threads, batch_size=32)
     emb.embed(texts[:32])
-    start = time.perf_counter()
-    emb.embed(texts)
-    direct = time.perf_counter() - start
-
-    lat = sorted(latencies)
-    p50, p99 = statistics.median(lat), lat[min(len(lat) - 1, int(0.99 * len(lat)))]
+    runs = []  # the median of three: the machine is shared and one run can be far off
+    for _ in range(3):
+        start = time.perf_counter()
+        emb.embed(texts)
+        runs.append(time.perf_counter() - start)
+    direct = statistics.median(runs)
     result = {
+        "client": args.client,
         "sentences": len(texts),
         "clients": args.clients,
         "threads": args.threads,
-        "server_per_s": len(texts) / served,
+        "server_per_s": served_per_s,
         "in_process_per_s": len(texts) / direct,
-        "ratio": (len(texts) / served) / (len(texts) / direct),
+        "ratio": served_per_s / (len(texts) / direct),
         "p50_ms": p50 * 1e3,
         "p99_ms": p99 * 1e3,
     }

@@ -196,6 +196,26 @@ def run_predict(cmd, tiny, work):
             check([x["label"] for x in g] == [x["label"] for x in w], "/predict batch labels")
             for x, y in zip(g, w):
                 near(x["score"], y["score"], "/predict batch", TOL)
+        # Requests sent at once are run as one batch by the server: the same answers.
+        results = [None] * len(c["texts"])
+
+        def one(i):
+            results[i] = srv.call("POST", "/predict", {"inputs": c["texts"][i]})
+
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(len(c["texts"]))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        for (status, g), w in zip(results, c["results"]):
+            w = sorted(w, key=lambda x: -x["score"])
+            check(status == 200 and [x["label"] for x in g] == [x["label"] for x in w], "/predict concurrent labels")
+            for x, y in zip(g, w):
+                near(x["score"], y["score"], "/predict concurrent", TOL)
+        expect_error(srv, "/predict", {"inputs": "word " * 600}, 413, "Validation")
+        status, cut = srv.call("POST", "/predict", {"inputs": "word " * 600, "truncate": True})
+        check(status == 200 and len(cut) == len(c["results"][0]), f"/predict truncate: {status}")
+        expect_error(srv, "/predict", {"inputs": "  "}, 413, "Validation")
         status, raw = srv.call("POST", "/predict", {"inputs": c["texts"][0], "raw_scores": True})
         check(status == 200 and abs(sum(x["score"] for x in raw) - 1.0) > 1e-3, f"/predict raw_scores {raw}")
         status, info = srv.call("GET", "/info")
@@ -217,6 +237,25 @@ def run_predict(cmd, tiny, work):
         for g, w in zip(got, want):
             near(g["score"], w["score"], "/rerank", TOL)
             check(g["text"] == passages[g["index"]], "/rerank return_text")
+        # One request per passage, sent at once (batched by the server): the same scores.
+        scores = [None] * len(passages)
+
+        def one_passage(i):
+            scores[i] = srv.call("POST", "/rerank", {"query": query, "texts": [passages[i]]})
+
+        threads = [threading.Thread(target=one_passage, args=(i,)) for i in range(len(passages))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        want_scores = {w["corpus_id"]: w["score"] for w in want}
+        for i, (status, g) in enumerate(scores):
+            check(status == 200 and len(g) == 1, f"/rerank concurrent {i}: {status}")
+            near(g[0]["score"], want_scores[i], "/rerank concurrent", TOL)
+        expect_error(srv, "/rerank", {"query": query, "texts": ["word " * 600]}, 413, "Validation")
+        status, cut = srv.call("POST", "/rerank", {"query": query, "texts": ["word " * 600], "truncate": True})
+        check(status == 200 and len(cut) == 1, f"/rerank truncate: {status}")
+        expect_error(srv, "/rerank", {"query": "", "texts": ["x"]}, 413, "Validation")
         status, raw = srv.call("POST", "/rerank", {"query": query, "texts": passages, "raw_scores": True})
         for g, w in zip(raw, got):
             near(1 / (1 + math.exp(-g["score"])), w["score"], "/rerank raw_scores are logits", TOL)

@@ -118,7 +118,8 @@ TEST_P(FamilyPipelines, Ner) {
 TEST_P(FamilyPipelines, Answer) {
   const bertpp::QuestionAnswerer qa(tokenizer(),
                                     bertpp::QuestionAnswering<float>(config("qa"), store("qa")));
-  for (const auto& c : expected()["qa"]) {
+  const json all = expected();  // kept alive: the loop's range is a reference into it
+  for (const auto& c : all["qa"]) {
     bertpp::AnswerOptions o;
     const auto& kw = c["options"];
     o.top_k = kw.value("top_k", std::size_t{1});

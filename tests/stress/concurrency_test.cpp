@@ -43,9 +43,10 @@ const Shared& shared() {
   return s;
 }
 
-const std::vector<std::string> kWords = {"the", "a", "quick", "brown", "fox", "jumps", "over", "lazy",
-                                         "dog", "unbelievable", "tokenization", "Paris", "naïve", "café",
-                                         "42", "!", "don't", "日本", "emoji😀", "BERT"};
+const std::vector<std::string> kWords = {
+    "the",  "a",   "quick",        "brown",        "fox",    "jumps", "over",
+    "lazy", "dog", "unbelievable", "tokenization", "Paris",  "naïve", "café",
+    "42",   "!",   "don't",        "日本",         "emoji😀", "BERT"};
 
 /// The random texts of call `seed`: 1-4 texts of 1-30 words.
 std::vector<std::string> texts_of(std::mt19937& rng) {
@@ -156,7 +157,8 @@ TEST(Concurrency, SharedObjectsGiveTheSerialResultsBitForBit) {
     const auto& a = serial[static_cast<std::size_t>(c)];
     const auto& b = concurrent[static_cast<std::size_t>(c)];
     EXPECT_FALSE(a.empty()) << "call " << c << " produced nothing";
-    if (a != b && ++differ <= 5) ADD_FAILURE() << "call " << c << " (kind " << c % 6 << ") differs from its serial result";
+    if (a != b && ++differ <= 5)
+      ADD_FAILURE() << "call " << c << " (kind " << c % 6 << ") differs from its serial result";
   }
   EXPECT_EQ(differ, 0);
 }

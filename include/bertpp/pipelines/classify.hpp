@@ -126,6 +126,62 @@ class TextClassifier {
     return classify(std::vector<std::string>{text}, top_k, fn)[0];
   }
 
+  /// @name Stages of classify(), for callers that batch inputs themselves (a server
+  /// gathering requests): encode each input as tok.encode(a[, b]) truncated longest first
+  /// to max_length(pair), run logits() on any batch of them, then scores() on the rows.
+  /// @{
+  /// @brief The tokens per input (specials included) that classify() keeps: the smallest of
+  /// PipelineOptions::max_length (or the bertpp head's max_length), max_position_embeddings
+  /// and the tokenizer's model_max_length.
+  /// @throws InputError when that leaves no room for text beside the special tokens.
+  std::size_t max_length(bool pair = false) const {
+    PipelineOptions eff = options_;
+    if (head_ && eff.max_length == 0) eff.max_length = head_->max_length;
+    return detail::max_length(eff, model_ ? model_->config() : encoder_->config(), tok_, pair);
+  }
+  /// @brief [inputs x labels] logits of encoded inputs, on `ctx`'s threads (for a bertpp
+  /// head, the head's logits of the pooled encoder output).
+  Matrix<float> logits(const std::vector<Encoding>& batch, Context& ctx) const {
+    return model_ ? model_->forward(batch, ctx) : head_logits(batch, ctx);
+  }
+  /// @brief Each row of `logits` as classify() returns it: every label (or the `top_k` best)
+  /// with its score by `fn` (automatic: HF's rule from the config; a bertpp head's own
+  /// probabilities), best first.
+  std::vector<std::vector<LabelScore>> scores(const Matrix<float>& logits, std::size_t top_k = 0,
+                                              ScoreFunction fn = ScoreFunction::automatic) const {
+    const std::vector<std::string>& names = labels();
+    if (fn == ScoreFunction::automatic && model_) {
+      const auto& l = model_->labels();
+      if (l.problem_type == "regression")
+        fn = ScoreFunction::none;
+      else if (l.problem_type == "multi_label_classification" || l.size() == 1)
+        fn = ScoreFunction::sigmoid;
+      else
+        fn = ScoreFunction::softmax;
+    }
+    std::vector<std::vector<LabelScore>> out;
+    for (Eigen::Index r = 0; r < logits.rows(); ++r) {
+      std::vector<double> s;
+      if (head_) {
+        s = head_->probabilities(logits, r);
+      } else if (fn == ScoreFunction::softmax) {
+        s = detail::softmax(logits.row(r));
+      } else {
+        for (Eigen::Index c = 0; c < logits.cols(); ++c)
+          s.push_back(fn == ScoreFunction::sigmoid ? detail::sigmoid(logits(r, c)) : logits(r, c));
+      }
+      std::vector<LabelScore> row;
+      for (std::size_t c = 0; c < s.size() && c < names.size(); ++c)
+        row.push_back({names[c], s[c]});
+      std::stable_sort(row.begin(), row.end(),
+                       [](const LabelScore& x, const LabelScore& y) { return x.score > y.score; });
+      if (top_k > 0 && row.size() > top_k) row.resize(top_k);
+      out.push_back(std::move(row));
+    }
+    return out;
+  }
+  /// @}
+
   /// @brief The label names, id order.
   const std::vector<std::string>& labels() const noexcept {
     return model_ ? model_->labels().names : head_->labels;
@@ -154,52 +210,18 @@ class TextClassifier {
   template <typename Encode>
   std::vector<std::vector<LabelScore>> run(std::size_t n, bool pair, std::size_t top_k,
                                            ScoreFunction fn, Encode&& encode) const {
-    const std::vector<std::string>& names = labels();
-    if (fn == ScoreFunction::automatic && model_) {
-      const auto& l = model_->labels();
-      if (l.problem_type == "regression")
-        fn = ScoreFunction::none;
-      else if (l.problem_type == "multi_label_classification" || l.size() == 1)
-        fn = ScoreFunction::sigmoid;
-      else
-        fn = ScoreFunction::softmax;
-    }
-    const BertConfig& config = model_ ? model_->config() : encoder_->config();
-    PipelineOptions eff = options_;
-    if (head_ && eff.max_length == 0) eff.max_length = head_->max_length;
-    const std::size_t max_len = detail::max_length(eff, config, tok_, pair);
+    const std::size_t max_len = max_length(pair);
     std::vector<std::vector<LabelScore>> out;
-    ForwardOptions fwd;
-    fwd.num_threads = options_.num_threads;
+    Context& ctx = thread_context(options_.num_threads);
     detail::for_batches(n, options_.batch_size, [&](std::size_t b0, std::size_t b1) {
-      const std::vector<Encoding> batch = encode(b0, b1, max_len);
-      const Matrix<float> logits = model_ ? model_->forward(batch, fwd) : head_logits(batch, fwd);
-      for (Eigen::Index r = 0; r < logits.rows(); ++r) {
-        std::vector<double> s;
-        if (head_) {
-          s = head_->probabilities(logits, r);
-        } else if (fn == ScoreFunction::softmax) {
-          s = detail::softmax(logits.row(r));
-        } else {
-          for (Eigen::Index c = 0; c < logits.cols(); ++c)
-            s.push_back(fn == ScoreFunction::sigmoid ? detail::sigmoid(logits(r, c))
-                                                     : logits(r, c));
-        }
-        std::vector<LabelScore> row;
-        for (std::size_t c = 0; c < s.size() && c < names.size(); ++c)
-          row.push_back({names[c], s[c]});
-        std::stable_sort(row.begin(), row.end(), [](const LabelScore& a, const LabelScore& b) {
-          return a.score > b.score;
-        });
-        if (top_k > 0 && row.size() > top_k) row.resize(top_k);
+      for (auto& row : scores(logits(encode(b0, b1, max_len), ctx), top_k, fn))
         out.push_back(std::move(row));
-      }
     });
     return out;
   }
 
-  Matrix<float> head_logits(const std::vector<Encoding>& batch, const ForwardOptions& fwd) const {
-    const auto result = encoder_->forward(batch, fwd);
+  Matrix<float> head_logits(const std::vector<Encoding>& batch, Context& ctx) const {
+    const auto result = encoder_->forward(batch, ctx);
     Matrix<float> f;
     if (head_->pooling.mode == "pooler") {
       f = result.pooler_output;

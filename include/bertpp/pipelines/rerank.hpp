@@ -126,6 +126,26 @@ class Reranker {
     return hits;
   }
 
+  /// @brief The tokens per pair (specials included) that score() keeps: the smallest of
+  /// PipelineOptions::max_length, max_position_embeddings and the tokenizer's maximum. With
+  /// model().forward(batch, ctx) and activate(), the stages of score() for callers that
+  /// batch pairs themselves.
+  /// @throws InputError when that leaves no room for text beside the special tokens.
+  std::size_t max_length() const {
+    return detail::max_length(options_, model_.config(), tok_, true);
+  }
+  /// @brief A logit of the model as score() makes it a score (the config's activation).
+  double activate(float logit) const {
+    switch (activation_) {
+      case CrossEncoderActivation::sigmoid:
+        return detail::sigmoid(logit);
+      case CrossEncoderActivation::tanh:
+        return std::tanh(static_cast<double>(logit));
+      case CrossEncoderActivation::identity:
+        break;
+    }
+    return logit;
+  }
   CrossEncoderActivation activation() const noexcept { return activation_; }
   const SequenceClassification<float>& model() const noexcept { return model_; }
   const Tokenizer& tokenizer() const noexcept { return tok_; }
@@ -149,7 +169,7 @@ class Reranker {
     return true;
   }
   std::vector<double> run(const std::vector<TextPair>& pairs, bool activated) const {
-    const std::size_t max_len = detail::max_length(options_, model_.config(), tok_, true);
+    const std::size_t max_len = max_length();
     std::vector<double> out;
     out.reserve(pairs.size());
     ForwardOptions fwd;
@@ -162,18 +182,6 @@ class Reranker {
         out.push_back(activated ? activate(z(r, 0)) : static_cast<double>(z(r, 0)));
     });
     return out;
-  }
-
-  double activate(float logit) const {
-    switch (activation_) {
-      case CrossEncoderActivation::sigmoid:
-        return detail::sigmoid(logit);
-      case CrossEncoderActivation::tanh:
-        return std::tanh(static_cast<double>(logit));
-      case CrossEncoderActivation::identity:
-        break;
-    }
-    return logit;
   }
 
   Tokenizer tok_;
