@@ -43,7 +43,8 @@ class Server:
         req = urllib.request.Request(self.url + path, data=data, method=method,
                                      headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(req, timeout=60) as r:
+            # 300 s: under ASan at -O0 one batch of every sentence can take over a minute.
+            with urllib.request.urlopen(req, timeout=300) as r:
                 text = r.read().decode()
                 return r.status, (json.loads(text) if text else None)
         except urllib.error.HTTPError as e:
