@@ -18,7 +18,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_example import FIX, check, failures, near, safetensors  # noqa: E402
+from check_example import FIX, check, main_of, near, safetensors  # noqa: E402
 
 TOL = 1e-5
 
@@ -161,19 +161,8 @@ def run_predict(cmd, tiny):
 
 
 def main():
-    argv = sys.argv[1:]
-    sep = argv.index("--")
-    opts, cmd = argv[:sep], argv[sep + 1:]
-    if opts[0] == "embed":
-        run_embed(cmd, opts[opts.index("--work") + 1])
-    elif opts[0] == "predict":
-        run_predict(cmd, opts[opts.index("--tiny") + 1])
-    else:
-        sys.exit(f"unknown kind {opts[0]}")
-    if failures:
-        sys.exit(f"{len(failures)} checks failed")
-    print("all checks passed")
-
+    main_of({"embed": lambda cmd, o: run_embed(cmd, o["--work"]),
+             "predict": lambda cmd, o: run_predict(cmd, o["--tiny"])})
 
 if __name__ == "__main__":
     main()

@@ -34,6 +34,21 @@ def near(a, b, what, tol=TOL):
     check(abs(a - b) <= tol, f"{what}: got {a}, want {b}")
 
 
+def main_of(kinds):
+    """The main() of a check script run as `SCRIPT KIND [--OPT VALUE]... -- CMD ARGS...`:
+    kinds[KIND](cmd, opts) runs the checks (opts maps each --OPT to its VALUE); exits non-zero
+    when a check failed."""
+    argv = sys.argv[1:]
+    sep = argv.index("--")
+    head, cmd = argv[:sep], argv[sep + 1:]
+    if not head or head[0] not in kinds:
+        sys.exit(f"unknown kind {head[:1]}; one of {', '.join(kinds)}")
+    kinds[head[0]](cmd, dict(zip(head[1::2], head[2::2])))
+    if failures:
+        sys.exit(f"{len(failures)} checks failed")
+    print("all checks passed")
+
+
 def safetensors(path):
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]

@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_example import FIX, check, failures, near, safetensors  # noqa: E402
+from check_example import FIX, check, main_of, near, safetensors  # noqa: E402
 
 TOL = 1e-5
 
@@ -268,19 +268,8 @@ def run_predict(cmd, tiny, work):
 
 
 def main():
-    argv = sys.argv[1:]
-    sep = argv.index("--")
-    opts, cmd = argv[:sep], argv[sep + 1:]
-    if opts[0] == "embed":
-        run_embed(cmd)
-    elif opts[0] == "predict":
-        run_predict(cmd, opts[opts.index("--tiny") + 1], opts[opts.index("--work") + 1])
-    else:
-        sys.exit(f"unknown kind {opts[0]}")
-    if failures:
-        sys.exit(f"{len(failures)} checks failed")
-    print("all checks passed")
-
+    main_of({"embed": lambda cmd, o: run_embed(cmd),
+             "predict": lambda cmd, o: run_predict(cmd, o["--tiny"], o["--work"])})
 
 if __name__ == "__main__":
     main()
