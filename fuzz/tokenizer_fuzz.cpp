@@ -50,6 +50,11 @@ void check_encoding(const bertpp::Encoding& e, std::size_t ncp_a, std::size_t nb
     const auto [bb, be] = e.byte_offsets[i];
     check(b <= en && en <= (s == 0 ? ncp_a : ncp_b), "offset range");
     check(bb <= be && be <= (s == 0 ? nb_a : nb_b), "byte offset range");
+    // HF's trim_offsets can leave an all-space token an empty span past the start of the
+    // next token: the space add_prefix_space prepends shares the first character's offsets,
+    // so a lone "Ġ" is (1, 1) before a token at (0, 1) (tests/tokenizer/byte_level_edge_test,
+    // fuzz/corpus/regress_trim_prefix_space). Monotony holds among the other tokens.
+    if (b == en) continue;
     check(b >= last_start[s] && en >= last_end[s], "offsets monotone");
     last_start[s] = b;
     last_end[s] = en;

@@ -91,21 +91,13 @@ class Bpe {
     const std::string key_word(word);
     const auto hit = cache.words.find(key_word);
     if (hit != cache.words.end()) {
-      std::uint32_t b = 0;
-      for (const auto& t : hit->second) {
-        emit(t.first, std::size_t{b}, std::size_t{t.second});
-        b = t.second;
-      }
+      emit_pieces(word, hit->second, emit);
       return;
     }
     auto& out = cache.scratch_out;
     out.clear();
     merge_word(word, out);
-    std::uint32_t b = 0;
-    for (const auto& t : out) {
-      emit(t.first, std::size_t{b}, std::size_t{t.second});
-      b = t.second;
-    }
+    emit_pieces(word, out, emit);
     if (cache.words.size() >= kCacheSize) cache.words.clear();
     cache.words.emplace(key_word, out);
   }
@@ -117,11 +109,12 @@ class Bpe {
   };
   struct Symbol {
     std::int32_t id;
-    std::uint32_t len;  // bytes; offsets are cumulative over the symbols, as HF's (a
-                        // dropped character counts for nothing)
+    std::uint32_t len;  // bytes (byte-level: of the mapped character); offsets are
+                        // cumulative over the symbols, as HF's (a dropped character
+                        // counts for nothing)
     std::int32_t prev, next;
   };
-  using Pieces = std::vector<std::pair<std::int32_t, std::uint32_t>>;  // id, end byte
+  using Pieces = std::vector<std::pair<std::int32_t, std::uint32_t>>;  // id, end (see len)
   struct Cache {
     std::uint64_t uid = 0;  // the model whose words these are (0: unused)
     std::unordered_map<std::string, Pieces> words;
@@ -159,6 +152,39 @@ class Bpe {
     return s;
   }
 
+  /// The UTF-8 length of byte c's character in GPT-2's byte_to_char map (1 or 2).
+  static std::uint32_t mapped_len(unsigned char c) {
+    return tokenizer_detail::byte_to_char()[c] < 0x80 ? 1 : 2;
+  }
+
+  /// Calls emit(id, begin, end) for the pieces, with byte ranges of `word`. Byte-level
+  /// pieces count in bytes of the mapped text, as HF's (its word is the mapped text); a
+  /// range is taken back to the bytes whose mapped characters it touches, as HF's
+  /// alignments do. That differs from counting word bytes only after a dropped byte.
+  template <typename Emit>
+  void emit_pieces(std::string_view word, const Pieces& pieces, Emit& emit) const {
+    std::uint32_t b = 0;
+    if (!opt_.byte_level) {
+      for (const auto& t : pieces) {
+        emit(t.first, std::size_t{b}, std::size_t{t.second});
+        b = t.second;
+      }
+      return;
+    }
+    const auto* p = reinterpret_cast<const unsigned char*>(word.data());
+    std::size_t k = 0;                     // the byte whose mapped range holds the position asked
+    std::uint32_t k_begin = 0;             // where byte k's mapped range starts
+    auto byte_at = [&](std::uint32_t m) {  // m never decreases from one call to the next
+      while (k + 1 < word.size() && k_begin + mapped_len(p[k]) <= m) k_begin += mapped_len(p[k++]);
+      return k;
+    };
+    for (const auto& t : pieces) {
+      const std::size_t tb = byte_at(b);
+      emit(t.first, tb, byte_at(t.second - 1) + 1);
+      b = t.second;
+    }
+  }
+
   std::int32_t lookup(std::string_view s) const {
     const auto it = ids_.find(std::string(s));
     return it == ids_.end() ? -1 : it->second;
@@ -171,7 +197,12 @@ class Bpe {
     if (opt_.ignore_merges) {
       const std::int32_t whole = opt_.byte_level ? lookup(mapped(word)) : lookup(word);
       if (whole >= 0) {
-        out.emplace_back(whole, static_cast<std::uint32_t>(n));
+        std::uint32_t len = static_cast<std::uint32_t>(n);
+        if (opt_.byte_level) {
+          len = 0;
+          for (std::size_t k = 0; k < n; ++k) len += mapped_len(p[k]);
+        }
+        out.emplace_back(whole, len);
         return;
       }
     }
@@ -190,9 +221,15 @@ class Bpe {
         for (std::size_t k = i; k < i + len; ++k) {
           const std::int32_t id = byte_ids_[p[k]];
           if (id >= 0) {
-            add(id, k, k + 1);
+            add(id, 0, mapped_len(p[k]));
+            prev_unk = false;
           } else if (unk_ >= 0) {
-            add(unk_, k, k + 1);
+            if (opt_.fuse_unk && prev_unk) {
+              syms.back().len += mapped_len(p[k]);
+            } else {
+              add(unk_, 0, mapped_len(p[k]));
+            }
+            prev_unk = true;
           }
         }
         i += len;

@@ -61,17 +61,27 @@ inline Encoding slice(const Encoding& src, std::size_t b, std::size_t e) {
 /// keeps the start (windows go left to right), otherwise the end.
 /// `all` false: only the kept part (the overflowing windows are not wanted).
 /// @throws TokenizerError if stride >= max_len (HF panics there).
+/// `starts`, when given, receives where each window starts in `e`.
 inline std::vector<Encoding> windows(const Encoding& e, std::size_t max_len, std::size_t stride,
-                                     bool right, bool all = true) {
+                                     bool right, bool all = true,
+                                     std::vector<std::size_t>* starts = nullptr) {
   const std::size_t n = e.ids.size();
   std::vector<Encoding> out;
+  std::vector<std::size_t> ignored;
+  auto& at = starts ? *starts : ignored;
+  at.clear();
   if (max_len >= n) {
     out.push_back(e);
+    at.push_back(0);
     return out;
   }
   if (max_len == 0) {
     out.emplace_back();
-    if (all) out.push_back(e);
+    at.push_back(n);
+    if (all) {
+      out.push_back(e);
+      at.push_back(0);
+    }
     return out;
   }
   if (stride >= max_len)
@@ -80,6 +90,7 @@ inline std::vector<Encoding> windows(const Encoding& e, std::size_t max_len, std
                          std::to_string(max_len) + ", max_length minus special tokens)");
   if (!all) {
     out.push_back(right ? slice(e, 0, max_len) : slice(e, n - max_len, n));
+    at.push_back(right ? 0 : n - max_len);
     return out;
   }
   const std::size_t step = max_len - stride;
@@ -87,12 +98,14 @@ inline std::vector<Encoding> windows(const Encoding& e, std::size_t max_len, std
     for (std::size_t start = 0; start < n; start += step) {
       const std::size_t stop = std::min(start + max_len, n);
       out.push_back(slice(e, start, stop));
+      at.push_back(start);
       if (stop == n) break;
     }
   } else {
     for (std::size_t last = n; last > 0;) {  // `last` = stop of the window
       const std::size_t start = last < max_len ? 0 : last - max_len;
       out.push_back(slice(e, start, last));
+      at.push_back(start);
       if (start == 0) break;
       if (last <= step) break;
       last -= step;

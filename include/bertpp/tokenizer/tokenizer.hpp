@@ -104,6 +104,11 @@ enum class PreTokenizerKind { none, bert, byte_level, metaspace };
 enum class ModelKind { wordpiece, bpe, unigram };
 enum class DecoderKind { none, wordpiece, byte_level, metaspace };
 
+/// Code-point and byte offsets of a sequence's tokens (see Tokenizer::encode_sequence).
+struct Spans {
+  std::vector<std::pair<std::size_t, std::size_t>> offsets, byte_offsets;
+};
+
 /// @brief Everything a Tokenizer holds; immutable after loading, shared by copies.
 struct TokenizerState {
   TokenizerOptions options;
@@ -355,9 +360,15 @@ class Tokenizer {
   /// same as without a cap) and sets `*complete` to false when text was left; long segments
   /// are then decoded and normalized in chunks, so the work is bounded by the cap too.
   /// With `count_only`, only counts: returns an empty encoding and sets `*count`.
+  ///
+  /// With `as_first`, also gives each token's offsets as they would be trimmed if it were
+  /// the first token (HF trims after truncation, so the first token of a window keeps the
+  /// one leading space add_prefix_space put there); the tokenizer must trim offsets with
+  /// the prefix space (`st.trim_offsets && st.trim_prefix_space`).
   Encoding encode_sequence(std::string_view text, std::int32_t seq,
                            std::size_t cap = static_cast<std::size_t>(-1), bool* complete = nullptr,
-                           std::size_t* count_only = nullptr) const {
+                           std::size_t* count_only = nullptr,
+                           tokenizer_detail::Spans* as_first = nullptr) const {
     const auto& st = *s_;
     auto& scr = tokenizer_detail::scratch();
     auto& dec = scr.decoded;
@@ -373,10 +384,18 @@ class Tokenizer {
     auto push = [&](std::int32_t id, std::size_t cb, std::size_t ce,
                     std::string_view matched = {}) {
       if (st.trim_offsets && !count_only) {
-        const auto t = tokenizer_detail::trim_amounts(
+        const std::string_view tok =
             matched.empty() ? std::string_view(st.id_to_token[static_cast<std::size_t>(id)])
-                            : matched,
-            count == 0, st.trim_prefix_space, cp_base + cb, cp_base + ce);
+                            : matched;
+        if (as_first) {
+          const auto f = tokenizer_detail::trim_amounts(tok, true, st.trim_prefix_space,
+                                                        cp_base + cb, cp_base + ce);
+          as_first->offsets.emplace_back(cp_base + cb + f.first, cp_base + ce - f.second);
+          as_first->byte_offsets.emplace_back(byte_base + dec.byte_start[cb + f.first],
+                                              byte_base + dec.byte_start[ce - f.second]);
+        }
+        const auto t = tokenizer_detail::trim_amounts(tok, count == 0, st.trim_prefix_space,
+                                                      cp_base + cb, cp_base + ce);
         cb += t.first;
         ce -= t.second;
       }
@@ -492,16 +511,26 @@ class Tokenizer {
           const std::string_view m = text.substr(mb, me - mb);
           const std::size_t n = tokenizer_detail::count_code_points(m);
           if (!count_only) {
-            std::size_t lead = 0, trail = 0, bb = mb, be = me;
-            if (st.trim_offsets) {
-              std::tie(lead, trail) = tokenizer_detail::trim_amounts(
-                  m, count == 0, st.trim_prefix_space, cp_base, cp_base + n);
-              bb = mb + tokenizer_detail::code_point_bytes(m, 0, lead);
-              be = me - tokenizer_detail::code_point_bytes_back(m, trail);
+            auto trimmed = [&](bool first) {  // code-point and byte offsets
+              std::size_t lead = 0, trail = 0, bb = mb, be = me;
+              if (st.trim_offsets) {
+                std::tie(lead, trail) = tokenizer_detail::trim_amounts(
+                    m, first, st.trim_prefix_space, cp_base, cp_base + n);
+                bb = mb + tokenizer_detail::code_point_bytes(m, 0, lead);
+                be = me - tokenizer_detail::code_point_bytes_back(m, trail);
+              }
+              return std::make_pair(std::make_pair(cp_base + lead, cp_base + n - trail),
+                                    std::make_pair(bb, std::max(bb, be)));
+            };
+            const auto t = trimmed(count == 0);
+            if (as_first) {
+              const auto f = trimmed(true);
+              as_first->offsets.push_back(f.first);
+              as_first->byte_offsets.push_back(f.second);
             }
             out.ids.push_back(st.added[k].id);
-            out.offsets.emplace_back(cp_base + lead, cp_base + n - trail);
-            out.byte_offsets.emplace_back(bb, std::max(bb, be));
+            out.offsets.push_back(t.first);
+            out.byte_offsets.push_back(t.second);
             out.word_ids.push_back(word);
           }
           ++count;

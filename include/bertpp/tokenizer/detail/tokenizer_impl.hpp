@@ -69,9 +69,12 @@ inline Encoding Tokenizer::encode_pair(std::string_view a, const std::string_vie
                               ? budget + 1
                               : static_cast<std::size_t>(-1);
   bool ca = true, cb = true;  // sequence tokenized to its end
-  Encoding ea = encode_sequence(a, 0, cap, &ca);
+  // HF trims offsets after truncation: a window's first token is trimmed as a first token.
+  const bool window_first = truncating && s_->trim_offsets && s_->trim_prefix_space;
+  tokenizer_detail::Spans first_a, first_b;
+  Encoding ea = encode_sequence(a, 0, cap, &ca, nullptr, window_first ? &first_a : nullptr);
   Encoding eb;
-  if (b) eb = encode_sequence(*b, 1, cap, &cb);
+  if (b) eb = encode_sequence(*b, 1, cap, &cb, nullptr, window_first ? &first_b : nullptr);
   // Lengths that decide which sequence longest_first shortens more: the token counts, or
   // for sequences cut short, counts (tokens not kept) far enough to compare the two.
   std::size_t len_a = ea.size(), len_b = eb.size();
@@ -127,8 +130,21 @@ inline Encoding Tokenizer::encode_pair(std::string_view a, const std::string_vie
         case TruncationStrategy::do_not_truncate:
           break;
       }
-      wa = tokenizer_detail::windows(ea, k1, opt.stride, right, all);
-      if (b) wb = tokenizer_detail::windows(eb, k2, opt.stride, right, all);
+      std::vector<std::size_t> starts;
+      auto first_trimmed = [&](std::vector<Encoding>& w, const tokenizer_detail::Spans& f) {
+        if (!window_first) return;
+        for (std::size_t i = 0; i < w.size(); ++i) {
+          if (starts[i] == 0 || w[i].ids.empty()) continue;
+          w[i].offsets[0] = f.offsets[starts[i]];
+          w[i].byte_offsets[0] = f.byte_offsets[starts[i]];
+        }
+      };
+      wa = tokenizer_detail::windows(ea, k1, opt.stride, right, all, &starts);
+      first_trimmed(wa, first_a);
+      if (b) {
+        wb = tokenizer_detail::windows(eb, k2, opt.stride, right, all, &starts);
+        first_trimmed(wb, first_b);
+      }
     }
   }
   if (wa.empty()) wa.push_back(std::move(ea));
