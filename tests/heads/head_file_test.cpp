@@ -12,6 +12,8 @@
 
 #include "heads_common.hpp"
 
+#include <bertpp/heads/head_training.hpp>
+
 namespace {
 
 namespace fs = std::filesystem;

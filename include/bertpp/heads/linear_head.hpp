@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <functional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -23,9 +22,9 @@
 #include "bertpp/core/error.hpp"
 #include "bertpp/core/types.hpp"
 #include "bertpp/heads/pooling.hpp"
+#include "bertpp/io/safetensors.hpp"
 #include "bertpp/io/weight_store.hpp"
 #include "bertpp/models/bert.hpp"
-#include "bertpp/tokenizer/tokenizer.hpp"
 
 namespace bertpp {
 
@@ -215,85 +214,6 @@ inline std::string pooling_mode_name(PoolingMode m) {
     default:
       return "mean_sqrt_len_tokens";
   }
-}
-
-/// @brief Encodes `texts` (truncated to `max_length` tokens) and returns their pooled
-/// features [texts x hidden], `batch_size` texts per forward call; `progress(done, total)`
-/// is called after each batch when given. Empty texts encode as "[CLS] [SEP]".
-/// @throws ConfigError when `pooling` asks for the pooled output of an encoder without a
-/// pooler; InputError as BertModel::forward.
-inline Matrix<float> encode_features(
-    const Tokenizer& tok, const BertModel<float>& model, const std::vector<std::string>& texts,
-    const HeadPooling& pooling, std::size_t max_length, int num_threads = 1,
-    std::size_t batch_size = 32,
-    const std::function<void(std::size_t, std::size_t)>& progress = {}) {
-  const bool pooler = pooling.mode == "pooler";
-  if (pooler && !model.has_pooler())
-    throw ConfigError("head pooling 'pooler' needs an encoder with a pooler (pooler.dense.*)");
-  const PoolingMode mode = pooler ? PoolingMode::cls : pooling_mode_from_name(pooling.mode);
-  // Bounded by the model's maximum (as the pipelines do), so that no position overflows.
-  max_length =
-      std::min({max_length, static_cast<std::size_t>(model.config().max_position_embeddings),
-                tok.options().model_max_length});
-  if (max_length < 2)
-    throw InputError("encode_features: max_length " + std::to_string(max_length) +
-                     " leaves no room for [CLS] and [SEP]");
-  EncodeOptions enc;
-  enc.truncation = TruncationStrategy::longest_first;
-  enc.max_length = max_length;
-  ForwardOptions fwd;
-  fwd.num_threads = num_threads;
-  Matrix<float> out(static_cast<Eigen::Index>(texts.size()), model.config().hidden_size);
-  batch_size = std::max<std::size_t>(batch_size, 1);
-  for (std::size_t b = 0; b < texts.size(); b += batch_size) {
-    const std::size_t e = std::min(texts.size(), b + batch_size);
-    const std::vector<std::string> chunk(texts.begin() + static_cast<std::ptrdiff_t>(b),
-                                         texts.begin() + static_cast<std::ptrdiff_t>(e));
-    const auto batch = tok.encode_batch(chunk, enc, num_threads);
-    const auto result = model.forward(batch, fwd);
-    Matrix<float> f =
-        pooler ? result.pooler_output : pool(result.last_hidden_state, batch, mode, false);
-    if (pooling.normalize)
-      for (Eigen::Index r = 0; r < f.rows(); ++r) f.row(r) /= std::max(f.row(r).norm(), 1e-12f);
-    out.middleRows(static_cast<Eigen::Index>(b), f.rows()) = f;
-    if (progress) progress(e, texts.size());
-  }
-  return out;
-}
-
-/// @brief One float32 tensor to write: name, shape and row-major values.
-struct F32Tensor {
-  std::string name;
-  std::vector<std::int64_t> shape;
-  const float* data = nullptr;
-};
-
-/// @brief Writes `tensors` as a safetensors file (dtype F32, little-endian hosts).
-/// @throws IoError when the file cannot be written.
-inline void write_safetensors(const std::string& path, const std::vector<F32Tensor>& tensors) {
-  nlohmann::json header = {{"__metadata__", {{"format", "pt"}}}};
-  std::size_t offset = 0;
-  for (const auto& t : tensors) {
-    std::size_t n = 1;
-    for (auto d : t.shape) n *= static_cast<std::size_t>(d);
-    header[t.name] = {
-        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + n * 4}}};
-    offset += n * 4;
-  }
-  std::string text = header.dump();
-  while (text.size() % 8) text += ' ';
-  std::ofstream out(path, std::ios::binary);
-  const std::uint64_t len = text.size();
-  unsigned char le[8];
-  for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(len >> (8 * i));
-  out.write(reinterpret_cast<const char*>(le), 8);
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-  for (const auto& t : tensors) {
-    std::size_t n = 1;
-    for (auto d : t.shape) n *= static_cast<std::size_t>(d);
-    out.write(reinterpret_cast<const char*>(t.data), static_cast<std::streamsize>(n * 4));
-  }
-  if (!out) throw IoError(path + ": cannot write");
 }
 
 /// @brief A linear classifier over encoder features, with what is needed to use it again.

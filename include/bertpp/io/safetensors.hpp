@@ -172,4 +172,39 @@ class SafeTensorsFile {
   std::map<std::string, std::string> metadata_;
 };
 
+/// @brief One float32 tensor to write: name, shape and row-major values.
+struct F32Tensor {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  const float* data = nullptr;
+};
+
+/// @brief Writes `tensors` as a safetensors file (dtype F32, little-endian hosts).
+/// @throws IoError when the file cannot be written.
+inline void write_safetensors(const std::string& path, const std::vector<F32Tensor>& tensors) {
+  nlohmann::json header = {{"__metadata__", {{"format", "pt"}}}};
+  std::size_t offset = 0;
+  for (const auto& t : tensors) {
+    std::size_t n = 1;
+    for (auto d : t.shape) n *= static_cast<std::size_t>(d);
+    header[t.name] = {
+        {"dtype", "F32"}, {"shape", t.shape}, {"data_offsets", {offset, offset + n * 4}}};
+    offset += n * 4;
+  }
+  std::string text = header.dump();
+  while (text.size() % 8) text += ' ';
+  std::ofstream out(path, std::ios::binary);
+  const std::uint64_t len = text.size();
+  unsigned char le[8];
+  for (int i = 0; i < 8; ++i) le[i] = static_cast<unsigned char>(len >> (8 * i));
+  out.write(reinterpret_cast<const char*>(le), 8);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+  for (const auto& t : tensors) {
+    std::size_t n = 1;
+    for (auto d : t.shape) n *= static_cast<std::size_t>(d);
+    out.write(reinterpret_cast<const char*>(t.data), static_cast<std::streamsize>(n * 4));
+  }
+  if (!out) throw IoError(path + ": cannot write");
+}
+
 }  // namespace bertpp

@@ -82,7 +82,9 @@ using kernels_detail::kernel_of;
 inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel kern) {
   if (!kernel_supported(kern))
     throw ConfigError(std::string("bf16::pack: kernel ") + kernels_detail::kernel_name(kern) +
-                      " is not supported on this CPU");
+                      (kern == Kernel::avx512_emulated && !BERTPP_KERNELS_EMULATED
+                           ? " is not compiled in (define BERTPP_KERNELS_EMULATED=1)"
+                           : " is not supported on this CPU"));
   if (n < 0 || k < 0 || (w == nullptr && n * k > 0))
     kernels_detail::fail("bf16::pack", "bad shape or null weights");
   PackedWeights p;
@@ -220,8 +222,10 @@ inline void gemm(const ConvertedRows& x, std::int64_t m0, std::int64_t m1, const
                                                                           y, ldy);
       break;
     case Kernel::avx512_emulated:
+#if BERTPP_KERNELS_EMULATED
       kernels_detail::drive_avx2::tile<kernels_detail::Bf16Avx512Emulated>(o, m0, m1, n0, n1, bias,
                                                                            y, ldy);
+#endif
       break;
     case Kernel::generic:
       break;

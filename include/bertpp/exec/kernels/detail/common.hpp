@@ -25,12 +25,21 @@
 #define BERTPP_KERNELS_SIMD 0
 #endif
 
+// The emulated AVX-512 int8 / bf16 kernels (Kernel::avx512_emulated) are compiled only where
+// BERTPP_KERNELS_EMULATED is 1: the tests define it (so that an AVX2 machine tests the
+// AVX-512 kernels' indexing); a program does not pay for them (about a tenth of the compile
+// time of a pipeline's translation unit). Every translation unit of a program must agree.
+#ifndef BERTPP_KERNELS_EMULATED
+#define BERTPP_KERNELS_EMULATED 0
+#endif
+
 namespace bertpp::exec::kernels_detail {
 
 /// Which instantiation a packed operand was made for. `avx512_emulated` is the AVX-512
 /// kernel (same widths, layouts and loops) with each 512-bit vector held as two AVX2
 /// registers and the dot-product instruction emulated: it lets a machine without AVX-512
-/// test every index of the AVX-512 kernel. It is reached only through the detail API.
+/// test every index of the AVX-512 kernel. It is reached only through the detail API, and
+/// compiled only with BERTPP_KERNELS_EMULATED.
 enum class Kernel { generic, avx2, avx512, avx512_emulated };
 
 inline const char* kernel_name(Kernel k) {
@@ -63,14 +72,15 @@ inline Isa isa_of(Kernel k) {
 }
 
 /// Whether this build and CPU run `k`; `avx512_feature` is the AVX-512 extension the
-/// family needs (VNNI or BF16). The emulated kernel needs AVX2 only.
+/// family needs (VNNI or BF16). The emulated kernel needs AVX2 and BERTPP_KERNELS_EMULATED.
 inline bool kernel_runs(Kernel k, bool avx512_feature) {
   switch (k) {
     case Kernel::generic:
       return true;
     case Kernel::avx2:
-    case Kernel::avx512_emulated:
       return BERTPP_KERNELS_SIMD && cpu().has_avx2();
+    case Kernel::avx512_emulated:
+      return BERTPP_KERNELS_SIMD && BERTPP_KERNELS_EMULATED && cpu().has_avx2();
     case Kernel::avx512:
       return BERTPP_KERNELS_SIMD && avx512_feature;
   }
