@@ -214,7 +214,7 @@ std::vector<std::string> get_texts(const json& j, const char* key, const Limits&
 
 /// @brief Refuses an empty (or all-whitespace) text of the field `what` (TEI's 413).
 void require_text(const std::string& text, const char* what) {
-  if (text.find_first_not_of(" \t\n\r\f\v") == std::string::npos)
+  if (bertpp::is_blank(text))
     throw validation(std::string("Input validation error: ") + what + " holds an empty text");
 }
 

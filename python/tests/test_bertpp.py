@@ -235,7 +235,7 @@ def test_errors_name_what_is_wrong(tmp_path, folders):
     with pytest.raises(bertpp.InputError, match="function_to_apply"):
         clf.classify(["fine"], function_to_apply="tanh")
     ner = bertpp.TokenClassifier.load(os.path.join(folders, "ner"))
-    with pytest.raises(bertpp.InputError, match="aggregation_strategy: unknown mode 'bogus'"):
+    with pytest.raises(bertpp.InputError, match="aggregation_strategy: 'bogus' is not one of none, simple"):
         ner(["fine"], aggregation_strategy="bogus")
     with pytest.raises(bertpp.InputError, match="batch_size"):
         bertpp.TextClassifier.load(os.path.join(folders, "seqcls"), batch_size=0).classify(["x"])

@@ -183,6 +183,28 @@ TEST(Pipelines, BadInputIsAClearError) {
       "leaves no room for the context");
 }
 
+TEST(Pipelines, OptionNamesAreReadOrRefusedWithTheAcceptedList) {
+  using bertpp::InputError;
+  EXPECT_EQ(bertpp::score_function_from_name("auto"), bertpp::ScoreFunction::automatic);
+  EXPECT_EQ(bertpp::score_function_from_name("softmax"), bertpp::ScoreFunction::softmax);
+  EXPECT_EQ(bertpp::score_function_from_name("sigmoid"), bertpp::ScoreFunction::sigmoid);
+  EXPECT_EQ(bertpp::score_function_from_name("none"), bertpp::ScoreFunction::none);
+  expect_error<InputError>([] { bertpp::score_function_from_name("Softmax", "--function"); },
+                           "--function: 'Softmax' is not one of auto, softmax, sigmoid, none");
+  EXPECT_EQ(bertpp::aggregation_from_name("none"), bertpp::Aggregation::none);
+  EXPECT_EQ(bertpp::aggregation_from_name("simple"), bertpp::Aggregation::simple);
+  EXPECT_EQ(bertpp::aggregation_from_name("first"), bertpp::Aggregation::first);
+  EXPECT_EQ(bertpp::aggregation_from_name("average"), bertpp::Aggregation::average);
+  EXPECT_EQ(bertpp::aggregation_from_name("max"), bertpp::Aggregation::max);
+  expect_error<InputError>(
+      [] { bertpp::aggregation_from_name(""); },
+      "aggregation_strategy: '' is not one of none, simple, first, average, max");
+  EXPECT_TRUE(bertpp::is_blank(""));
+  EXPECT_TRUE(bertpp::is_blank(" \t\n\r\f\v"));
+  EXPECT_FALSE(bertpp::is_blank(" a "));
+  EXPECT_FALSE(bertpp::is_blank("\xc2\xa0"));  // only ASCII whitespace counts
+}
+
 TEST(Pipelines, TruncatesByDefaultOrRefuses) {
   std::string longer;
   for (int i = 0; i < 600; ++i) longer += "word ";

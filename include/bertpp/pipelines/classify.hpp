@@ -34,11 +34,12 @@ enum class ScoreFunction { automatic, softmax, sigmoid, none };
 /// @throws InputError naming `option` for any other name.
 inline ScoreFunction score_function_from_name(const std::string& name,
                                               const std::string& option = "function_to_apply") {
-  if (name == "auto") return ScoreFunction::automatic;
-  if (name == "softmax") return ScoreFunction::softmax;
-  if (name == "sigmoid") return ScoreFunction::sigmoid;
-  if (name == "none") return ScoreFunction::none;
-  throw InputError(option + ": '" + name + "' is not one of auto, softmax, sigmoid, none");
+  static constexpr std::pair<const char*, ScoreFunction> names[] = {
+      {"auto", ScoreFunction::automatic},
+      {"softmax", ScoreFunction::softmax},
+      {"sigmoid", ScoreFunction::sigmoid},
+      {"none", ScoreFunction::none}};
+  return detail::enum_from_name(name, option, names);
 }
 
 /// @brief Texts in, labels and scores out: tokenizer + SequenceClassification<float> (an HF

@@ -36,6 +36,14 @@ struct PipelineOptions {
 /// @brief A pair of texts (premise and hypothesis, query and passage, A and B).
 using TextPair = std::pair<std::string, std::string>;
 
+/// @brief True when `text` is empty or only ASCII whitespace (a text the pipelines refuse
+/// as empty).
+inline bool is_blank(std::string_view text) noexcept {
+  return std::all_of(text.begin(), text.end(), [](char ch) {
+    return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
+  });
+}
+
 namespace detail {
 
 /// @brief The effective max_length of `o` for a model with config `c` and tokenizer `t`
@@ -63,10 +71,20 @@ inline std::size_t max_length(const PipelineOptions& o, const BertConfig& c, con
 
 /// @brief Throws InputError when `text` is empty or only whitespace.
 inline void require_text(std::string_view text, const std::string& where) {
-  if (std::all_of(text.begin(), text.end(), [](char ch) {
-        return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\f' || ch == '\v';
-      }))
-    throw InputError(where + " is empty");
+  if (is_blank(text)) throw InputError(where + " is empty");
+}
+
+/// @brief The value that `table` gives `name` (an option's spelling), or an InputError naming
+/// `option`, the name and every accepted spelling.
+template <class E, std::size_t N>
+E enum_from_name(const std::string& name, const std::string& option,
+                 const std::pair<const char*, E> (&table)[N]) {
+  std::string accepted;
+  for (const auto& [spelling, value] : table) {
+    if (name == spelling) return value;
+    accepted += (accepted.empty() ? "" : ", ") + std::string(spelling);
+  }
+  throw InputError(option + ": '" + name + "' is not one of " + accepted);
 }
 
 /// @brief Encodes `a` (and `b` when given), truncated to `max_len` by `strategy` (longest

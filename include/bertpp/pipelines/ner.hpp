@@ -25,12 +25,12 @@ enum class Aggregation { none, simple, first, average, max };
 /// @throws InputError naming `option` for any other name.
 inline Aggregation aggregation_from_name(const std::string& name,
                                          const std::string& option = "aggregation_strategy") {
-  if (name == "none") return Aggregation::none;
-  if (name == "simple") return Aggregation::simple;
-  if (name == "first") return Aggregation::first;
-  if (name == "average") return Aggregation::average;
-  if (name == "max") return Aggregation::max;
-  throw InputError(option + ": unknown mode '" + name + "' (none, simple, first, average, max)");
+  static constexpr std::pair<const char*, Aggregation> names[] = {{"none", Aggregation::none},
+                                                                  {"simple", Aggregation::simple},
+                                                                  {"first", Aggregation::first},
+                                                                  {"average", Aggregation::average},
+                                                                  {"max", Aggregation::max}};
+  return detail::enum_from_name(name, option, names);
 }
 
 /// @brief One token (Aggregation::none) or one entity group (the others).

@@ -383,27 +383,33 @@ class Tokenizer {
     // swallowed (HF's token string there).
     auto push = [&](std::int32_t id, std::size_t cb, std::size_t ce,
                     std::string_view matched = {}) {
-      if (st.trim_offsets && !count_only) {
-        const std::string_view tok =
-            matched.empty() ? std::string_view(st.id_to_token[static_cast<std::size_t>(id)])
-                            : matched;
-        if (as_first) {
-          const auto f = tokenizer_detail::trim_amounts(tok, true, st.trim_prefix_space,
-                                                        cp_base + cb, cp_base + ce);
-          as_first->offsets.emplace_back(cp_base + cb + f.first, cp_base + ce - f.second);
-          as_first->byte_offsets.emplace_back(byte_base + dec.byte_start[cb + f.first],
-                                              byte_base + dec.byte_start[ce - f.second]);
+      if (count_only) {
+        ++count;
+        return;
+      }
+      auto trimmed = [&](bool first) {  // code-point and byte offsets
+        std::size_t lead = 0, trail = 0;
+        if (st.trim_offsets) {
+          const std::string_view tok =
+              matched.empty() ? std::string_view(st.id_to_token[static_cast<std::size_t>(id)])
+                              : matched;
+          std::tie(lead, trail) = tokenizer_detail::trim_amounts(tok, first, st.trim_prefix_space,
+                                                                 cp_base + cb, cp_base + ce);
         }
-        const auto t = tokenizer_detail::trim_amounts(tok, count == 0, st.trim_prefix_space,
-                                                      cp_base + cb, cp_base + ce);
-        cb += t.first;
-        ce -= t.second;
+        return std::make_pair(std::make_pair(cp_base + cb + lead, cp_base + ce - trail),
+                              std::make_pair(byte_base + dec.byte_start[cb + lead],
+                                             byte_base + dec.byte_start[ce - trail]));
+      };
+      const auto t = trimmed(count == 0);
+      if (as_first) {
+        const auto f = trimmed(true);
+        as_first->offsets.push_back(f.first);
+        as_first->byte_offsets.push_back(f.second);
       }
       ++count;
-      if (count_only) return;
       out.ids.push_back(id);
-      out.offsets.emplace_back(cp_base + cb, cp_base + ce);
-      out.byte_offsets.emplace_back(byte_base + dec.byte_start[cb], byte_base + dec.byte_start[ce]);
+      out.offsets.push_back(t.first);
+      out.byte_offsets.push_back(t.second);
       out.word_ids.push_back(word);
     };
     auto model = [&](std::size_t b, std::size_t e) {  // pre-tokenizer + model of norm[b, e)

@@ -85,7 +85,13 @@ struct F32Kernels {
 
 namespace detail {
 
-inline F32Kernels make_family(const char* name, int mr, int nr, decltype(F32Kernels::gemm) gemm,
+/// @brief Which operand a family's k block is sized to keep in L1 (docs/design-notes.md,
+/// "GEMM blocking"): the B micro-panel (kc x nr, reused by every row tile of the block) or
+/// the A micro-panel (mr x kc, reused by every column panel) with B streaming from L2.
+enum class L1Operand { b_panel, a_panel };
+
+inline F32Kernels make_family(const char* name, int mr, int nr, L1Operand in_l1,
+                              decltype(F32Kernels::gemm) gemm,
                               decltype(F32Kernels::epilogue) epilogue,
                               decltype(F32Kernels::softmax) softmax,
                               decltype(F32Kernels::layer_norm) layer_norm) {
@@ -98,10 +104,17 @@ inline F32Kernels make_family(const char* name, int mr, int nr, decltype(F32Kern
   k.softmax = softmax;
   k.layer_norm = layer_norm;
   const std::int64_t l1 = cache_size(1), l2 = cache_size(2);
-  // The B micro-panel (kc x nr floats) takes about half of L1, the packed A block a quarter
-  // of L2 (the C tile and the B panels stream through the rest).
-  k.kc = std::clamp<std::int64_t>(l1 / 2 / (nr * 4) / 8 * 8, 64, 512);
-  k.mc = std::clamp<std::int64_t>(l2 / 4 / (k.kc * 4) / mr * mr, mr, 1024);
+  if (in_l1 == L1Operand::b_panel) {
+    // The B micro-panel (kc x nr floats) takes about half of L1, the packed A block a
+    // quarter of L2 (the C tile and the B panels stream through the rest).
+    k.kc = std::clamp<std::int64_t>(l1 / 2 / (nr * 4) / 8 * 8, 64, 512);
+    k.mc = std::clamp<std::int64_t>(l2 / 4 / (k.kc * 4) / mr * mr, mr, 1024);
+  } else {
+    // The A micro-panel (mr x kc floats) takes three quarters of L1, the packed A block
+    // half of L2; the B micro-panel (kc x nr) comes from L2 once per row tile.
+    k.kc = std::clamp<std::int64_t>(l1 * 3 / 4 / (mr * 4) / 8 * 8, 64, 1024);
+    k.mc = std::clamp<std::int64_t>(l2 / 2 / (k.kc * 4) / mr * mr, mr, 1024);
+  }
   return k;
 }
 
@@ -111,13 +124,15 @@ inline F32Kernels make_family(const char* name, int mr, int nr, decltype(F32Kern
 /// CPU runs (resolve_isa()).
 inline const F32Kernels& f32_kernels(Isa isa) {
 #if BERTPP_SIMD
-  // Register tiles (rows x columns): AVX2 6 x 16 (NV = 2 vectors of 8), AVX-512 8 x 48 (3 of 16).
+  // Register tiles (rows x columns): AVX2 6 x 16 (NV = 2 vectors of 8), AVX-512 8 x 48 (3 of
+  // 16). AVX-512's 48-column B panel would leave an L1-sized k block of 80: too short.
+  using detail::L1Operand;
   static const F32Kernels avx2 = detail::make_family(
-      "avx2", 6, 16, &detail::avx2::gemm_tile<detail::F32x8, 6, 2>,
+      "avx2", 6, 16, L1Operand::b_panel, &detail::avx2::gemm_tile<detail::F32x8, 6, 2>,
       &detail::avx2::epilogue_block<detail::F32x8>, &detail::avx2::softmax_row<detail::F32x8>,
       &detail::avx2::layer_norm_row<detail::F32x8>);
   static const F32Kernels avx512 = detail::make_family(
-      "avx512", 8, 48, &detail::avx512::gemm_tile<detail::F32x16, 8, 3>,
+      "avx512", 8, 48, L1Operand::a_panel, &detail::avx512::gemm_tile<detail::F32x16, 8, 3>,
       &detail::avx512::epilogue_block<detail::F32x16>, &detail::avx512::softmax_row<detail::F32x16>,
       &detail::avx512::layer_norm_row<detail::F32x16>);
   if (isa == Isa::avx512) return avx512;
@@ -135,7 +150,8 @@ inline const F32Kernels& f32_kernels(Isa isa) {
 inline const F32Kernels& f32_kernels_emulated_avx512() {
 #if BERTPP_SIMD
   static const F32Kernels k = detail::make_family(
-      "avx512-emulated", 8, 48, &detail::avx2::gemm_tile<detail::F32x16e, 8, 3>,
+      "avx512-emulated", 8, 48, detail::L1Operand::a_panel,
+      &detail::avx2::gemm_tile<detail::F32x16e, 8, 3>,
       &detail::avx2::epilogue_block<detail::F32x16e>, &detail::avx2::softmax_row<detail::F32x16e>,
       &detail::avx2::layer_norm_row<detail::F32x16e>);
   return k;
