@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <numeric>
 
 #include "reference.hpp"
 #include "scratch.hpp"
@@ -135,5 +137,45 @@ TEST(SafeTensors, NonFloatOrMisshapenWeightIsAWeightError) {
   }
   EXPECT_THROW(store.get<float>("nope", {1}), bertpp::WeightError);
 }
+
+#if defined(__linux__)
+// Resident set size of this process in bytes (/proc/self/statm, second field in pages).
+std::size_t rss_bytes() {
+  std::ifstream in("/proc/self/statm");
+  std::size_t size = 0, resident = 0;
+  in >> size >> resident;
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// A packed layer gives its mapped weight's pages back (Tensor::release_pages): the process's
+// resident memory drops by about the tensor's size, and the values read afterwards (from
+// the file again) are the same.
+TEST(SafeTensors, ReleasedPagesLeaveMemoryAndReadBackTheSame) {
+  ScratchDir dir;
+  const std::int64_t rows = 1024, cols = 8192;  // 32 MiB of float32
+  std::vector<float> w(static_cast<std::size_t>(rows * cols));
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>(i % 1000) * 0.5f;
+  bertpp::write_safetensors(dir.path("big.safetensors"), {{"w", {rows, cols}, w.data()}});
+  const double expected = std::accumulate(w.begin(), w.end(), 0.0);
+  w = {};
+  bertpp::WeightStore store;
+  store.add_file(dir.path("big.safetensors"));
+  const auto t = store.get<float>("w", {rows, cols});
+  ASSERT_TRUE(t.is_view());
+  auto sum = [&] { return std::accumulate(t.data(), t.data() + t.numel(), 0.0); };
+  EXPECT_EQ(sum(), expected);  // every page touched
+  const std::size_t touched = rss_bytes();
+  t.release_pages();
+  const std::size_t released = rss_bytes();
+  EXPECT_GT(touched, released + 24 * 1024 * 1024) << "RSS " << touched << " -> " << released;
+  EXPECT_EQ(sum(), expected);  // read again from the file
+  EXPECT_GT(rss_bytes(), released + 24 * 1024 * 1024);
+  // A converted (owned) tensor has no mapping: the hint does nothing to it.
+  const auto d = store.get<double>("w", {rows, cols});
+  ASSERT_FALSE(d.is_view());
+  d.release_pages();
+  EXPECT_EQ(std::accumulate(d.data(), d.data() + d.numel(), 0.0), expected);
+}
+#endif
 
 }  // namespace

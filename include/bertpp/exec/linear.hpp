@@ -126,16 +126,19 @@ class Linear {
       if (precision_ == Precision::int8) {
         q8_ = int8::pack(weight.data(), out_, in_, int8::pick(options.isa));
         kernels_ = f32.simd() ? &f32 : nullptr;
+        weight.release_pages();
         return;
       }
       if (precision_ == Precision::bf16) {
         b16_ = bf16::pack(weight.data(), out_, in_, bf16::pick(options.isa));
         kernels_ = f32.simd() ? &f32 : nullptr;
+        weight.release_pages();
         return;
       }
       kernels_ = &f32;
       if (kernels_->simd()) {
         packed_ = pack_panels(weight.data(), out_, in_, kernels_->nr);
+        weight.release_pages();  // the packed copy is the one used from now on
         return;
       }
       kernels_ = nullptr;

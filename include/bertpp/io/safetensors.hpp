@@ -65,6 +65,8 @@ class SafeTensorsFile {
   const std::map<std::string, TensorInfo>& tensors() const noexcept { return tensors_; }
   /// @brief The optional `__metadata__` string map.
   const std::map<std::string, std::string>& metadata() const noexcept { return metadata_; }
+  /// @brief The file's bytes (a read-only mapping where the OS has one).
+  const detail::MappedFile& mapping() const noexcept { return map_; }
   /// @brief The tensor called `name`, or nullptr.
   const TensorInfo* find(const std::string& name) const {
     auto it = tensors_.find(name);

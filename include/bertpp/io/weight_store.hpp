@@ -38,15 +38,33 @@ class Tensor {
     data_ = buffer->data();
     owner_ = std::move(buffer);
   }
-  /// @brief A view of `data`, kept alive by `owner`.
-  Tensor(const T* data, std::vector<std::int64_t> shape, std::shared_ptr<const void> owner)
-      : owner_(std::move(owner)), data_(data), shape_(std::move(shape)), view_(true) {}
+  /// @brief A view of `data`, kept alive by `owner`; `mapping`, when given, is the file
+  /// mapping (owned by `owner`) that `data` lies in.
+  Tensor(const T* data, std::vector<std::int64_t> shape, std::shared_ptr<const void> owner,
+         const detail::MappedFile* mapping = nullptr)
+      : owner_(std::move(owner)),
+        data_(data),
+        shape_(std::move(shape)),
+        view_(true),
+        mapping_(mapping) {}
 
   const T* data() const noexcept { return data_; }
   const std::vector<std::int64_t>& shape() const noexcept { return shape_; }
   bool empty() const noexcept { return data_ == nullptr; }
   /// @brief Whether this tensor shares the stored data (no copy was made at load).
   bool is_view() const noexcept { return view_; }
+  /// @brief Number of elements.
+  std::size_t numel() const noexcept {
+    std::size_t n = data_ ? 1 : 0;
+    for (const auto d : shape_) n *= static_cast<std::size_t>(d);
+    return n;
+  }
+  /// @brief A hint that the caller keeps its own copy (a packed weight): a view of a mapped
+  /// file gives its pages back to the OS, which reads them again from the file if the
+  /// tensor (or a tied one) is touched later. The values stay the same; nothing else changes.
+  void release_pages() const noexcept {
+    if (mapping_) mapping_->release(data_, numel() * sizeof(T));
+  }
 
   /// @brief The tensor as a [rows x cols] row-major matrix (2-D tensors).
   ConstMatrixMap<T> matrix() const {
@@ -63,6 +81,7 @@ class Tensor {
   const T* data_ = nullptr;
   std::vector<std::int64_t> shape_;
   bool view_ = false;
+  const detail::MappedFile* mapping_ = nullptr;
 };
 
 namespace detail {
@@ -154,7 +173,7 @@ class WeightStore {
     for (const auto& [name, info] : file->tensors()) {
       if (entries_.count(name))
         throw FormatError(path + ": tensor '" + name + "' is also in " + entries_[name].info.file);
-      entries_[name] = Entry{info, file};
+      entries_[name] = Entry{info, file, &file->mapping()};
     }
   }
 
@@ -216,7 +235,8 @@ class WeightStore {
     const bool same = (std::is_same<T, float>::value && info.dtype == DType::F32) ||
                       (std::is_same<T, double>::value && info.dtype == DType::F64);
     if (same && reinterpret_cast<std::uintptr_t>(info.data) % alignof(T) == 0)
-      return Tensor<T>(reinterpret_cast<const T*>(info.data), info.shape, it->second.owner);
+      return Tensor<T>(reinterpret_cast<const T*>(info.data), info.shape, it->second.owner,
+                       it->second.mapping);
     std::vector<T> values(info.numel());
     detail::convert_floats<T>(info.dtype, info.data, values.size(), values.data());
     return Tensor<T>(std::move(values), info.shape);
@@ -225,7 +245,8 @@ class WeightStore {
  private:
   struct Entry {
     TensorInfo info;
-    std::shared_ptr<const void> owner;  // keeps the mapping or buffer alive
+    std::shared_ptr<const void> owner;            // keeps the mapping or buffer alive
+    const detail::MappedFile* mapping = nullptr;  // the file mapping the data lies in, if any
   };
   std::map<std::string, Entry> entries_;
 };

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -58,6 +59,28 @@ class MappedFile {
   const unsigned char* data() const noexcept { return data_; }
   /// @brief Size in bytes.
   std::size_t size() const noexcept { return size_; }
+  /// @brief Whether the bytes are a mapping of the file (false: a heap copy).
+  bool is_mapped() const noexcept { return mapped_ != nullptr; }
+
+  /// @brief Lets the OS drop the whole pages of [p, p + n) from this process's memory: they
+  /// stay valid and are read again from the file (page cache) when touched. Does nothing for
+  /// a heap copy or a range outside the mapping. Safe because the mapping is read-only and
+  /// private, so no page of it was ever written (MADV_DONTNEED would discard a write).
+  void release(const void* p, std::size_t n) const noexcept {
+#ifdef BERTPP_HAVE_MMAP
+    const auto* b = static_cast<const unsigned char*>(p);
+    if (!mapped_ || b < data_ || n > size_ || b - data_ > static_cast<std::ptrdiff_t>(size_ - n))
+      return;
+    const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto begin = (reinterpret_cast<std::uintptr_t>(b) + page - 1) / page * page;
+    const auto end = (reinterpret_cast<std::uintptr_t>(b) + n) / page * page;
+    if (page > 0 && begin < end)
+      ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+#else
+    (void)p;
+    (void)n;
+#endif
+  }
 
  private:
   void read_all(const std::string& path) {
