@@ -59,9 +59,6 @@ class MappedFile {
   const unsigned char* data() const noexcept { return data_; }
   /// @brief Size in bytes.
   std::size_t size() const noexcept { return size_; }
-  /// @brief Whether the bytes are a mapping of the file (false: a heap copy).
-  bool is_mapped() const noexcept { return mapped_ != nullptr; }
-
   /// @brief Lets the OS drop the whole pages of [p, p + n) from this process's memory: they
   /// stay valid and are read again from the file (page cache) when touched. Does nothing for
   /// a heap copy or a range outside the mapping. Safe because the mapping is read-only and
