@@ -4,6 +4,7 @@
 #include <bertpp/bertpp.hpp>
 
 #include <cstddef>
+#include <string>
 
 namespace bertpp_odr {
 
@@ -14,6 +15,14 @@ std::size_t use_from_a() {
   } catch (const bertpp::Error&) {
     return enc.size();
   }
+}
+
+// Entry points that the compiled library defines (declared only in compiled mode): the
+// tokens of `text` with and without the special tokens, by the real uncased vocabulary.
+std::size_t tokens_from_a(const std::string& text, bool special) {
+  const auto tok =
+      bertpp::Tokenizer::from_vocab_file(BERTPP_FIXTURES_DIR "/vocab/bert-base-uncased/vocab.txt");
+  return special ? tok.encode(text).size() : tok.tokenize(text).size();
 }
 
 }  // namespace bertpp_odr

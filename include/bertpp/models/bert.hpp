@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bertpp/core/compiled.hpp"
 #include "bertpp/core/config.hpp"
 #include "bertpp/core/context.hpp"
 #include "bertpp/core/encoding.hpp"
@@ -91,27 +92,7 @@ class EncoderModel {
   /// @throws ConfigError for an invalid config; WeightError for a missing tensor, a wrong
   /// shape or dtype, or (strict) an unused tensor.
   EncoderModel(const EncoderConfig& config, const WeightStore& store,
-               const LoadOptions& options = {}, const std::set<std::string>& head_tensors = {})
-      : config_(config) {
-    config_.validate();
-    prefix_ = detect_prefix(store, config_);
-    exec_ = options.exec;
-    WeightSet<T> w(store, tensor_table(config_), prefix_);
-    embeddings_ = Embeddings<T>(w, config_, exec_);
-    encoder_ = Encoder<T>(w, config_, exec_);
-    pooler_ = Pooler<T>(w, config_, exec_);
-    // HF buffers saved by some versions; not weights.
-    std::set<std::string> buffers = {prefix_ + "embeddings.position_ids",
-                                     prefix_ + "embeddings.token_type_ids"};
-    buffers.insert(head_tensors.begin(), head_tensors.end());
-    unused_ = bertpp::unused_tensors(store, w.consumed(), buffers);
-    if (options.strict && !unused_.empty()) {
-      std::string list;
-      for (const auto& n : unused_) list += (list.empty() ? "" : ", ") + n;
-      throw WeightError("strict loading: " + std::to_string(unused_.size()) +
-                        " tensors are not used by the encoder: " + list);
-    }
-  }
+               const LoadOptions& options = {}, const std::set<std::string>& head_tensors = {});
 
   /// @brief Runs the encoder on a batch of sequences of any lengths, on the calling
   /// thread's own context with `options.num_threads` threads (see thread_context()).
@@ -140,27 +121,7 @@ class EncoderModel {
   /// @brief As above, into `out`: once `ctx` and `out` have seen a batch of these sizes, the
   /// call allocates nothing and starts no thread.
   void forward(const std::vector<Encoding>& batch, Context& ctx, BertOutput<T>& out,
-               const ForwardOptions& options = {}, const Callback<T>& callback = {}) const {
-    auto& ws = ctx.scratch<Workspace<T>>();
-    detail::pack(batch, config_, ws.packed);
-    const PackedBatch& packed = ws.packed;
-    const std::size_t states = options.output_hidden_states ? encoder_.size() + 1 : 0;
-    out.hidden_states.resize(states);
-    embeddings_.forward(packed, ws.hidden, ws.tmp, ctx);
-    if (callback) callback("embeddings", ws.hidden);
-    if (states) detail::unpack(ws.hidden, packed, batch, out.hidden_states[0]);
-    for (std::size_t i = 0; i < encoder_.size(); ++i) {
-      encoder_.layer(i).forward(ws, packed, ctx, static_cast<int>(i), callback);
-      if (states) detail::unpack(ws.hidden, packed, batch, out.hidden_states[i + 1]);
-    }
-    detail::unpack(ws.hidden, packed, batch, out.last_hidden_state);
-    if (pooler_.present()) {
-      pooler_.forward(ws.hidden, packed, ws.first, out.pooler_output, ctx);
-      if (callback) callback("pooler", out.pooler_output);
-    } else {
-      out.pooler_output.resize(0, 0);
-    }
-  }
+               const ForwardOptions& options = {}, const Callback<T>& callback = {}) const;
 
   /// @brief The model's configuration.
   const EncoderConfig& config() const noexcept { return config_; }
@@ -187,6 +148,61 @@ class EncoderModel {
   Pooler<T> pooler_;
   std::vector<std::string> unused_;
 };
+
+// The two members that do the work are defined out of the class, so that a program in
+// compiled mode (which declares `extern template class EncoderModel<float>` below) does not
+// instantiate them: src/pipelines.cpp does, once.
+template <typename T>
+EncoderModel<T>::EncoderModel(const EncoderConfig& config, const WeightStore& store,
+                              const LoadOptions& options, const std::set<std::string>& head_tensors)
+    : config_(config) {
+  config_.validate();
+  prefix_ = detect_prefix(store, config_);
+  exec_ = options.exec;
+  WeightSet<T> w(store, tensor_table(config_), prefix_);
+  embeddings_ = Embeddings<T>(w, config_, exec_);
+  encoder_ = Encoder<T>(w, config_, exec_);
+  pooler_ = Pooler<T>(w, config_, exec_);
+  // HF buffers saved by some versions; not weights.
+  std::set<std::string> buffers = {prefix_ + "embeddings.position_ids",
+                                   prefix_ + "embeddings.token_type_ids"};
+  buffers.insert(head_tensors.begin(), head_tensors.end());
+  unused_ = bertpp::unused_tensors(store, w.consumed(), buffers);
+  if (options.strict && !unused_.empty()) {
+    std::string list;
+    for (const auto& n : unused_) list += (list.empty() ? "" : ", ") + n;
+    throw WeightError("strict loading: " + std::to_string(unused_.size()) +
+                      " tensors are not used by the encoder: " + list);
+  }
+}
+
+template <typename T>
+void EncoderModel<T>::forward(const std::vector<Encoding>& batch, Context& ctx, BertOutput<T>& out,
+                              const ForwardOptions& options, const Callback<T>& callback) const {
+  auto& ws = ctx.scratch<Workspace<T>>();
+  detail::pack(batch, config_, ws.packed);
+  const PackedBatch& packed = ws.packed;
+  const std::size_t states = options.output_hidden_states ? encoder_.size() + 1 : 0;
+  out.hidden_states.resize(states);
+  embeddings_.forward(packed, ws.hidden, ws.tmp, ctx);
+  if (callback) callback("embeddings", ws.hidden);
+  if (states) detail::unpack(ws.hidden, packed, batch, out.hidden_states[0]);
+  for (std::size_t i = 0; i < encoder_.size(); ++i) {
+    encoder_.layer(i).forward(ws, packed, ctx, static_cast<int>(i), callback);
+    if (states) detail::unpack(ws.hidden, packed, batch, out.hidden_states[i + 1]);
+  }
+  detail::unpack(ws.hidden, packed, batch, out.last_hidden_state);
+  if (pooler_.present()) {
+    pooler_.forward(ws.hidden, packed, ws.first, out.pooler_output, ctx);
+    if (callback) callback("pooler", out.pooler_output);
+  } else {
+    out.pooler_output.resize(0, 0);
+  }
+}
+
+#if BERTPP_EXTERN_TEMPLATES
+extern template class EncoderModel<float>;
+#endif
 
 /// @brief The name of the BERT-only versions: the same class, for every family.
 template <typename T>

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "bertpp/core/compiled.hpp"
 #include "bertpp/heads/classification.hpp"
 #include "bertpp/pipelines/common.hpp"
 #include "bertpp/tokenizer/tokenizer.hpp"
@@ -46,9 +47,7 @@ class QuestionAnswerer {
  public:
   /// @brief Loads an HF folder with `qa_outputs`.
   /// @throws the loaders' errors; WeightError when it has no question-answering head.
-  static QuestionAnswerer load(const std::string& dir, PipelineOptions options = {}) {
-    return QuestionAnswerer(Tokenizer::load(dir), QuestionAnswering<float>::load(dir), options);
-  }
+  static QuestionAnswerer load(const std::string& dir, PipelineOptions options = {});
   QuestionAnswerer(Tokenizer tokenizer, QuestionAnswering<float> model,
                    PipelineOptions options = {})
       : tok_(std::move(tokenizer)), model_(std::move(model)), options_(options) {}
@@ -63,90 +62,13 @@ class QuestionAnswerer {
   /// 0, or a context over max_context_bytes / max_windows. Any top_k and max_answer_len up
   /// to SIZE_MAX are accepted (they are bounded by the spans that exist).
   std::vector<Answer> answer(const std::string& question, const std::string& context,
-                             const AnswerOptions& o = {}) const {
-    if (o.top_k == 0 || o.max_answer_len == 0)
-      throw InputError("answer: top_k and max_answer_len must be >= 1");
-    const std::vector<Encoding> windows = this->windows(question, context, o);
-    std::vector<Answer> answers;
-    double min_null = 1000000.0;
-    ForwardOptions fwd;
-    fwd.num_threads = options_.num_threads;
-    detail::for_batches(windows.size(), options_.batch_size, [&](std::size_t b0, std::size_t b1) {
-      const std::vector<Encoding> batch(windows.begin() + static_cast<std::ptrdiff_t>(b0),
-                                        windows.begin() + static_cast<std::ptrdiff_t>(b1));
-      const auto logits = model_.forward(batch, fwd);  // [len x 2] per window
-      for (std::size_t k = 0; k < batch.size(); ++k)
-        decode_window(batch[k], logits[k], context, o, answers, min_null);
-    });
-    if (o.handle_impossible_answer) answers.push_back({min_null, 0, 0, ""});
-    std::stable_sort(answers.begin(), answers.end(),
-                     [](const Answer& a, const Answer& b) { return a.score > b.score; });
-    if (answers.size() > o.top_k) answers.resize(o.top_k);
-    return answers;
-  }
+                             const AnswerOptions& o = {}) const;
 
   /// @brief The windows (question + part of the context, with specials) answer() runs the
   /// model on, first to last.
   /// @throws InputError as answer().
   std::vector<Encoding> windows(const std::string& question, const std::string& context,
-                                const AnswerOptions& o = {}) const {
-    detail::require_text(question, "answer: the question");
-    detail::require_text(context, "answer: the context");
-    if (o.max_context_bytes && context.size() > o.max_context_bytes)
-      throw InputError("answer: the context has " + std::to_string(context.size()) +
-                       " bytes, more than " + "AnswerOptions::max_context_bytes (" +
-                       std::to_string(o.max_context_bytes) +
-                       "); split it, or raise the limit (0: none)");
-    const std::size_t model_max = detail::max_length(options_, model_.config(), tok_);
-    const std::size_t max_seq =
-        o.max_seq_len ? std::min(o.max_seq_len, model_max) : std::min<std::size_t>(384, model_max);
-    if (max_seq < 4)
-      throw InputError("answer: AnswerOptions::max_seq_len " + std::to_string(max_seq) +
-                       " leaves no room for the question, the context and 3 special tokens");
-    EncodeOptions q_only;
-    q_only.add_special_tokens = false;
-    const std::size_t q_len = tok_.encode(question, q_only).size();
-    if (q_len + 3 >= max_seq)
-      throw InputError("answer: the question has " + std::to_string(q_len) +
-                       " tokens, which with 3 special "
-                       "tokens leaves no room for the context in a window of " +
-                       std::to_string(max_seq) + " tokens (AnswerOptions::max_seq_len)");
-    const std::size_t room = max_seq - 3 - q_len;  // context tokens per window
-    std::size_t stride = o.doc_stride;
-    if (stride == 0) {  // HF's default, lowered to half the room when that is too small
-      stride = std::min<std::size_t>(max_seq / 2, 128);
-      if (stride >= room) stride = room / 2;
-    } else if (stride >= room) {
-      throw InputError("answer: AnswerOptions::doc_stride " + std::to_string(stride) +
-                       " must be smaller than the " + std::to_string(room) +
-                       " context tokens of each window (max_seq_len " + std::to_string(max_seq) +
-                       " less the question's " + std::to_string(q_len) +
-                       " tokens and 3 special tokens)");
-    }
-    if (o.max_windows) {  // the number of windows, before making them
-      EncodeOptions c_only;
-      c_only.add_special_tokens = false;
-      const std::size_t c_len = tok_.encode(context, c_only).size();
-      const std::size_t step = room - stride;
-      const std::size_t needed = c_len <= room ? 1 : 1 + (c_len - room + step - 1) / step;
-      if (needed > o.max_windows)
-        throw InputError(
-            "answer: the context needs " + std::to_string(needed) + " windows of " +
-            std::to_string(max_seq) + " tokens, more than AnswerOptions::max_windows (" +
-            std::to_string(o.max_windows) + "); split it, or raise the limit (0: none)");
-    }
-    EncodeOptions opt;
-    opt.truncation = TruncationStrategy::only_second;
-    opt.max_length = max_seq;
-    opt.stride = stride;
-    opt.return_overflowing_tokens = true;
-    Encoding first = tok_.encode(question, context, opt);
-    std::vector<Encoding> windows(1);
-    windows[0] = first;
-    windows[0].overflowing.clear();
-    for (auto& w : first.overflowing) windows.push_back(std::move(w));
-    return windows;
-  }
+                                const AnswerOptions& o = {}) const;
 
  private:
   void decode_window(const Encoding& e, const Matrix<float>& logits, const std::string& context,
@@ -215,5 +137,98 @@ class QuestionAnswerer {
   QuestionAnswering<float> model_;
   PipelineOptions options_;
 };
+
+#if BERTPP_DEFINITIONS
+
+BERTPP_INLINE QuestionAnswerer QuestionAnswerer::load(const std::string& dir,
+                                                      PipelineOptions options) {
+  return QuestionAnswerer(Tokenizer::load(dir), QuestionAnswering<float>::load(dir), options);
+}
+
+BERTPP_INLINE std::vector<Answer> QuestionAnswerer::answer(const std::string& question,
+                                                           const std::string& context,
+                                                           const AnswerOptions& o) const {
+  if (o.top_k == 0 || o.max_answer_len == 0)
+    throw InputError("answer: top_k and max_answer_len must be >= 1");
+  const std::vector<Encoding> windows = this->windows(question, context, o);
+  std::vector<Answer> answers;
+  double min_null = 1000000.0;
+  ForwardOptions fwd;
+  fwd.num_threads = options_.num_threads;
+  detail::for_batches(windows.size(), options_.batch_size, [&](std::size_t b0, std::size_t b1) {
+    const std::vector<Encoding> batch(windows.begin() + static_cast<std::ptrdiff_t>(b0),
+                                      windows.begin() + static_cast<std::ptrdiff_t>(b1));
+    const auto logits = model_.forward(batch, fwd);  // [len x 2] per window
+    for (std::size_t k = 0; k < batch.size(); ++k)
+      decode_window(batch[k], logits[k], context, o, answers, min_null);
+  });
+  if (o.handle_impossible_answer) answers.push_back({min_null, 0, 0, ""});
+  std::stable_sort(answers.begin(), answers.end(),
+                   [](const Answer& a, const Answer& b) { return a.score > b.score; });
+  if (answers.size() > o.top_k) answers.resize(o.top_k);
+  return answers;
+}
+
+BERTPP_INLINE std::vector<Encoding> QuestionAnswerer::windows(const std::string& question,
+                                                              const std::string& context,
+                                                              const AnswerOptions& o) const {
+  detail::require_text(question, "answer: the question");
+  detail::require_text(context, "answer: the context");
+  if (o.max_context_bytes && context.size() > o.max_context_bytes)
+    throw InputError("answer: the context has " + std::to_string(context.size()) +
+                     " bytes, more than " + "AnswerOptions::max_context_bytes (" +
+                     std::to_string(o.max_context_bytes) +
+                     "); split it, or raise the limit (0: none)");
+  const std::size_t model_max = detail::max_length(options_, model_.config(), tok_);
+  const std::size_t max_seq =
+      o.max_seq_len ? std::min(o.max_seq_len, model_max) : std::min<std::size_t>(384, model_max);
+  if (max_seq < 4)
+    throw InputError("answer: AnswerOptions::max_seq_len " + std::to_string(max_seq) +
+                     " leaves no room for the question, the context and 3 special tokens");
+  EncodeOptions q_only;
+  q_only.add_special_tokens = false;
+  const std::size_t q_len = tok_.encode(question, q_only).size();
+  if (q_len + 3 >= max_seq)
+    throw InputError("answer: the question has " + std::to_string(q_len) +
+                     " tokens, which with 3 special "
+                     "tokens leaves no room for the context in a window of " +
+                     std::to_string(max_seq) + " tokens (AnswerOptions::max_seq_len)");
+  const std::size_t room = max_seq - 3 - q_len;  // context tokens per window
+  std::size_t stride = o.doc_stride;
+  if (stride == 0) {  // HF's default, lowered to half the room when that is too small
+    stride = std::min<std::size_t>(max_seq / 2, 128);
+    if (stride >= room) stride = room / 2;
+  } else if (stride >= room) {
+    throw InputError("answer: AnswerOptions::doc_stride " + std::to_string(stride) +
+                     " must be smaller than the " + std::to_string(room) +
+                     " context tokens of each window (max_seq_len " + std::to_string(max_seq) +
+                     " less the question's " + std::to_string(q_len) +
+                     " tokens and 3 special tokens)");
+  }
+  if (o.max_windows) {  // the number of windows, before making them
+    EncodeOptions c_only;
+    c_only.add_special_tokens = false;
+    const std::size_t c_len = tok_.encode(context, c_only).size();
+    const std::size_t step = room - stride;
+    const std::size_t needed = c_len <= room ? 1 : 1 + (c_len - room + step - 1) / step;
+    if (needed > o.max_windows)
+      throw InputError("answer: the context needs " + std::to_string(needed) + " windows of " +
+                       std::to_string(max_seq) + " tokens, more than AnswerOptions::max_windows (" +
+                       std::to_string(o.max_windows) + "); split it, or raise the limit (0: none)");
+  }
+  EncodeOptions opt;
+  opt.truncation = TruncationStrategy::only_second;
+  opt.max_length = max_seq;
+  opt.stride = stride;
+  opt.return_overflowing_tokens = true;
+  Encoding first = tok_.encode(question, context, opt);
+  std::vector<Encoding> windows(1);
+  windows[0] = first;
+  windows[0].overflowing.clear();
+  for (auto& w : first.overflowing) windows.push_back(std::move(w));
+  return windows;
+}
+
+#endif  // BERTPP_DEFINITIONS
 
 }  // namespace bertpp

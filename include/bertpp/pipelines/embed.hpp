@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bertpp/core/compiled.hpp"
 #include "bertpp/core/detail/json_error.hpp"
 #include "bertpp/core/error.hpp"
 #include "bertpp/heads/pooling.hpp"
@@ -35,11 +36,7 @@ class Embedder {
   /// 1_Pooling/config.json and sentence_bert_config.json when present (mean pooling, no
   /// normalisation and the model's maximum length otherwise).
   /// @throws the loaders' errors, naming the file at fault.
-  static Embedder load(const std::string& dir) {
-    Embedder e(Tokenizer::load(dir), BertModel<float>::load(dir));
-    e.options_ = read_options(dir);
-    return e;
-  }
+  static Embedder load(const std::string& dir);
 
   Embedder(Tokenizer tokenizer, BertModel<float> model, EmbedderOptions options = {})
       : tokenizer_(std::move(tokenizer)), model_(std::move(model)), options_(options) {}
@@ -49,57 +46,21 @@ class Embedder {
   /// sentence-transformers.
   /// @throws InputError for a bad option (batch_size 0, max_length below the special
   /// tokens) or, when `truncate` is false, a text longer than max_length.
-  Matrix<float> embed(const std::vector<std::string>& texts) const {
-    const std::size_t max_len = max_length();
-    EncodeOptions enc;
-    if (options_.truncate) {
-      enc.truncation = TruncationStrategy::longest_first;
-      enc.max_length = max_len;
-    }
-    Matrix<float> out(static_cast<Eigen::Index>(texts.size()), model_.config().hidden_size);
-    ForwardOptions fwd;
-    fwd.num_threads = options_.num_threads;
-    detail::for_batches(texts.size(), options_.batch_size, [&](std::size_t b0, std::size_t b1) {
-      const std::vector<std::string> chunk(texts.begin() + static_cast<std::ptrdiff_t>(b0),
-                                           texts.begin() + static_cast<std::ptrdiff_t>(b1));
-      const auto batch = tokenizer_.encode_batch(chunk, enc, options_.num_threads);
-      for (std::size_t i = 0; i < batch.size(); ++i)
-        if (batch[i].size() > max_len)
-          throw InputError("embed: text " + std::to_string(b0 + i) + " has " +
-                           std::to_string(batch[i].size()) + " tokens, more than max_length " +
-                           std::to_string(max_len) + " (PipelineOptions::truncate is false)");
-      const auto result = model_.forward(batch, fwd);
-      out.middleRows(static_cast<Eigen::Index>(b0), static_cast<Eigen::Index>(chunk.size())) =
-          pool(result.last_hidden_state, batch, options_.pooling, options_.normalize);
-    });
-    return out;
-  }
+  Matrix<float> embed(const std::vector<std::string>& texts) const;
 
   /// @brief Cosine similarity of the embeddings of `a` and `b`.
   /// @throws the tokenizer's errors.
-  double similarity(const std::string& a, const std::string& b) const {
-    const Matrix<float> v = embed({a, b});
-    return cosine(v.row(0).transpose(), v.row(1).transpose());
-  }
+  double similarity(const std::string& a, const std::string& b) const;
 
   /// @brief [a x b] cosine similarities of every text of `a` with every text of `b`.
   /// @throws the tokenizer's errors.
   Matrix<float> similarity(const std::vector<std::string>& a,
-                           const std::vector<std::string>& b) const {
-    const Matrix<float> va = embed(a), vb = embed(b);
-    Matrix<float> out(va.rows(), vb.rows());
-    for (Eigen::Index i = 0; i < va.rows(); ++i)
-      for (Eigen::Index j = 0; j < vb.rows(); ++j)
-        out(i, j) = static_cast<float>(cosine(va.row(i).transpose(), vb.row(j).transpose()));
-    return out;
-  }
+                           const std::vector<std::string>& b) const;
 
   /// @brief The tokens per text after truncation: options().max_length bounded by the
   /// model's maximum (max_position_embeddings and the tokenizer's model_max_length).
   /// @throws InputError for a bad option, as every pipeline.
-  std::size_t max_length() const {
-    return detail::max_length(options_, model_.config(), tokenizer_);
-  }
+  std::size_t max_length() const;
   const EmbedderOptions& options() const noexcept { return options_; }
   EmbedderOptions& options() noexcept { return options_; }
   const Tokenizer& tokenizer() const noexcept { return tokenizer_; }
@@ -175,5 +136,60 @@ class Embedder {
   BertModel<float> model_;
   EmbedderOptions options_;
 };
+
+#if BERTPP_DEFINITIONS
+
+BERTPP_INLINE Embedder Embedder::load(const std::string& dir) {
+  Embedder e(Tokenizer::load(dir), BertModel<float>::load(dir));
+  e.options_ = read_options(dir);
+  return e;
+}
+
+BERTPP_INLINE Matrix<float> Embedder::embed(const std::vector<std::string>& texts) const {
+  const std::size_t max_len = max_length();
+  EncodeOptions enc;
+  if (options_.truncate) {
+    enc.truncation = TruncationStrategy::longest_first;
+    enc.max_length = max_len;
+  }
+  Matrix<float> out(static_cast<Eigen::Index>(texts.size()), model_.config().hidden_size);
+  ForwardOptions fwd;
+  fwd.num_threads = options_.num_threads;
+  detail::for_batches(texts.size(), options_.batch_size, [&](std::size_t b0, std::size_t b1) {
+    const std::vector<std::string> chunk(texts.begin() + static_cast<std::ptrdiff_t>(b0),
+                                         texts.begin() + static_cast<std::ptrdiff_t>(b1));
+    const auto batch = tokenizer_.encode_batch(chunk, enc, options_.num_threads);
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      if (batch[i].size() > max_len)
+        throw InputError("embed: text " + std::to_string(b0 + i) + " has " +
+                         std::to_string(batch[i].size()) + " tokens, more than max_length " +
+                         std::to_string(max_len) + " (PipelineOptions::truncate is false)");
+    const auto result = model_.forward(batch, fwd);
+    out.middleRows(static_cast<Eigen::Index>(b0), static_cast<Eigen::Index>(chunk.size())) =
+        pool(result.last_hidden_state, batch, options_.pooling, options_.normalize);
+  });
+  return out;
+}
+
+BERTPP_INLINE double Embedder::similarity(const std::string& a, const std::string& b) const {
+  const Matrix<float> v = embed({a, b});
+  return cosine(v.row(0).transpose(), v.row(1).transpose());
+}
+
+BERTPP_INLINE Matrix<float> Embedder::similarity(const std::vector<std::string>& a,
+                                                 const std::vector<std::string>& b) const {
+  const Matrix<float> va = embed(a), vb = embed(b);
+  Matrix<float> out(va.rows(), vb.rows());
+  for (Eigen::Index i = 0; i < va.rows(); ++i)
+    for (Eigen::Index j = 0; j < vb.rows(); ++j)
+      out(i, j) = static_cast<float>(cosine(va.row(i).transpose(), vb.row(j).transpose()));
+  return out;
+}
+
+BERTPP_INLINE std::size_t Embedder::max_length() const {
+  return detail::max_length(options_, model_.config(), tokenizer_);
+}
+
+#endif  // BERTPP_DEFINITIONS
 
 }  // namespace bertpp

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bertpp/core/compiled.hpp"
 #include "bertpp/core/error.hpp"
 #include "bertpp/core/types.hpp"
 #include "bertpp/heads/linear_head.hpp"
@@ -22,11 +23,18 @@ namespace bertpp {
 /// is called after each batch when given. Empty texts encode as "[CLS] [SEP]".
 /// @throws ConfigError when `pooling` asks for the pooled output of an encoder without a
 /// pooler; InputError as BertModel::forward.
-inline Matrix<float> encode_features(
+Matrix<float> encode_features(const Tokenizer& tok, const BertModel<float>& model,
+                              const std::vector<std::string>& texts, const HeadPooling& pooling,
+                              std::size_t max_length, int num_threads = 1,
+                              std::size_t batch_size = 32,
+                              const std::function<void(std::size_t, std::size_t)>& progress = {});
+
+#if BERTPP_DEFINITIONS
+
+BERTPP_INLINE Matrix<float> encode_features(
     const Tokenizer& tok, const BertModel<float>& model, const std::vector<std::string>& texts,
-    const HeadPooling& pooling, std::size_t max_length, int num_threads = 1,
-    std::size_t batch_size = 32,
-    const std::function<void(std::size_t, std::size_t)>& progress = {}) {
+    const HeadPooling& pooling, std::size_t max_length, int num_threads, std::size_t batch_size,
+    const std::function<void(std::size_t, std::size_t)>& progress) {
   const bool pooler = pooling.mode == "pooler";
   if (pooler && !model.has_pooler())
     throw ConfigError("head pooling 'pooler' needs an encoder with a pooler (pooler.dense.*)");
@@ -60,5 +68,7 @@ inline Matrix<float> encode_features(
   }
   return out;
 }
+
+#endif  // BERTPP_DEFINITIONS
 
 }  // namespace bertpp

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "bertpp/core/compiled.hpp"
 #include "bertpp/heads/pretraining.hpp"
 #include "bertpp/pipelines/common.hpp"
 #include "bertpp/tokenizer/tokenizer.hpp"
@@ -26,19 +27,14 @@ class FillMask {
  public:
   /// @brief Loads an HF folder (tokenizer files, config.json, weights with `cls.predictions`).
   /// @throws the loaders' errors; WeightError when the checkpoint has no masked-LM head.
-  static FillMask load(const std::string& dir, PipelineOptions options = {}) {
-    return FillMask(Tokenizer::load(dir), MaskedLM<float>::load(dir), options);
-  }
+  static FillMask load(const std::string& dir, PipelineOptions options = {});
   FillMask(Tokenizer tokenizer, MaskedLM<float> model, PipelineOptions options = {})
       : tok_(std::move(tokenizer)), model_(std::move(model)), options_(options) {}
 
   /// @brief The `top_k` best tokens for the single [MASK] of `text`, best first.
   /// @throws InputError for an empty text, no [MASK] (also after truncation), or several
   /// (use fill_masks).
-  std::vector<MaskPrediction> fill_mask(const std::string& text, std::size_t top_k = 5) const {
-    auto r = run({text}, top_k, true);
-    return std::move(r[0][0]);
-  }
+  std::vector<MaskPrediction> fill_mask(const std::string& text, std::size_t top_k = 5) const;
   /// @brief fill_mask of each text (one [MASK] each), in batches.
   /// @throws InputError naming the text at fault.
   std::vector<std::vector<MaskPrediction>> fill_mask(const std::vector<std::string>& texts,
@@ -120,5 +116,19 @@ class FillMask {
   MaskedLM<float> model_;
   PipelineOptions options_;
 };
+
+#if BERTPP_DEFINITIONS
+
+BERTPP_INLINE FillMask FillMask::load(const std::string& dir, PipelineOptions options) {
+  return FillMask(Tokenizer::load(dir), MaskedLM<float>::load(dir), options);
+}
+
+BERTPP_INLINE std::vector<MaskPrediction> FillMask::fill_mask(const std::string& text,
+                                                              std::size_t top_k) const {
+  auto r = run({text}, top_k, true);
+  return std::move(r[0][0]);
+}
+
+#endif  // BERTPP_DEFINITIONS
 
 }  // namespace bertpp

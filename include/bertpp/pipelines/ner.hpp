@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "bertpp/core/compiled.hpp"
 #include "bertpp/heads/classification.hpp"
 #include "bertpp/pipelines/common.hpp"
 #include "bertpp/tokenizer/decoder.hpp"
@@ -48,9 +49,7 @@ class TokenClassifier {
   /// @brief Loads an HF folder with a token `classifier` head.
   /// @throws the loaders' errors; WeightError when it has no classifier or its label count
   /// disagrees with config.json.
-  static TokenClassifier load(const std::string& dir, PipelineOptions options = {}) {
-    return TokenClassifier(Tokenizer::load(dir), TokenClassification<float>::load(dir), options);
-  }
+  static TokenClassifier load(const std::string& dir, PipelineOptions options = {});
   TokenClassifier(Tokenizer tokenizer, TokenClassification<float> model,
                   PipelineOptions options = {})
       : tok_(std::move(tokenizer)), model_(std::move(model)), options_(options) {}
@@ -66,24 +65,7 @@ class TokenClassifier {
   /// @throws InputError naming the text at fault.
   std::vector<std::vector<Entity>> ner(const std::vector<std::string>& texts,
                                        Aggregation aggregation = Aggregation::none,
-                                       const std::set<std::string>& ignore_labels = {"O"}) const {
-    const std::size_t max_len = detail::max_length(options_, model_.config(), tok_);
-    std::vector<std::vector<Entity>> out;
-    ForwardOptions fwd;
-    fwd.num_threads = options_.num_threads;
-    detail::for_batches(texts.size(), options_.batch_size, [&](std::size_t b0, std::size_t b1) {
-      const std::vector<Encoding> batch =
-          detail::encode_texts(tok_, texts, b0, b1, max_len, options_.truncate, "ner");
-      const auto logits = model_.forward(batch, fwd);
-      for (std::size_t k = 0; k < batch.size(); ++k) {
-        std::vector<Entity> kept;
-        for (auto& e : postprocess(texts[b0 + k], batch[k], logits[k], aggregation))
-          if (!ignore_labels.count(e.entity)) kept.push_back(std::move(e));
-        out.push_back(std::move(kept));
-      }
-    });
-    return out;
-  }
+                                       const std::set<std::string>& ignore_labels = {"O"}) const;
 
  private:
   struct Token {  // HF's "pre-entity"
@@ -207,5 +189,35 @@ class TokenClassifier {
   TokenClassification<float> model_;
   PipelineOptions options_;
 };
+
+#if BERTPP_DEFINITIONS
+
+BERTPP_INLINE TokenClassifier TokenClassifier::load(const std::string& dir,
+                                                    PipelineOptions options) {
+  return TokenClassifier(Tokenizer::load(dir), TokenClassification<float>::load(dir), options);
+}
+
+BERTPP_INLINE std::vector<std::vector<Entity>> TokenClassifier::ner(
+    const std::vector<std::string>& texts, Aggregation aggregation,
+    const std::set<std::string>& ignore_labels) const {
+  const std::size_t max_len = detail::max_length(options_, model_.config(), tok_);
+  std::vector<std::vector<Entity>> out;
+  ForwardOptions fwd;
+  fwd.num_threads = options_.num_threads;
+  detail::for_batches(texts.size(), options_.batch_size, [&](std::size_t b0, std::size_t b1) {
+    const std::vector<Encoding> batch =
+        detail::encode_texts(tok_, texts, b0, b1, max_len, options_.truncate, "ner");
+    const auto logits = model_.forward(batch, fwd);
+    for (std::size_t k = 0; k < batch.size(); ++k) {
+      std::vector<Entity> kept;
+      for (auto& e : postprocess(texts[b0 + k], batch[k], logits[k], aggregation))
+        if (!ignore_labels.count(e.entity)) kept.push_back(std::move(e));
+      out.push_back(std::move(kept));
+    }
+  });
+  return out;
+}
+
+#endif  // BERTPP_DEFINITIONS
 
 }  // namespace bertpp

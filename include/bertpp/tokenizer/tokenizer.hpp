@@ -21,6 +21,7 @@
 //    Python layer turns text_pair="" into a single text).
 #pragma once
 
+#include <bertpp/core/compiled.hpp>
 #include <bertpp/core/context.hpp>
 #include <bertpp/core/encoding.hpp>
 #include <bertpp/core/error.hpp>
@@ -227,15 +228,9 @@ class Tokenizer {
 
   /// @brief Encodes one text. @throws TokenizerError (impossible truncation, padding
   /// without a pad token).
-  Encoding encode(std::string_view text, const EncodeOptions& opt = {}) const {
-    check_call(opt);
-    return finish(encode_pair(text, nullptr, opt), opt);
-  }
+  Encoding encode(std::string_view text, const EncodeOptions& opt = {}) const;
   /// @brief Encodes a pair: [CLS] A [SEP] B [SEP], B with type id 1. @throws TokenizerError.
-  Encoding encode(std::string_view a, std::string_view b, const EncodeOptions& opt = {}) const {
-    check_call(opt);
-    return finish(encode_pair(a, &b, opt), opt);
-  }
+  Encoding encode(std::string_view a, std::string_view b, const EncodeOptions& opt = {}) const;
   /// @brief Encodes texts on `num_threads` threads (the calling thread's own Context, see
   /// thread_context()); Padding::longest pads to the longest.
   /// @throws TokenizerError.
@@ -245,10 +240,7 @@ class Tokenizer {
   }
   /// @brief As above, on the threads of `ctx`.
   std::vector<Encoding> encode_batch(const std::vector<std::string>& texts,
-                                     const EncodeOptions& opt, Context& ctx) const {
-    return batch(texts.size(), opt, ctx,
-                 [&](std::size_t i) { return encode_pair(texts[i], nullptr, opt); });
-  }
+                                     const EncodeOptions& opt, Context& ctx) const;
   /// @brief Encodes pairs on `num_threads` threads. @throws TokenizerError.
   std::vector<Encoding> encode_batch(const std::vector<std::pair<std::string, std::string>>& pairs,
                                      const EncodeOptions& opt = {}, int num_threads = 1) const {
@@ -256,71 +248,25 @@ class Tokenizer {
   }
   /// @brief As above, on the threads of `ctx`.
   std::vector<Encoding> encode_batch(const std::vector<std::pair<std::string, std::string>>& pairs,
-                                     const EncodeOptions& opt, Context& ctx) const {
-    return batch(pairs.size(), opt, ctx, [&](std::size_t i) {
-      std::string_view b = pairs[i].second;
-      return encode_pair(pairs[i].first, &b, opt);
-    });
-  }
+                                     const EncodeOptions& opt, Context& ctx) const;
 
   /// @brief Tokens of `text` (added tokens kept whole), without special tokens.
-  std::vector<std::string> tokenize(std::string_view text) const {
-    EncodeOptions o;
-    o.add_special_tokens = false;
-    return encode(text, o).tokens;
-  }
+  std::vector<std::string> tokenize(std::string_view text) const;
 
   /// @brief Text of `ids` (unknown ids skipped), HF's decode. `clean_up_tokenization_spaces`
   /// unset: the tokenizer's own setting (TokenizerOptions), as transformers.
   std::string decode(const std::vector<std::int32_t>& ids, bool skip_special_tokens = true,
-                     std::optional<bool> clean_up_tokenization_spaces = std::nullopt) const {
-    std::vector<std::string> toks;
-    toks.reserve(ids.size());
-    for (std::int32_t id : ids) {
-      if (id < 0 || static_cast<std::size_t>(id) >= s_->id_to_token.size()) continue;
-      if (skip_special_tokens && s_->special_ids.count(id)) continue;
-      toks.push_back(s_->id_to_token[static_cast<std::size_t>(id)]);
-    }
-    // transformers skips its cleanup for BPE models (it would strip spaces before
-    // punctuation that BPE keeps).
-    const bool cleanup =
-        clean_up_tokenization_spaces.value_or(s_->options.clean_up_tokenization_spaces) &&
-        s_->model_kind != tokenizer_detail::ModelKind::bpe;
-    if (s_->decoder_kind == tokenizer_detail::DecoderKind::byte_level)
-      return byte_level_decode(toks);
-    if (s_->decoder_kind == tokenizer_detail::DecoderKind::metaspace) {
-      std::string out = s_->metaspace_decoder.decode(toks);
-      if (cleanup) WordPieceDecoder::python_cleanup(out);
-      return out;
-    }
-    return s_->decoder.decode(toks, cleanup);
-  }
+                     std::optional<bool> clean_up_tokenization_spaces = std::nullopt) const;
 
   /// @brief Text of `tokens` by the decoder alone, as HF's convert_tokens_to_string of a
   /// fast tokenizer (WordPiece joins "##" pieces, byte-level BPE maps its bytes back,
   /// Metaspace turns "▁" into spaces).
-  std::string convert_tokens_to_string(const std::vector<std::string>& tokens) const {
-    if (s_->decoder_kind == tokenizer_detail::DecoderKind::byte_level)
-      return byte_level_decode(tokens);
-    if (s_->decoder_kind == tokenizer_detail::DecoderKind::metaspace)
-      return s_->metaspace_decoder.decode(tokens);
-    return s_->decoder.decode(tokens, true);
-  }
+  std::string convert_tokens_to_string(const std::vector<std::string>& tokens) const;
 
   /// @brief Whether the model marks word continuations (a WordPiece or BPE
   /// continuing_subword_prefix): where it does not, HF's token-classification pipeline
   /// finds subwords by a heuristic on the text instead.
-  bool marks_subwords() const {
-    switch (s_->model_kind) {
-      case tokenizer_detail::ModelKind::wordpiece:
-        return !s_->options.continuing_subword_prefix.empty();
-      case tokenizer_detail::ModelKind::bpe:
-        return !s_->bpe.options().continuing_subword_prefix.empty();
-      case tokenizer_detail::ModelKind::unigram:
-        break;
-    }
-    return false;
-  }
+  bool marks_subwords() const;
 
   /// @brief Id of a token (vocabulary or added), -1 if absent.
   std::int32_t token_to_id(std::string_view token) const {
@@ -607,6 +553,90 @@ class Tokenizer {
   std::shared_ptr<const tokenizer_detail::TokenizerState> s_;
 };
 
+#if BERTPP_TOKENIZER_DEFINITIONS
+
+BERTPP_INLINE Encoding Tokenizer::encode(std::string_view text, const EncodeOptions& opt) const {
+  check_call(opt);
+  return finish(encode_pair(text, nullptr, opt), opt);
+}
+
+BERTPP_INLINE Encoding Tokenizer::encode(std::string_view a, std::string_view b,
+                                         const EncodeOptions& opt) const {
+  check_call(opt);
+  return finish(encode_pair(a, &b, opt), opt);
+}
+
+BERTPP_INLINE std::vector<Encoding> Tokenizer::encode_batch(const std::vector<std::string>& texts,
+                                                            const EncodeOptions& opt,
+                                                            Context& ctx) const {
+  return batch(texts.size(), opt, ctx,
+               [&](std::size_t i) { return encode_pair(texts[i], nullptr, opt); });
+}
+
+BERTPP_INLINE std::vector<Encoding> Tokenizer::encode_batch(
+    const std::vector<std::pair<std::string, std::string>>& pairs, const EncodeOptions& opt,
+    Context& ctx) const {
+  return batch(pairs.size(), opt, ctx, [&](std::size_t i) {
+    std::string_view b = pairs[i].second;
+    return encode_pair(pairs[i].first, &b, opt);
+  });
+}
+
+BERTPP_INLINE std::vector<std::string> Tokenizer::tokenize(std::string_view text) const {
+  EncodeOptions o;
+  o.add_special_tokens = false;
+  return encode(text, o).tokens;
+}
+
+BERTPP_INLINE std::string Tokenizer::decode(
+    const std::vector<std::int32_t>& ids, bool skip_special_tokens,
+    std::optional<bool> clean_up_tokenization_spaces) const {
+  std::vector<std::string> toks;
+  toks.reserve(ids.size());
+  for (std::int32_t id : ids) {
+    if (id < 0 || static_cast<std::size_t>(id) >= s_->id_to_token.size()) continue;
+    if (skip_special_tokens && s_->special_ids.count(id)) continue;
+    toks.push_back(s_->id_to_token[static_cast<std::size_t>(id)]);
+  }
+  // transformers skips its cleanup for BPE models (it would strip spaces before
+  // punctuation that BPE keeps).
+  const bool cleanup =
+      clean_up_tokenization_spaces.value_or(s_->options.clean_up_tokenization_spaces) &&
+      s_->model_kind != tokenizer_detail::ModelKind::bpe;
+  if (s_->decoder_kind == tokenizer_detail::DecoderKind::byte_level) return byte_level_decode(toks);
+  if (s_->decoder_kind == tokenizer_detail::DecoderKind::metaspace) {
+    std::string out = s_->metaspace_decoder.decode(toks);
+    if (cleanup) WordPieceDecoder::python_cleanup(out);
+    return out;
+  }
+  return s_->decoder.decode(toks, cleanup);
+}
+
+BERTPP_INLINE std::string Tokenizer::convert_tokens_to_string(
+    const std::vector<std::string>& tokens) const {
+  if (s_->decoder_kind == tokenizer_detail::DecoderKind::byte_level)
+    return byte_level_decode(tokens);
+  if (s_->decoder_kind == tokenizer_detail::DecoderKind::metaspace)
+    return s_->metaspace_decoder.decode(tokens);
+  return s_->decoder.decode(tokens, true);
+}
+
+BERTPP_INLINE bool Tokenizer::marks_subwords() const {
+  switch (s_->model_kind) {
+    case tokenizer_detail::ModelKind::wordpiece:
+      return !s_->options.continuing_subword_prefix.empty();
+    case tokenizer_detail::ModelKind::bpe:
+      return !s_->bpe.options().continuing_subword_prefix.empty();
+    case tokenizer_detail::ModelKind::unigram:
+      break;
+  }
+  return false;
+}
+
+#endif  // BERTPP_TOKENIZER_DEFINITIONS
+
 }  // namespace bertpp
 
+#if BERTPP_TOKENIZER_DEFINITIONS
 #include <bertpp/tokenizer/detail/tokenizer_impl.hpp>
+#endif

@@ -239,8 +239,8 @@ inline AddedToken parse_added_token(const nlohmann::json& j, std::int32_t id,
 
 }  // namespace tokenizer_detail
 
-inline Tokenizer Tokenizer::from_vocab_file(const std::string& vocab_txt,
-                                            const TokenizerOptions& o) {
+BERTPP_INLINE Tokenizer Tokenizer::from_vocab_file(const std::string& vocab_txt,
+                                                   const TokenizerOptions& o) {
   tokenizer_detail::TokenizerState st;
   st.options = o;
   auto vocab = tokenizer_detail::read_vocab_txt(vocab_txt);

@@ -275,7 +275,7 @@ inline void parse_unigram_vocab(const nlohmann::json& vj, const std::string& whe
 
 }  // namespace tokenizer_detail
 
-inline Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
+BERTPP_INLINE Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) {
   using namespace tokenizer_detail;
   const nlohmann::json j = read_json(path);
   if (!j.is_object()) throw FormatError("'" + path + "': expected a JSON object");
@@ -674,7 +674,7 @@ inline Tokenizer Tokenizer::from_sentencepiece(const std::string& base, const st
   return build(std::move(st));
 }
 
-inline Tokenizer Tokenizer::load(const std::string& dir) {
+BERTPP_INLINE Tokenizer Tokenizer::load(const std::string& dir) {
   using namespace tokenizer_detail;
   bool cleanup = false;
   Tokenizer t = load_files(dir, cleanup);

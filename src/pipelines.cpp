@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0
+// bertpp's compiled mode, part 2 of 2 (the `bertpp::compiled` library): the pipelines' entry
+// points (load, classify, embed, ...) and encode_features, with the float models and kernels
+// they run; see src/tokenizer.cpp.
+#define BERTPP_COMPILED_SOURCE_PIPELINES
+#include "bertpp/bertpp.hpp"
+
+namespace bertpp {
+template class EncoderModel<float>;  // declared extern in compiled mode (models/bert.hpp)
+}  // namespace bertpp
