@@ -246,9 +246,42 @@ TEST(TfHubPreprocess, PacksPadsAndNamesTheInputs) {
   EXPECT_EQ(enc[0].type_ids, row(in.input_type_ids, 0, 8));
 }
 
+TEST(TfHubPreprocess, AnyBytesGiveWellFormedRows) {
+  // Random bytes (invalid UTF-8 included): every row starts with [CLS], its mask is a run of
+  // ones then zeros, and padding is [PAD] with type 0.
+  bertpp::TfHubPreprocessOptions o;
+  o.seq_length = 24;
+  const auto pre = bertpp::TfHubPreprocessor::from_vocab_file(kVocab, o);
+  std::uint64_t state = 12345;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<unsigned>(state >> 33);
+  };
+  std::vector<std::pair<std::string, std::string>> pairs(300);
+  for (auto& pr : pairs)
+    for (auto* t : {&pr.first, &pr.second})
+      for (unsigned n = next() % 120, k = 0; k < n; ++k) t->push_back(static_cast<char>(next()));
+  const auto in = pre.preprocess(pairs);
+  ASSERT_EQ(in.input_word_ids.size(), 300u * 24u);
+  for (std::size_t r = 0; r < in.batch; ++r) {
+    const auto ids = row(in.input_word_ids, r, 24), mask = row(in.input_mask, r, 24),
+               types = row(in.input_type_ids, r, 24);
+    EXPECT_EQ(ids[0], 101);
+    std::size_t n = 0;
+    while (n < 24 && mask[n] == 1) ++n;
+    EXPECT_GE(n, 3u);
+    for (std::size_t i = n; i < 24; ++i) {
+      EXPECT_EQ(mask[i], 0);
+      EXPECT_EQ(ids[i], 0);
+      EXPECT_EQ(types[i], 0);
+    }
+    EXPECT_EQ(ids[n - 1], 102);
+  }
+}
+
 TEST(TfHubPreprocess, BadSeqLengthIsAnErrorNamingTheOption) {
   for (std::size_t n :
-       {std::size_t{0}, std::size_t{1}, std::size_t{1} << 16 | 1, ~std::size_t{0}}) {
+       {std::size_t{0}, std::size_t{1}, (std::size_t{1} << 16) + 1, ~std::size_t{0}}) {
     bertpp::TfHubPreprocessOptions o;
     o.seq_length = n;
     expect_error<bertpp::TokenizerError>(
