@@ -13,29 +13,17 @@ trainers see the same numbers; or, with --train/--eval TSV files, from sentence-
   python3 tools/train_classifier.py --features ~/.cache/bertpp/features/sst2-minilm
   python3 tools/train_classifier.py --model DIR --train train.tsv --eval dev.tsv
 
-Pinned versions: tools/requirements.txt.
+Pinned versions: tools/requirements.txt. The Keras twin: tools/train_classifier_keras.py
+(the same features, read by tools/classifier_features.py).
 """
 import argparse
-import csv
 import json
-import sys
 import time
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-
-def read_tsv(path):
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f, delimiter="," if path.endswith(".csv") else "\t", quoting=csv.QUOTE_NONE
-                               if not path.endswith(".csv") else csv.QUOTE_MINIMAL))
-    if len(rows) < 2:
-        sys.exit(f"{path}: no examples after the header")
-    head = rows[0]
-    tc = next((i for i, h in enumerate(head) if h in ("sentence", "text")), 0)
-    lc = head.index("label") if "label" in head else len(head) - 1
-    rows = [r for r in rows[1:] if any(c.strip() for c in r)]
-    return [r[tc] for r in rows], [r[lc].strip() for r in rows]
+from classifier_features import load_dumped_features, read_tsv
 
 
 def st_features(model, texts):
@@ -64,10 +52,7 @@ def main():
 
     t0 = time.perf_counter()
     if a.features:
-        tr = load_file(f"{a.features}/train.safetensors")
-        ev = load_file(f"{a.features}/eval.safetensors")
-        x, y = tr["features"], tr["labels"].long()
-        ex, ey = ev["features"], ev["labels"].long()
+        x, y, ex, ey = (torch.from_numpy(v) for v in load_dumped_features(a.features))
     else:
         if not (a.model and a.train and a.eval):
             p.error("give --features DIR, or --model, --train and --eval")

@@ -19,6 +19,7 @@
 #include "bertpp/io/tensor_table.hpp"
 #include "bertpp/io/weight_store.hpp"
 #include "bertpp/models/bert.hpp"
+#include "bertpp/models/tfhub.hpp"
 #include "bertpp/pipelines/answer.hpp"
 #include "bertpp/pipelines/classify.hpp"
 #include "bertpp/pipelines/common.hpp"
@@ -28,4 +29,5 @@
 #include "bertpp/pipelines/ner.hpp"
 #include "bertpp/pipelines/rerank.hpp"
 #include "bertpp/pipelines/zero_shot.hpp"
+#include "bertpp/tokenizer/tfhub.hpp"
 #include "bertpp/tokenizer/tokenizer.hpp"

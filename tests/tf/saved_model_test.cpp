@@ -118,6 +118,63 @@ TEST(TfSavedModel, TokenizerFromTheAssetsAndTheLowerCaseFlag) {
   const auto tok = bertpp::Tokenizer::from_vocab_file(kSavedModelDir + "/assets/vocab.txt", o);
   EXPECT_EQ(tok.encode("The Dog").tokens,
             (std::vector<std::string>{"[CLS]", "the", "dog", "[SEP]"}));
+  // Tokenizer::load finds assets/vocab.txt and the do_lower_case variable itself.
+  const auto loaded = bertpp::Tokenizer::load(kSavedModelDir);
+  EXPECT_TRUE(loaded.options().do_lower_case);
+  EXPECT_EQ(loaded.encode("The Dog").tokens, tok.encode("The Dog").tokens);
+  EXPECT_EQ(loaded.vocab_size(), tok.vocab_size());
+}
+
+TEST(TfSavedModel, TokenizerLowerCaseFromTheVariableElseTheName) {
+  // A SavedModel whose do_lower_case variable is false keeps case, whatever its name; one
+  // without variables goes by its folder's name.
+  ScratchDir dir;
+  std::filesystem::copy(kSavedModelDir, dir.path("bert_en_uncased"),
+                        std::filesystem::copy_options::recursive);
+  std::filesystem::create_directories(dir.path("bert_en_cased_preprocess/assets"));
+  std::filesystem::copy_file(kSavedModelDir + "/assets/vocab.txt",
+                             dir.path("bert_en_cased_preprocess/assets/vocab.txt"));
+  EXPECT_FALSE(
+      bertpp::Tokenizer::load(dir.path("bert_en_cased_preprocess")).options().do_lower_case);
+  EXPECT_FALSE(bertpp::TfHubPreprocessor::load(dir.path("bert_en_cased_preprocess")).lower_case());
+  EXPECT_TRUE(bertpp::Tokenizer::load(dir.path("bert_en_uncased")).options().do_lower_case);
+  EXPECT_TRUE(bertpp::TfHubPreprocessor::load(dir.path("bert_en_uncased")).lower_case());
+  // tokenizer_config.json, when there is one, decides.
+  write_bytes(dir.path("bert_en_uncased/tokenizer_config.json"), R"({"do_lower_case": false})");
+  EXPECT_FALSE(bertpp::Tokenizer::load(dir.path("bert_en_uncased")).options().do_lower_case);
+}
+
+TEST(TfSavedModel, TfHubPreprocessingAndOutputNames) {
+  // bert_en_uncased_preprocess + the encoder: TF Hub's input and output names.
+  bertpp::TfHubPreprocessOptions po;
+  po.seq_length = 16;
+  const auto pre = bertpp::TfHubPreprocessor::load(kSavedModelDir, po);
+  const auto in = pre.preprocess(std::vector<std::pair<std::string, std::string>>{
+      {"the dog is cute", "he likes playing"}, {"a cat", "the end"}});
+  const auto model = bertpp::BertModel<float>::load(kSavedModelDir);
+  bertpp::Context ctx(1);
+  const auto rows = in.encodings();
+  const auto out = bertpp::tfhub_forward(model, rows, ctx);
+  bertpp::ForwardOptions fo;
+  fo.output_hidden_states = true;
+  const auto plain = model.forward(rows, ctx, fo);
+  ASSERT_EQ(out.sequence_output.size(), 2u);
+  ASSERT_EQ(out.encoder_outputs.size(), 2u);  // one per layer, embeddings not included
+  EXPECT_EQ(out.sequence_output[0].rows(), 16);
+  EXPECT_TRUE(out.pooled_output == plain.pooler_output);
+  for (std::size_t b = 0; b < 2; ++b) {
+    EXPECT_TRUE(out.sequence_output[b] == plain.last_hidden_state[b]);
+    EXPECT_TRUE(out.encoder_outputs[1][b] == out.sequence_output[b]);
+    EXPECT_TRUE(out.encoder_outputs[0][b] == plain.hidden_states[1][b]);
+  }
+  // TF's own outputs on the reference inputs, under TF Hub's names.
+  const Reference ref(kSavedModelDir + "/reference.safetensors");
+  const auto batch = ref.batch("batch.");
+  const auto tf = bertpp::tfhub_forward(model, batch, ctx);
+  EXPECT_LE(dense_diff(tf.pooled_output, ref.floats<float>("tf.batch.f32.pooler_output")), 1e-5);
+  EXPECT_LE(
+      masked_diff(tf.sequence_output, ref.floats<float>("tf.batch.f32.last_hidden_state"), batch),
+      1e-5);
 }
 
 TEST(TfSavedModel, CorruptObjectGraphIsAFormatError) {

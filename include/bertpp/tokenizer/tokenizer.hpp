@@ -77,7 +77,18 @@ struct TokenizerOptions {
   bool clean_up_tokenization_spaces = false;
 };
 
-enum class TruncationStrategy { longest_first, only_first, only_second, do_not_truncate };
+/// longest_first, only_first, only_second: HF's. round_robin: tensorflow_text's
+/// RoundRobinTrimmer, as TF Hub's BERT preprocessing packs pairs (the budget handed out one
+/// token at a time, first sequence first: on an odd budget with both sequences long the
+/// first keeps one more, where longest_first gives it to the longer, or to the second on a
+/// tie).
+enum class TruncationStrategy {
+  longest_first,
+  only_first,
+  only_second,
+  do_not_truncate,
+  round_robin
+};
 enum class Padding { none, longest, max_length };
 enum class Side { right, left };
 
@@ -141,6 +152,17 @@ struct TokenizerState {
   /// non-whitespace character (no normalized added token with whitespace or rstrip).
   bool chunkable = true;
 };
+
+/// @brief tensorflow_text's RoundRobinTrimmer for two segments: the budget is handed out one
+/// position at a time, first segment first, to the segments that still have tokens (so on an
+/// odd budget with both long, the first keeps one more). Returns the kept lengths.
+inline std::pair<std::size_t, std::size_t> round_robin_quota(std::size_t len_a, std::size_t len_b,
+                                                             std::size_t budget) {
+  const std::size_t floor_half = budget / 2, ceil_half = budget - floor_half;
+  const std::size_t qa = std::min(len_a, ceil_half + (floor_half > len_b ? floor_half - len_b : 0));
+  const std::size_t qb = std::min(len_b, floor_half + (ceil_half > len_a ? ceil_half - len_a : 0));
+  return {qa, qb};
+}
 
 /// @brief Code points of `s` as DecodedText counts them (invalid UTF-8 per maximal subpart).
 inline std::size_t count_code_points(std::string_view s) {

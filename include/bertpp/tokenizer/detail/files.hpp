@@ -30,17 +30,23 @@ inline std::string read_file(const std::string& path) {
 /// @brief True when `path` can be opened for reading.
 inline bool file_exists(const std::string& path) { return static_cast<bool>(std::ifstream(path)); }
 
+/// @brief Whether the folder's name asks for lower-casing: false when it says `cased` but
+/// not `uncased`, true otherwise.
+inline bool name_says_lower_case(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(dir, ec).lexically_normal();
+  if (p.filename().empty()) p = p.parent_path();
+  const std::string name = p.filename().string();
+  return name.find("uncased") != std::string::npos || name.find("cased") == std::string::npos;
+}
+
 /// @brief do_lower_case when tokenizer_config.json does not give it: for a folder laid out
 /// as Google released BERT (`bert_config.json`), false when the folder's name says `cased`
 /// but not `uncased` (cased_L-12_H-768_A-12, multi_cased_..., wwm_cased_...); otherwise
 /// true, HF's default (docs/tf-formats.md).
 inline bool default_do_lower_case(const std::string& dir) {
   if (!file_exists(dir + "/bert_config.json")) return true;
-  std::error_code ec;
-  std::filesystem::path p = std::filesystem::absolute(dir, ec).lexically_normal();
-  if (p.filename().empty()) p = p.parent_path();
-  const std::string name = p.filename().string();
-  return name.find("uncased") != std::string::npos || name.find("cased") == std::string::npos;
+  return name_says_lower_case(dir);
 }
 
 /// @brief Parses a JSON file. @throws IoError, FormatError (with the parser's position).

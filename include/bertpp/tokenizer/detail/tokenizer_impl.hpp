@@ -113,6 +113,12 @@ inline Encoding Tokenizer::encode_pair(std::string_view a, const std::string_vie
             k1 = budget;
           }
           break;
+        case TruncationStrategy::round_robin:
+          if (b)
+            std::tie(k1, k2) = tokenizer_detail::round_robin_quota(n1, n2, budget);
+          else
+            k1 = budget;
+          break;
         case TruncationStrategy::only_first:
         case TruncationStrategy::only_second: {
           const bool first = opt.truncation == TruncationStrategy::only_first;

@@ -2,6 +2,7 @@
 // Loaders: HF's tokenizer.json, and a checkpoint folder.
 #pragma once
 
+#include <bertpp/io/tf_saved_model.hpp>
 #include <bertpp/tokenizer/detail/files.hpp>
 #include <bertpp/tokenizer/detail/sentencepiece_model.hpp>
 #include <bertpp/tokenizer/tokenizer.hpp>
@@ -731,21 +732,33 @@ inline Tokenizer Tokenizer::load_files(const std::string& dir, bool& clean_up_to
                                                                         : nullptr;
   const bool bpe_files =
       !sp_file && file_exists(base + "vocab.json") && file_exists(base + "merges.txt");
-  if (!sp_file && !bpe_files && !file_exists(base + "vocab.txt"))
+  // A TF2 SavedModel (TF Hub, Model Garden) keeps its vocabulary in assets/.
+  const bool saved_model = !sp_file && !bpe_files && !file_exists(base + "vocab.txt") &&
+                           file_exists(base + "assets/vocab.txt");
+  if (!sp_file && !bpe_files && !saved_model && !file_exists(base + "vocab.txt"))
     throw IoError("'" + dir +
                   "': no tokenizer files (expected tokenizer.json, spiece.model, "
-                  "sentencepiece.bpe.model, vocab.txt, or vocab.json with merges.txt)");
+                  "sentencepiece.bpe.model, vocab.txt, vocab.json with merges.txt, or a "
+                  "SavedModel's assets/vocab.txt)");
   Tokenizer t = sp_file     ? from_sentencepiece(base, sp_file, cfg, map, o.model_max_length)
                 : bpe_files ? from_roberta_files(base, cfg, map)
                             : Tokenizer(nullptr);
   if (!sp_file && !bpe_files) {
-    o.do_lower_case = get_or<bool>(cfg, "do_lower_case", default_do_lower_case(base), wc);
+    // A SavedModel's default: its do_lower_case variable (Model Garden's exports), else the
+    // folder's name, as for Google's checkpoints.
+    if (saved_model && !cfg.contains("do_lower_case")) {
+      std::optional<bool> lower;
+      if (file_exists(base + "variables/variables.index")) lower = tf2_do_lower_case(base);
+      o.do_lower_case = lower.value_or(name_says_lower_case(base));
+    } else {
+      o.do_lower_case = get_or<bool>(cfg, "do_lower_case", default_do_lower_case(base), wc);
+    }
     if (cfg.contains("strip_accents") && !cfg["strip_accents"].is_null())
       o.strip_accents = get_or<bool>(cfg, "strip_accents", false, wc);
     o.tokenize_chinese_chars = get_or<bool>(cfg, "tokenize_chinese_chars", true, wc);
     o.clean_text = get_or<bool>(cfg, "clean_text", true, wc);
     o.never_split = get_or<std::vector<std::string>>(cfg, "never_split", {}, wc);
-    t = from_vocab_file(base + "vocab.txt", o);
+    t = from_vocab_file(base + (saved_model ? "assets/vocab.txt" : "vocab.txt"), o);
   }
   const auto atd = cfg.find("added_tokens_decoder");
   if (atd == cfg.end() || !atd->is_object()) return t;
