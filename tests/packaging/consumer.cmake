@@ -14,7 +14,8 @@ function(bertpp_consumer_program target)
 endfunction()
 
 # bertpp_check_nested(<bertpp source dir>): bertpp, added below a consumer, leaves its
-# options off and defines no target that would build (tests, examples, benchmarks).
+# options off and defines no target that would build (tests, examples, benchmarks); the
+# compiled-mode library is there but outside `all`.
 function(bertpp_check_nested dir)
   foreach(_opt IN ITEMS BERTPP_BUILD_TESTS BERTPP_BUILD_EXAMPLES BERTPP_BUILD_BENCH BERTPP_INSTALL)
     if(${_opt})
@@ -28,11 +29,18 @@ function(bertpp_check_nested dir)
   get_property(_targets DIRECTORY "${dir}" PROPERTY BUILDSYSTEM_TARGETS)
   foreach(_t IN LISTS _targets)
     get_target_property(_type ${_t} TYPE)
+    get_target_property(_excluded ${_t} EXCLUDE_FROM_ALL)
+    # bertpp_compiled (compiled mode) is built only by what links it.
+    if(_t STREQUAL "bertpp_compiled" AND _type STREQUAL "STATIC_LIBRARY" AND _excluded)
+      continue()
+    endif()
     if(NOT _type STREQUAL "INTERFACE_LIBRARY")
       message(FATAL_ERROR "a nested bertpp defines the ${_type} target ${_t}")
     endif()
   endforeach()
-  if(NOT TARGET bertpp::bertpp)
-    message(FATAL_ERROR "bertpp::bertpp is not defined")
-  endif()
+  foreach(_t IN ITEMS bertpp::bertpp bertpp::compiled)
+    if(NOT TARGET ${_t})
+      message(FATAL_ERROR "${_t} is not defined")
+    endif()
+  endforeach()
 endfunction()
