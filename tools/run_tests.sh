@@ -171,7 +171,7 @@ if [[ "$fuzz_seconds" != 0 ]]; then
   step "fuzz (clang++, libFuzzer + ASan + UBSan): every target for ${fuzz_seconds} s on its seeds"
   cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DBERTPP_BUILD_FUZZ=ON -DBERTPP_WERROR=ON \
     -DBERTPP_BUILD_TESTS=OFF -DBERTPP_BUILD_EXAMPLES=OFF -DBERTPP_BUILD_BENCH=OFF >/dev/null
-  fuzz_targets=(tokenizer safetensors config head model_input sentencepiece)
+  fuzz_targets=(tokenizer safetensors config head model_input sentencepiece tf_bundle)
   # The fuzz targets are all this build has: `all` builds them in parallel (several --target
   # goals would build one after another).
   # shellcheck disable=SC2046  # keep_going prints zero, one or two words
