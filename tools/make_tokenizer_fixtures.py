@@ -80,6 +80,18 @@ FOLDER_SETTINGS = {
     # transformers' own XLM-R tests use this small Unigram fixture (SAMPLE_VOCAB).
     "sp_unigram": ("XLMRobertaTokenizer", os.path.join(DATA_VOCAB, "sentencepiece-fixtures"),
                    ["test_sentencepiece.model"], "spm:sentencepiece.bpe.model"),
+    # transformers' BPE (model_type 2) and CHAR (model_type 4) test models: transformers 5's
+    # XLMRobertaTokenizer builds Unigram over their pieces and scores whatever the model
+    # type (its `model` is Unigram), as it does for the Unigram fixture.
+    "sp_bpe": ("XLMRobertaTokenizer", os.path.join(DATA_VOCAB, "sentencepiece-fixtures"),
+               ["test_sentencepiece_bpe.model"], "spm:sentencepiece.bpe.model"),
+    "sp_bpe_char": ("XLMRobertaTokenizer", os.path.join(DATA_VOCAB, "sentencepiece-fixtures"),
+                    ["test_sentencepiece_bpe_char.model"], "spm:sentencepiece.bpe.model"),
+    # MPNet (all-mpnet-base-v2's tokenizer layout): MPNetTokenizerFast over bert-base-uncased's
+    # vocabulary with MPNet's ids (<s> <pad> </s> <unk> first, <mask> last; see MPNET_SPECIALS),
+    # saved by save_pretrained (tokenizer.json + tokenizer_config.json), which both load.
+    "mpnet": ("MPNetTokenizer", os.path.join(ROOT, "tests", "fixtures", "vocab", "bert-base-uncased"),
+              ["vocab.txt"], "mpnet"),
     # The byte-fallback fixture (Unigram with <0xNN> pieces) as a tokenizer.json built with
     # `tokenizers` itself: Unigram(byte_fallback=True), its Precompiled charsmap, Metaspace
     # with prepend_scheme "first" and split false (the options the other settings do not
@@ -92,6 +104,10 @@ FOLDER_SETTINGS = {
     "e5": ("PreTrainedTokenizerFast", "fetch:multilingual-e5-small", ["tokenizer.json"],
            "rawjson"),
 }
+# MPNet's vocabulary (microsoft/mpnet-base, all-mpnet-base-v2: vocab_size 30527): these four
+# ids before bert-base-uncased's 30,522 tokens, <mask> after them; MPNetTokenizer's defaults
+# name the special tokens (bos/cls <s>, eos/sep </s>, pad <pad>, unk [UNK], mask <mask>).
+MPNET_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 # Folder settings whose files could not be fetched: name -> reason (their output file then
 # holds only a header with "skip", and the parity test reports them as skipped).
 SKIPPED = {}
@@ -160,6 +176,15 @@ def make_folder_tokenizer(name, out_dir):
                        eos_token="</s>", sep_token="</s>", cls_token="<s>", unk_token="<unk>",
                        pad_token="<pad>", mask_token="<mask>"), dest
         shutil.copyfile(os.path.join(folder, files[0]), os.path.join(dest, how[4:]))
+        return cls.from_pretrained(dest), dest
+    if how == "mpnet":
+        from transformers.models.bert.tokenization_bert import load_vocab
+        dest = os.path.join(out_dir, name)
+        os.makedirs(dest, exist_ok=True)
+        bert = list(load_vocab(os.path.join(folder, "vocab.txt")))
+        vocab = {t: i for i, t in enumerate(MPNET_SPECIALS[:4] + bert + MPNET_SPECIALS[4:])}
+        tok = transformers.MPNetTokenizerFast(vocab=vocab, do_lower_case=True, model_max_length=512)
+        tok.save_pretrained(dest)
         return cls.from_pretrained(dest), dest
     if how == "tokens":
         dest = os.path.join(out_dir, name)

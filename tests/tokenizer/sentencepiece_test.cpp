@@ -171,9 +171,9 @@ std::string minimal_model(const std::string& normalizer_spec, int model_type = 1
 TEST(SentencePieceModel, FolderErrorsNameTheFile) {
   using bertpp::Tokenizer;
   using bertpp::TokenizerError;
-  const std::string bpe = folder_with("bpe", "spiece.model", minimal_model("", 2));
-  expect_error<TokenizerError>([&] { Tokenizer::load(bpe); },
-                               "spiece.model': SentencePiece model type BPE is not supported");
+  const std::string bad_type = folder_with("type7", "spiece.model", minimal_model("", 7));
+  expect_error<TokenizerError>([&] { Tokenizer::load(bad_type); },
+                               "spiece.model': trainer_spec.model_type 7 is not a SentencePiece");
   const std::string trunc =
       folder_with("trunc", "sentencepiece.bpe.model", read(kAlbert).substr(0, 1000));
   expect_error<TokenizerError>([&] { Tokenizer::load(trunc); },
@@ -212,6 +212,19 @@ TEST(SentencePieceModel, LoadPicksTheConverterByFileOrClass) {
   const auto c = bertpp::Tokenizer::load(
       folder_with("c", "spiece.model", model, R"({"tokenizer_class": "XLMRobertaTokenizerFast"})"));
   EXPECT_EQ(c.mask_id(), 1001);
+}
+
+TEST(SentencePieceModel, BpeWordAndCharModelsConvertAsUnigram) {
+  // transformers 5's classes build Unigram over the pieces whatever model_type says (the
+  // parity settings sp_bpe / sp_bpe_char check it against HF on the corpus).
+  const auto u = bertpp::Tokenizer::load(
+      folder_with("type1", "sentencepiece.bpe.model", minimal_model("", 1)));
+  for (int type : {2, 3, 4}) {
+    const auto t = bertpp::Tokenizer::load(folder_with(
+        "type" + std::to_string(type), "sentencepiece.bpe.model", minimal_model("", type)));
+    EXPECT_EQ(t.encode("a aa").ids, u.encode("a aa").ids) << type;
+  }
+  EXPECT_EQ(u.encode("a aa").ids, (std::vector<std::int32_t>{0, 4, 5, 4, 5, 5, 2}));
 }
 
 std::string unigram_json(const std::string& vocab, const std::string& rest) {

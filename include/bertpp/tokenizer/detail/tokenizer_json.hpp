@@ -558,13 +558,13 @@ inline Tokenizer Tokenizer::from_sentencepiece(const std::string& base, const st
     throw TokenizerError(wc + ": tokenizer_class '" + cls_name + "' with " + file +
                          " is not supported (AlbertTokenizer and XLMRobertaTokenizer are)");
   const SpModel m = parse_sp_model(read_file(path), w);
-  if (m.model_type != 1) {
-    const char* names[] = {"?", "UNIGRAM", "BPE", "WORD", "CHAR"};
-    throw TokenizerError(
-        w + ": SentencePiece model type " +
-        (m.model_type >= 1 && m.model_type <= 4 ? names[m.model_type] : "unknown") +
-        " is not supported (Unigram is)");
-  }
+  // transformers 5's AlbertTokenizer / XLMRobertaTokenizer build a Unigram model over the
+  // pieces and their scores whatever trainer_spec.model_type says (their `model` is
+  // Unigram, so SentencePieceExtractor never builds BPE merges for them): a BPE, WORD or
+  // CHAR model is converted the same way (docs/tokenizer-notes.md).
+  if (m.model_type < 1 || m.model_type > 4)
+    throw TokenizerError(w + ": trainer_spec.model_type " + std::to_string(m.model_type) +
+                         " is not a SentencePiece model type (UNIGRAM 1, BPE 2, WORD 3, CHAR 4)");
   TokenizerState st;
   TokenizerOptions& o = st.options;
   o.model_max_length = model_max_length;
