@@ -427,7 +427,8 @@ INSTANTIATE_TEST_SUITE_P(
     Settings, Parity,
     ::testing::Values("uncased", "cased", "multilingual", "chinese", "uncased_nocjk", "roberta",
                       "roberta_json", "ernie1", "ernie3", "albert", "albert_json", "sp_unigram",
-                      "sp_bytefallback", "sp_bpe", "sp_bpe_char", "mpnet", "xlmr", "e5"),
+                      "sp_bytefallback", "sp_bpe", "sp_bpe_char", "sp_bpe_json",
+                      "sp_bpe_bytefallback", "mpnet", "xlmr", "e5"),
     [](const ::testing::TestParamInfo<const char*>& p) { return std::string(p.param); });
 
 }  // namespace

@@ -231,6 +231,58 @@ std::string unigram_json(const std::string& vocab, const std::string& rest) {
   return R"({"model": {"type": "Unigram", "unk_id": 0, "vocab": )" + vocab + "}" + rest + "}";
 }
 
+std::string sp_bpe_json(const std::string& merges, const std::string& rest) {
+  return R"({"model": {"type": "BPE", "unk_token": "<unk>", "fuse_unk": true,
+    "byte_fallback": true, "vocab": {"<unk>": 0, "\u2581": 1, "a": 2, "b": 3, "\u2581a": 4},
+    "merges": )" +
+         merges + "}" + rest + "}";
+}
+
+TEST(SentencePieceJson, MetaspaceBpeSectionsAreChecked) {
+  // The sections HF's SentencePiece BPE conversion writes (parity: sp_bpe_json,
+  // sp_bpe_bytefallback); here the errors, each naming the file and the field.
+  using bertpp::TokenizerError;
+  auto load = [](const std::string& name, const std::string& text) {
+    return bertpp::Tokenizer::from_tokenizer_json(write_temp("bertpp_spb_", name, text));
+  };
+  const std::string pre =
+      R"(, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Metaspace",
+         "replacement": "▁", "prepend_scheme": "always", "split": false}]})";
+  const auto t = load("ok.json", sp_bpe_json(R"([["▁", "a"]])", pre));
+  EXPECT_EQ(t.vocab_size(), 5u);
+  expect_error<TokenizerError>([&] { load("m.json", sp_bpe_json(R"([["a", "x"]])", pre)); },
+                               "merge 0 ('a' 'x') uses a token that is not in the vocabulary");
+  expect_error<TokenizerError>(
+      [&] {
+        load("p.json", sp_bpe_json("[]", R"(, "pre_tokenizer": {"type": "BertPreTokenizer"})"));
+      },
+      "BPE goes with ByteLevel or Metaspace");
+  expect_error<TokenizerError>(
+      [&] {
+        load("d1.json", sp_bpe_json("[]", pre + R"(, "decoder": {"type": "Sequence",
+             "decoders": [{"type": "CTC"}]})"));
+      },
+      "decoder.decoders[0]: decoder type 'CTC' is not supported in a Sequence");
+  expect_error<TokenizerError>(
+      [&] {
+        load("d2.json", sp_bpe_json("[]", pre + R"(, "decoder": {"type": "Sequence",
+             "decoders": [{"type": "Strip", "content": "ab", "start": 1, "stop": 0}]})"));
+      },
+      "Strip content must be one character");
+  expect_error<TokenizerError>(
+      [&] {
+        load("d3.json", sp_bpe_json("[]", pre + R"(, "decoder": {"type": "Sequence",
+             "decoders": [{"type": "Replace", "pattern": {"Regex": "a+"}, "content": ""}]})"));
+      },
+      "a Replace decoder needs a non-empty String pattern");
+  expect_error<TokenizerError>(
+      [&] {
+        load("n.json", sp_bpe_json("[]", pre + R"(, "normalizer": {"type": "Replace",
+             "pattern": {"Regex": "\\A +| x+\\z"}, "content": ""})"));
+      },
+      "Replace regex '\\A +| x+\\z' is not supported");
+}
+
 TEST(SentencePieceJson, BadSectionsAreRejected) {
   using bertpp::FormatError;
   using bertpp::Tokenizer;
