@@ -80,6 +80,31 @@ FOLDER_SETTINGS = {
     # transformers' own XLM-R tests use this small Unigram fixture (SAMPLE_VOCAB).
     "sp_unigram": ("XLMRobertaTokenizer", os.path.join(DATA_VOCAB, "sentencepiece-fixtures"),
                    ["test_sentencepiece.model"], "spm:sentencepiece.bpe.model"),
+    # transformers' BPE (model_type 2) and CHAR (model_type 4) test models: transformers 5's
+    # XLMRobertaTokenizer builds Unigram over their pieces and scores whatever the model
+    # type (its `model` is Unigram), as it does for the Unigram fixture.
+    "sp_bpe": ("XLMRobertaTokenizer", os.path.join(DATA_VOCAB, "sentencepiece-fixtures"),
+               ["test_sentencepiece_bpe.model"], "spm:sentencepiece.bpe.model"),
+    "sp_bpe_char": ("XLMRobertaTokenizer", os.path.join(DATA_VOCAB, "sentencepiece-fixtures"),
+                    ["test_sentencepiece_bpe_char.model"], "spm:sentencepiece.bpe.model"),
+    # The BPE fixture as transformers 5 converts a .model for a class without its own stages
+    # (AutoTokenizer of a folder with tokenizer.model and tokenizer_class TokenizersBackend,
+    # SpmConverter.build_tokenizer_from_spm_proto: BPE with merges ranked by piece score,
+    # fuse_unk, byte_fallback; the normalizer spec as Replace steps; Metaspace without split;
+    # Replace / Fuse / Strip decoder), saved by save_pretrained; both load that tokenizer.json.
+    "sp_bpe_json": ("TokenizersBackend", os.path.join(DATA_VOCAB, "sentencepiece-fixtures"),
+                    ["test_sentencepiece_bpe.model"], "spmbackend"),
+    # A SentencePiece BPE model with byte_fallback (no such fixture exists): trained here by
+    # the pinned `sentencepiece` on the corpus lines of Latin characters only (below U+0250),
+    # every 4th (bpe, 1,000 pieces, byte_fallback, one thread; deterministic: the other
+    # scripts then take the byte fallback), then converted and saved as
+    # sp_bpe_json: BPE(byte_fallback=True) and a ByteFallback decoder.
+    "sp_bpe_bytefallback": ("TokenizersBackend", "train:", [], "spmbackend"),
+    # MPNet (all-mpnet-base-v2's tokenizer layout): MPNetTokenizerFast over bert-base-uncased's
+    # vocabulary with MPNet's ids (<s> <pad> </s> <unk> first, <mask> last; see MPNET_SPECIALS),
+    # saved by save_pretrained (tokenizer.json + tokenizer_config.json), which both load.
+    "mpnet": ("MPNetTokenizer", os.path.join(ROOT, "tests", "fixtures", "vocab", "bert-base-uncased"),
+              ["vocab.txt"], "mpnet"),
     # The byte-fallback fixture (Unigram with <0xNN> pieces) as a tokenizer.json built with
     # `tokenizers` itself: Unigram(byte_fallback=True), its Precompiled charsmap, Metaspace
     # with prepend_scheme "first" and split false (the options the other settings do not
@@ -92,6 +117,10 @@ FOLDER_SETTINGS = {
     "e5": ("PreTrainedTokenizerFast", "fetch:multilingual-e5-small", ["tokenizer.json"],
            "rawjson"),
 }
+# MPNet's vocabulary (microsoft/mpnet-base, all-mpnet-base-v2: vocab_size 30527): these four
+# ids before bert-base-uncased's 30,522 tokens, <mask> after them; MPNetTokenizer's defaults
+# name the special tokens (bos/cls <s>, eos/sep </s>, pad <pad>, unk [UNK], mask <mask>).
+MPNET_SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
 # Folder settings whose files could not be fetched: name -> reason (their output file then
 # holds only a header with "skip", and the parity test reports them as skipped).
 SKIPPED = {}
@@ -99,6 +128,8 @@ SKIPPED = {}
 
 def resolve_folder(folder):
     """A FOLDER_SETTINGS folder; "fetch:<name>" runs tools/fetch_sp_vocab.sh (None if absent)."""
+    if folder == "train:":
+        return folder
     if not folder.startswith("fetch:"):
         return folder
     import subprocess
@@ -161,6 +192,30 @@ def make_folder_tokenizer(name, out_dir):
                        pad_token="<pad>", mask_token="<mask>"), dest
         shutil.copyfile(os.path.join(folder, files[0]), os.path.join(dest, how[4:]))
         return cls.from_pretrained(dest), dest
+    if how == "spmbackend":
+        import shutil
+        src = os.path.join(out_dir, name + "_model")
+        dest = os.path.join(out_dir, name)
+        for d in (src, dest):
+            shutil.rmtree(d, ignore_errors=True)
+            os.makedirs(d)
+        if folder == "train:":
+            train_bpe_bytefallback(os.path.join(src, "tokenizer.model"))
+        else:
+            shutil.copyfile(os.path.join(folder, files[0]), os.path.join(src, "tokenizer.model"))
+        with open(os.path.join(src, "tokenizer_config.json"), "w", encoding="utf-8") as f:
+            json.dump({"tokenizer_class": cls_name}, f)
+        transformers.AutoTokenizer.from_pretrained(src).save_pretrained(dest)
+        return transformers.AutoTokenizer.from_pretrained(dest), dest
+    if how == "mpnet":
+        from transformers.models.bert.tokenization_bert import load_vocab
+        dest = os.path.join(out_dir, name)
+        os.makedirs(dest, exist_ok=True)
+        bert = list(load_vocab(os.path.join(folder, "vocab.txt")))
+        vocab = {t: i for i, t in enumerate(MPNET_SPECIALS[:4] + bert + MPNET_SPECIALS[4:])}
+        tok = transformers.MPNetTokenizerFast(vocab=vocab, do_lower_case=True, model_max_length=512)
+        tok.save_pretrained(dest)
+        return cls.from_pretrained(dest), dest
     if how == "tokens":
         dest = os.path.join(out_dir, name)
         os.makedirs(dest, exist_ok=True)
@@ -182,6 +237,21 @@ def make_folder_tokenizer(name, out_dir):
         sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>",
         mask_token="<mask>")
     return hf, dest
+
+
+def train_bpe_bytefallback(out_path):
+    """The sp_bpe_bytefallback setting's model (see FOLDER_SETTINGS)."""
+    import io
+    import sentencepiece as spm
+    with open(os.path.join(ROOT, "tests", "tokenizer", "data", "corpus.jsonl"), encoding="utf-8") as f:
+        lines = [t for t in map(json.loads, f) if all(ord(c) < 0x250 for c in t)][::4]
+    model = io.BytesIO()
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter([t for t in lines if t.strip()]), model_writer=model, model_type="bpe",
+        vocab_size=1000, byte_fallback=True, num_threads=1,
+        minloglevel=2)
+    with open(out_path, "wb") as f:
+        f.write(model.getvalue())
 
 
 def build_bytefallback_json(model_path, out_path):

@@ -423,13 +423,12 @@ TEST_P(Parity, MatchesHuggingFace) {
   EXPECT_EQ(t.total_bad(), 0u) << summary.str() << " (details above)";
 }
 
-INSTANTIATE_TEST_SUITE_P(Settings, Parity,
-                         ::testing::Values("uncased", "cased", "multilingual", "chinese",
-                                           "uncased_nocjk", "roberta", "roberta_json", "ernie1",
-                                           "ernie3", "albert", "albert_json", "sp_unigram",
-                                           "sp_bytefallback", "xlmr", "e5"),
-                         [](const ::testing::TestParamInfo<const char*>& p) {
-                           return std::string(p.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Settings, Parity,
+    ::testing::Values("uncased", "cased", "multilingual", "chinese", "uncased_nocjk", "roberta",
+                      "roberta_json", "ernie1", "ernie3", "albert", "albert_json", "sp_unigram",
+                      "sp_bytefallback", "sp_bpe", "sp_bpe_char", "sp_bpe_json",
+                      "sp_bpe_bytefallback", "mpnet", "xlmr", "e5"),
+    [](const ::testing::TestParamInfo<const char*>& p) { return std::string(p.param); });
 
 }  // namespace

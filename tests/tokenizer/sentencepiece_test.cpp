@@ -171,9 +171,9 @@ std::string minimal_model(const std::string& normalizer_spec, int model_type = 1
 TEST(SentencePieceModel, FolderErrorsNameTheFile) {
   using bertpp::Tokenizer;
   using bertpp::TokenizerError;
-  const std::string bpe = folder_with("bpe", "spiece.model", minimal_model("", 2));
-  expect_error<TokenizerError>([&] { Tokenizer::load(bpe); },
-                               "spiece.model': SentencePiece model type BPE is not supported");
+  const std::string bad_type = folder_with("type7", "spiece.model", minimal_model("", 7));
+  expect_error<TokenizerError>([&] { Tokenizer::load(bad_type); },
+                               "spiece.model': trainer_spec.model_type 7 is not a SentencePiece");
   const std::string trunc =
       folder_with("trunc", "sentencepiece.bpe.model", read(kAlbert).substr(0, 1000));
   expect_error<TokenizerError>([&] { Tokenizer::load(trunc); },
@@ -214,8 +214,73 @@ TEST(SentencePieceModel, LoadPicksTheConverterByFileOrClass) {
   EXPECT_EQ(c.mask_id(), 1001);
 }
 
+TEST(SentencePieceModel, BpeWordAndCharModelsConvertAsUnigram) {
+  // transformers 5's classes build Unigram over the pieces whatever model_type says (the
+  // parity settings sp_bpe / sp_bpe_char check it against HF on the corpus).
+  const auto u = bertpp::Tokenizer::load(
+      folder_with("type1", "sentencepiece.bpe.model", minimal_model("", 1)));
+  for (int type : {2, 3, 4}) {
+    const auto t = bertpp::Tokenizer::load(folder_with(
+        "type" + std::to_string(type), "sentencepiece.bpe.model", minimal_model("", type)));
+    EXPECT_EQ(t.encode("a aa").ids, u.encode("a aa").ids) << type;
+  }
+  EXPECT_EQ(u.encode("a aa").ids, (std::vector<std::int32_t>{0, 4, 5, 4, 5, 5, 2}));
+}
+
 std::string unigram_json(const std::string& vocab, const std::string& rest) {
   return R"({"model": {"type": "Unigram", "unk_id": 0, "vocab": )" + vocab + "}" + rest + "}";
+}
+
+std::string sp_bpe_json(const std::string& merges, const std::string& rest) {
+  return R"({"model": {"type": "BPE", "unk_token": "<unk>", "fuse_unk": true,
+    "byte_fallback": true, "vocab": {"<unk>": 0, "\u2581": 1, "a": 2, "b": 3, "\u2581a": 4},
+    "merges": )" +
+         merges + "}" + rest + "}";
+}
+
+TEST(SentencePieceJson, MetaspaceBpeSectionsAreChecked) {
+  // The sections HF's SentencePiece BPE conversion writes (parity: sp_bpe_json,
+  // sp_bpe_bytefallback); here the errors, each naming the file and the field.
+  using bertpp::TokenizerError;
+  auto load = [](const std::string& name, const std::string& text) {
+    return bertpp::Tokenizer::from_tokenizer_json(write_temp("bertpp_spb_", name, text));
+  };
+  const std::string pre =
+      R"(, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Metaspace",
+         "replacement": "▁", "prepend_scheme": "always", "split": false}]})";
+  const auto t = load("ok.json", sp_bpe_json(R"([["▁", "a"]])", pre));
+  EXPECT_EQ(t.vocab_size(), 5u);
+  expect_error<TokenizerError>([&] { load("m.json", sp_bpe_json(R"([["a", "x"]])", pre)); },
+                               "merge 0 ('a' 'x') uses a token that is not in the vocabulary");
+  expect_error<TokenizerError>(
+      [&] {
+        load("p.json", sp_bpe_json("[]", R"(, "pre_tokenizer": {"type": "BertPreTokenizer"})"));
+      },
+      "BPE goes with ByteLevel or Metaspace");
+  expect_error<TokenizerError>(
+      [&] {
+        load("d1.json", sp_bpe_json("[]", pre + R"(, "decoder": {"type": "Sequence",
+             "decoders": [{"type": "CTC"}]})"));
+      },
+      "decoder.decoders[0]: decoder type 'CTC' is not supported in a Sequence");
+  expect_error<TokenizerError>(
+      [&] {
+        load("d2.json", sp_bpe_json("[]", pre + R"(, "decoder": {"type": "Sequence",
+             "decoders": [{"type": "Strip", "content": "ab", "start": 1, "stop": 0}]})"));
+      },
+      "Strip content must be one character");
+  expect_error<TokenizerError>(
+      [&] {
+        load("d3.json", sp_bpe_json("[]", pre + R"(, "decoder": {"type": "Sequence",
+             "decoders": [{"type": "Replace", "pattern": {"Regex": "a+"}, "content": ""}]})"));
+      },
+      "a Replace decoder needs a non-empty String pattern");
+  expect_error<TokenizerError>(
+      [&] {
+        load("n.json", sp_bpe_json("[]", pre + R"(, "normalizer": {"type": "Replace",
+             "pattern": {"Regex": "\\A +| x+\\z"}, "content": ""})"));
+      },
+      "Replace regex '\\A +| x+\\z' is not supported");
 }
 
 TEST(SentencePieceJson, BadSectionsAreRejected) {

@@ -164,7 +164,20 @@ class PrecompiledCharsmap {
 
 /// @brief One step of a SentencePiece normalizer Sequence.
 struct SpNormalizerStep {
-  enum Kind { replace, replace_run, nfd, nfkd, strip_accents, lowercase, precompiled };
+  /// replace_prefix: `from` at the start only (regex `\A` + literal); strip_run: the runs of
+  /// `run_char` at the start and at the end removed (regex `\A c+| c+\z`, HF's SentencePiece
+  /// conversion of remove_extra_whitespaces).
+  enum Kind {
+    replace,
+    replace_run,
+    replace_prefix,
+    strip_run,
+    nfd,
+    nfkd,
+    strip_accents,
+    lowercase,
+    precompiled
+  };
   Kind kind = replace;
   std::string from, to;        ///< replace: literal pattern and content; replace_run: content
   std::uint32_t run_char = 0;  ///< replace_run: the character repeated
@@ -217,6 +230,8 @@ class SpNormalizer {
     switch (s.kind) {
       case SpNormalizerStep::replace:
       case SpNormalizerStep::replace_run:
+      case SpNormalizerStep::replace_prefix:
+      case SpNormalizerStep::strip_run:
         return replace(s, in, out);
       case SpNormalizerStep::nfd:
       case SpNormalizerStep::nfkd:
@@ -264,6 +279,18 @@ class SpNormalizer {
       if (s.from.empty()) return false;
       for (std::size_t hit; (hit = t.find(s.from, last)) != std::string::npos;)
         emit_match(hit, hit + s.from.size());
+    } else if (s.kind == SpNormalizerStep::replace_prefix) {
+      if (s.from.empty() || t.compare(0, s.from.size(), s.from) != 0) return false;
+      emit_match(0, s.from.size());
+    } else if (s.kind == SpNormalizerStep::strip_run) {
+      std::string unit;
+      tokenizer_detail::append_utf8(unit, s.run_char);
+      std::size_t a = 0, b = t.size();
+      while (a < t.size() && t.compare(a, unit.size(), unit) == 0) a += unit.size();
+      if (a > 0) emit_match(0, a);  // all of it when the text is only the run
+      while (b >= a + unit.size() && t.compare(b - unit.size(), unit.size(), unit) == 0)
+        b -= unit.size();
+      if (b < t.size() && b >= a && a < t.size()) emit_match(b, t.size());
     } else {
       std::string unit;
       tokenizer_detail::append_utf8(unit, s.run_char);

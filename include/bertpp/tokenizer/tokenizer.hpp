@@ -114,7 +114,7 @@ namespace tokenizer_detail {
 /// The stages of the pipeline, each selected by its section of tokenizer.json.
 enum class PreTokenizerKind { none, bert, byte_level, metaspace };
 enum class ModelKind { wordpiece, bpe, unigram };
-enum class DecoderKind { none, wordpiece, byte_level, metaspace };
+enum class DecoderKind { none, wordpiece, byte_level, metaspace, sequence };
 
 /// Code-point and byte offsets of a sequence's tokens (see Tokenizer::encode_sequence).
 struct Spans {
@@ -147,6 +147,7 @@ struct TokenizerState {
   std::unordered_set<std::int32_t> special_ids;
   TemplatePostProcessor post;
   WordPieceDecoder decoder;
+  SequenceDecoder sequence_decoder;  ///< DecoderKind::sequence
   std::int32_t cls = -1, sep = -1, pad = -1, unk = -1, mask = -1;
   /// The stages give the same result on a text cut right before a U+0020 that follows a
   /// non-whitespace character (no normalized added token with whitespace or rstrip).
@@ -626,6 +627,11 @@ BERTPP_INLINE std::string Tokenizer::decode(
       clean_up_tokenization_spaces.value_or(s_->options.clean_up_tokenization_spaces) &&
       s_->model_kind != tokenizer_detail::ModelKind::bpe;
   if (s_->decoder_kind == tokenizer_detail::DecoderKind::byte_level) return byte_level_decode(toks);
+  if (s_->decoder_kind == tokenizer_detail::DecoderKind::sequence) {
+    std::string out = s_->sequence_decoder.decode(std::move(toks));
+    if (cleanup) WordPieceDecoder::python_cleanup(out);
+    return out;
+  }
   if (s_->decoder_kind == tokenizer_detail::DecoderKind::metaspace) {
     std::string out = s_->metaspace_decoder.decode(toks);
     if (cleanup) WordPieceDecoder::python_cleanup(out);
@@ -638,6 +644,8 @@ BERTPP_INLINE std::string Tokenizer::convert_tokens_to_string(
     const std::vector<std::string>& tokens) const {
   if (s_->decoder_kind == tokenizer_detail::DecoderKind::byte_level)
     return byte_level_decode(tokens);
+  if (s_->decoder_kind == tokenizer_detail::DecoderKind::sequence)
+    return s_->sequence_decoder.decode(tokens);
   if (s_->decoder_kind == tokenizer_detail::DecoderKind::metaspace)
     return s_->metaspace_decoder.decode(tokens);
   return s_->decoder.decode(tokens, true);

@@ -191,6 +191,16 @@ inline Tokenizer Tokenizer::build(tokenizer_detail::TokenizerState st) {
       st.raw_matcher.add(t.content, k);
     }
   }
+  // HF's decode skips a token by its string (AddedVocabulary::is_special_token), so an id
+  // whose vocabulary string is a special token's (a duplicate piece, as XLM-R's conversion
+  // of a model that has its own <unk> makes) is skipped too.
+  std::unordered_set<std::string> special_strings;
+  for (const AddedToken& t : st.added)
+    if (t.special) special_strings.insert(t.content);
+  if (!special_strings.empty())
+    for (std::size_t i = 0; i < st.id_to_token.size(); ++i)
+      if (special_strings.count(st.id_to_token[i]))
+        st.special_ids.insert(static_cast<std::int32_t>(i));
   auto id = [&](const std::string& t) {
     const auto it = st.token_to_id.find(t);
     return it == st.token_to_id.end() ? -1 : it->second;

@@ -170,6 +170,31 @@ inline SpNormalizerStep parse_replace(const nlohmann::json& j, const std::string
     return s;
   }
   const std::string r = get_or<std::string>(*pat, "Regex", "", where + ".pattern");
+  // The anchored forms of HF's SentencePiece conversion (build_tokenizer_from_spm_proto):
+  // `\A c+| c+\z` (strip the runs of c at both ends) and `\A` + a literal.
+  if (r.size() >= 9 && r.compare(0, 2, "\\A") == 0) {
+    const std::string body = r.substr(2);
+    const auto bar = body.find("+|");
+    if (bar != std::string::npos && bar > 0 && body.size() > 4 &&
+        body.compare(body.size() - 3, 3, "+\\z") == 0 &&
+        body.substr(0, bar) == body.substr(bar + 2, body.size() - 3 - (bar + 2)) && s.to.empty()) {
+      const std::string c = body.substr(0, bar);
+      std::size_t len = 0;
+      const std::uint32_t cp =
+          decode_utf8(reinterpret_cast<const unsigned char*>(c.data()), c.size(), len);
+      if (len == c.size() && std::string("\\^$.|?*+()[]{}").find(c[0]) == std::string::npos) {
+        s.kind = SpNormalizerStep::strip_run;
+        s.run_char = cp;
+        return s;
+      }
+    }
+  }
+  if (r.size() > 2 && r.compare(0, 2, "\\A") == 0 &&
+      r.find_first_of("\\^$.|?*+()[]{}", 2) == std::string::npos) {
+    s.kind = SpNormalizerStep::replace_prefix;
+    s.from = r.substr(2);
+    return s;
+  }
   std::size_t i = 0;
   if (!r.empty() && r[0] == '\\') ++i;
   std::size_t len = 0;
@@ -192,8 +217,53 @@ inline SpNormalizerStep parse_replace(const nlohmann::json& j, const std::string
       if (s.min_run > 0) return s;
     }
   }
-  throw TokenizerError(where + ": Replace regex '" + r +
-                       "' is not supported (a character followed by + or {n,} is)");
+  throw TokenizerError(
+      where + ": Replace regex '" + r +
+      "' is not supported (a character followed by + or {n,}, \\A followed by a literal, "
+      "and \\A c+| c+\\z are)");
+}
+
+/// @brief A decoders.Sequence of Replace (String pattern), ByteFallback, Fuse and Strip.
+/// @throws FormatError, TokenizerError (other decoders, a Regex Replace, a Strip content that
+/// is not one character).
+inline SequenceDecoder parse_sequence_decoder(const nlohmann::json& j, const std::string& where) {
+  const auto it = j.find("decoders");
+  if (it == j.end() || !it->is_array()) throw FormatError(where + ": missing array 'decoders'");
+  std::vector<SequenceDecoder::Step> steps;
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    const auto& d = (*it)[i];
+    const std::string wi = where + ".decoders[" + std::to_string(i) + "]";
+    const std::string t = get_or<std::string>(d, "type", "", wi);
+    SequenceDecoder::Step s;
+    if (t == "Replace") {
+      const SpNormalizerStep r = parse_replace(d, wi);
+      if (r.kind != SpNormalizerStep::replace || r.from.empty())
+        throw TokenizerError(wi + ": a Replace decoder needs a non-empty String pattern");
+      s.kind = SequenceDecoder::Step::replace;
+      s.from = r.from;
+      s.to = r.to;
+    } else if (t == "ByteFallback") {
+      s.kind = SequenceDecoder::Step::byte_fallback;
+    } else if (t == "Fuse") {
+      s.kind = SequenceDecoder::Step::fuse;
+    } else if (t == "Strip") {
+      s.kind = SequenceDecoder::Step::strip;
+      const std::string c = get_or<std::string>(d, "content", " ", wi);
+      std::size_t len = 0;
+      if (!c.empty())
+        s.content = decode_utf8(reinterpret_cast<const unsigned char*>(c.data()), c.size(), len);
+      if (c.empty() || len != c.size())
+        throw TokenizerError(wi + ": Strip content must be one character");
+      s.start = static_cast<std::size_t>(get_int(d, "start", 0, 0, 1 << 20, wi));
+      s.stop = static_cast<std::size_t>(get_int(d, "stop", 0, 0, 1 << 20, wi));
+    } else {
+      throw TokenizerError(wi + ": decoder type '" + t +
+                           "' is not supported in a Sequence (Replace, ByteFallback, Fuse and "
+                           "Strip are)");
+    }
+    steps.push_back(std::move(s));
+  }
+  return SequenceDecoder(std::move(steps));
 }
 
 /// @brief The steps of a SentencePiece-style normalizer (Sequence, Replace, NFD, NFKD,
@@ -377,6 +447,11 @@ BERTPP_INLINE Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) 
       st.pre_kind = PreTokenizerKind::metaspace;
       st.metaspace = parse_metaspace(*pre, where);
     } else if (t == "Sequence" && pre->contains("pretokenizers") &&
+               (*pre)["pretokenizers"].is_array() && (*pre)["pretokenizers"].size() == 1 &&
+               get_or<std::string>((*pre)["pretokenizers"][0], "type", "", where) == "Metaspace") {
+      st.pre_kind = PreTokenizerKind::metaspace;
+      st.metaspace = parse_metaspace((*pre)["pretokenizers"][0], where + ".pretokenizers[0]");
+    } else if (t == "Sequence" && pre->contains("pretokenizers") &&
                (*pre)["pretokenizers"].is_array() && (*pre)["pretokenizers"].size() == 2 &&
                get_or<std::string>((*pre)["pretokenizers"][0], "type", "", where) ==
                    "WhitespaceSplit" &&
@@ -388,13 +463,19 @@ BERTPP_INLINE Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) 
       throw TokenizerError(where + ": type '" + t + "' is not supported");
     }
   }
-  if ((st.pre_kind == PreTokenizerKind::byte_level) != (st.model_kind == ModelKind::bpe) ||
-      (st.model_kind == ModelKind::unigram) !=
-          (st.pre_kind == PreTokenizerKind::metaspace ||
-           (st.model_kind == ModelKind::unigram && st.pre_kind == PreTokenizerKind::none)))
+  // BPE goes with ByteLevel (GPT-2's bytes) or Metaspace (SentencePiece BPE, characters),
+  // Unigram with Metaspace (or none), WordPiece with neither.
+  const bool pre_ok =
+      st.model_kind == ModelKind::bpe ? st.pre_kind == PreTokenizerKind::byte_level ||
+                                            st.pre_kind == PreTokenizerKind::metaspace
+      : st.model_kind == ModelKind::unigram
+          ? st.pre_kind == PreTokenizerKind::metaspace || st.pre_kind == PreTokenizerKind::none
+          : st.pre_kind != PreTokenizerKind::byte_level &&
+                st.pre_kind != PreTokenizerKind::metaspace;
+  if (!pre_ok)
     throw TokenizerError(w + ": a " + mtype +
                          " model with this pre-tokenizer is not supported (BPE goes with "
-                         "ByteLevel, Unigram with Metaspace)");
+                         "ByteLevel or Metaspace, Unigram with Metaspace)");
   bpe.byte_level = st.pre_kind == PreTokenizerKind::byte_level;
   const auto added = j.find("added_tokens");
   if (added != j.end() && !added->is_null()) {
@@ -459,6 +540,9 @@ BERTPP_INLINE Tokenizer Tokenizer::from_tokenizer_json(const std::string& path) 
     } else if (t == "Metaspace") {
       st.metaspace_decoder = parse_metaspace(*dec, w + ".decoder");
       st.decoder_kind = DecoderKind::metaspace;
+    } else if (t == "Sequence") {
+      st.sequence_decoder = parse_sequence_decoder(*dec, w + ".decoder");
+      st.decoder_kind = DecoderKind::sequence;
     } else {
       throw TokenizerError(w + ".decoder: type '" + t + "' is not supported");
     }
@@ -559,13 +643,13 @@ inline Tokenizer Tokenizer::from_sentencepiece(const std::string& base, const st
     throw TokenizerError(wc + ": tokenizer_class '" + cls_name + "' with " + file +
                          " is not supported (AlbertTokenizer and XLMRobertaTokenizer are)");
   const SpModel m = parse_sp_model(read_file(path), w);
-  if (m.model_type != 1) {
-    const char* names[] = {"?", "UNIGRAM", "BPE", "WORD", "CHAR"};
-    throw TokenizerError(
-        w + ": SentencePiece model type " +
-        (m.model_type >= 1 && m.model_type <= 4 ? names[m.model_type] : "unknown") +
-        " is not supported (Unigram is)");
-  }
+  // transformers 5's AlbertTokenizer / XLMRobertaTokenizer build a Unigram model over the
+  // pieces and their scores whatever trainer_spec.model_type says (their `model` is
+  // Unigram, so SentencePieceExtractor never builds BPE merges for them): a BPE, WORD or
+  // CHAR model is converted the same way (docs/tokenizer-notes.md).
+  if (m.model_type < 1 || m.model_type > 4)
+    throw TokenizerError(w + ": trainer_spec.model_type " + std::to_string(m.model_type) +
+                         " is not a SentencePiece model type (UNIGRAM 1, BPE 2, WORD 3, CHAR 4)");
   TokenizerState st;
   TokenizerOptions& o = st.options;
   o.model_max_length = model_max_length;
