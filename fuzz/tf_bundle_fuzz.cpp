@@ -62,8 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 5) return 0;
   const int mode = data[0] % 3;
   std::size_t n = static_cast<std::size_t>(data[1]) | static_cast<std::size_t>(data[2]) << 8 |
-                  static_cast<std::size_t>(data[3]) << 16 |
-                  static_cast<std::size_t>(data[4]) << 24;
+                  static_cast<std::size_t>(data[3]) << 16 | static_cast<std::size_t>(data[4]) << 24;
   n = std::min(n, size - 5);
   const std::string dir = bertpp_fuzz::scratch_dir() + "/model";
   const std::string vars = dir + "/variables";
