@@ -6,5 +6,14 @@
 #include "bertpp/bertpp.hpp"
 
 namespace bertpp {
-template class EncoderModel<float>;  // declared extern in compiled mode (models/bert.hpp)
+// Declared extern in compiled mode (models/bert.hpp, heads/classification.hpp,
+// heads/pretraining.hpp).
+template class EncoderModel<float>;
+template class SequenceClassification<float>;
+template class TokenClassification<float>;
+template class QuestionAnswering<float>;
+template class MaskedLM<float>;
+template class NextSentence<float>;
+template class PreTraining<float>;
+template class ReplacedTokenDetection<float>;
 }  // namespace bertpp

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bertpp/core/compiled.hpp"
 #include "bertpp/core/config.hpp"
 #include "bertpp/core/context.hpp"
 #include "bertpp/exec/linear.hpp"
@@ -185,5 +186,11 @@ class QuestionAnswering : public TaskModel<T> {
  private:
   exec::Linear<T> linear_;
 };
+
+#if BERTPP_EXTERN_TEMPLATES  // compiled mode: src/pipelines.cpp instantiates them
+extern template class SequenceClassification<float>;
+extern template class TokenClassification<float>;
+extern template class QuestionAnswering<float>;
+#endif
 
 }  // namespace bertpp

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bertpp/core/compiled.hpp"
 #include "bertpp/core/config.hpp"
 #include "bertpp/core/context.hpp"
 #include "bertpp/core/error.hpp"
@@ -327,5 +328,12 @@ class ReplacedTokenDetection : public TaskModel<T> {
   exec::Act act_ = exec::Act::gelu;
   exec::Linear<T> dense_, prediction_;
 };
+
+#if BERTPP_EXTERN_TEMPLATES  // compiled mode: src/pipelines.cpp instantiates them
+extern template class MaskedLM<float>;
+extern template class NextSentence<float>;
+extern template class PreTraining<float>;
+extern template class ReplacedTokenDetection<float>;
+#endif
 
 }  // namespace bertpp
