@@ -33,6 +33,29 @@ int ref_quant(float v, float s) {
   return static_cast<int>(std::min(127.0f, std::max(-127.0f, q)));
 }
 
+// The activations' rule: lo = min(0, min v), hi = max(0, max v), s = hi / 255 - lo / 255
+// (1 when both are 0), z = rint(-lo / s) in [0, 255], code = rint(v / s) + z in [0, 255].
+struct RefRow {
+  float s = 1.0f;
+  int z = 0;
+};
+RefRow ref_row(const float* v, std::int64_t n) {
+  float lo = 0.0f, hi = 0.0f;
+  for (std::int64_t i = 0; i < n; ++i) {
+    lo = std::min(lo, v[i]);
+    hi = std::max(hi, v[i]);
+  }
+  if (lo == 0.0f && hi == 0.0f) return {};
+  RefRow r;
+  r.s = hi / 255.0f - lo / 255.0f;
+  r.z = static_cast<int>(std::min(255.0f, std::max(0.0f, std::rint(-lo / r.s))));
+  return r;
+}
+int ref_code(float v, const RefRow& r) {
+  const float q = std::rint(v / r.s) + static_cast<float>(r.z);
+  return static_cast<int>(std::min(255.0f, std::max(0.0f, q))) - r.z;  // centred
+}
+
 class Int8Kernel : public testing::TestWithParam<Kernel> {
  protected:
   void SetUp() override {
@@ -63,7 +86,7 @@ TEST_P(Int8Kernel, PackMatchesReferenceQuantizer) {
       sum += p.value(c, kk);
     }
     if (GetParam() == Kernel::avx512 || GetParam() == Kernel::avx512_emulated) {
-      ASSERT_EQ(p.comp[c], 128 * sum) << "c=" << c;
+      ASSERT_EQ(p.comp[c], sum) << "c=" << c;
     }
   }
   EXPECT_EQ(p.scale[3], 1.0f);
@@ -78,18 +101,34 @@ TEST_P(Int8Kernel, QuantizeRowsMatchesReference) {
   std::mt19937 rng(12);
   const std::int64_t m = 17, k = 31, ldx = 40;
   auto x = kernel_test::random_matrix(rng, m, k, ldx, 3.0f);
-  for (std::int64_t kk = 0; kk < k; ++kk) x[4 * ldx + kk] = 0.0f;
+  for (std::int64_t kk = 0; kk < k; ++kk) {
+    x[4 * ldx + kk] = 0.0f;                            // all zero: scale 1, zero point 0
+    x[5 * ldx + kk] = std::fabs(x[5 * ldx + kk]);      // not negative: zero point 0
+    x[6 * ldx + kk] = -std::fabs(x[6 * ldx + kk]);     // not positive: zero point 255
+    x[7 * ldx + kk] = 0.25f * static_cast<float>(kk);  // GELU-like: lo = 0
+  }
+  x[7 * ldx + 3] = -0.1f;
   int8::QuantizedRows q;
   int8::detail::prepare(q, m, k, GetParam());
   int8::quantize_rows(x.data(), ldx, 0, 5, q);  // two calls, as two threads would
   int8::quantize_rows(x.data(), ldx, 5, m, q);
   for (std::int64_t r = 0; r < m; ++r) {
-    const float s = ref_scale(x.data() + r * ldx, k);
-    ASSERT_EQ(q.scale[r], s) << "r=" << r;
-    for (std::int64_t kk = 0; kk < k; ++kk)
-      ASSERT_EQ(q.value(r, kk), ref_quant(x[r * ldx + kk], s)) << "r=" << r << " k=" << kk;
+    const RefRow ref = ref_row(x.data() + r * ldx, k);
+    ASSERT_EQ(q.scale[r], ref.s) << "r=" << r;
+    ASSERT_EQ(q.zero[r], ref.z) << "r=" << r;
+    for (std::int64_t kk = 0; kk < k; ++kk) {
+      const float v = x[r * ldx + kk];
+      ASSERT_EQ(q.value(r, kk), ref_code(v, ref)) << "r=" << r << " k=" << kk;
+      // within one step of the value (half a step where the code is not clamped)
+      ASSERT_LE(std::fabs(v - ref.s * static_cast<float>(q.value(r, kk))), 1.0001f * ref.s)
+          << "r=" << r << " k=" << kk;
+    }
   }
   EXPECT_EQ(q.scale[4], 1.0f);
+  EXPECT_EQ(q.zero[4], 0);
+  EXPECT_EQ(q.zero[5], 0);
+  EXPECT_EQ(q.zero[6], 255);
+  EXPECT_EQ(q.value(7, 0), 0);  // 0 is exact
 }
 
 // y from the generic path for the same inputs (its integer sums are exact).
@@ -157,7 +196,8 @@ TEST_P(Int8Kernel, GemmEqualsGenericOnOddShapesAndTiles) {
 }
 
 // Against the fp32 product in double: each term's error is at most
-// |x| * sw / 2 + |w| * sx / 2 + sx * sw / 4 (half a step of each code), plus float rounding.
+// |x| * sw / 2 + |w| * sx + sx * sw / 2 (half a step of the weight's code, a step of the
+// activation's, which may be clamped at the top of its range), plus float rounding.
 TEST_P(Int8Kernel, GemmWithinQuantizationBoundOfFp32) {
   std::mt19937 rng(14);
   const std::int64_t m = 9, k = 100, n = 40;
@@ -176,7 +216,7 @@ TEST_P(Int8Kernel, GemmWithinQuantizationBoundOfFp32) {
       for (std::int64_t kk = 0; kk < k; ++kk) {
         const double a = x[r * k + kk], b = w[c * k + kk];
         exact += a * b;
-        bound += std::fabs(a) * sw / 2 + std::fabs(b) * sx / 2 + sx * sw / 4;
+        bound += std::fabs(a) * sw / 2 + std::fabs(b) * sx + sx * sw / 2;
       }
       bound += 1e-6 * (std::fabs(exact) + bound);
       ASSERT_LE(std::fabs(y[r * n + c] - exact), bound) << r << "," << c;
@@ -249,14 +289,14 @@ TEST_P(Int8Kernel, BadInputsThrow) {
     EXPECT_THROW(int8::gemm(other, 0, 4, p, 0, 16, nullptr, y.data(), 16), bertpp::InputError);
   }
   const std::vector<float> long_row(static_cast<std::size_t>(int8::max_k + 1), 1.0f);
-  {  // the longest k: the sum 127 * 127 * max_k just fits (VNNI's 255 * 127 * k wraps)
+  {  // the longest k: the sum 255 * 127 * max_k just fits
     const int8::PackedWeights lp = int8::detail::pack(long_row.data(), 1, int8::max_k, GetParam());
     int8::QuantizedRows lq;
     int8::detail::prepare(lq, 1, int8::max_k, GetParam());
     int8::quantize_rows(long_row.data(), int8::max_k, 0, 1, lq);
     float out = 0.0f;
     int8::gemm(lq, 0, 1, lp, 0, 1, nullptr, &out, 1);
-    const float want = static_cast<float>(127 * 127 * int8::max_k) * lq.scale[0] * lp.scale[0];
+    const float want = static_cast<float>(255 * 127 * int8::max_k) * lq.scale[0] * lp.scale[0];
     EXPECT_NEAR(out, want, 1e-6 * want);
   }
   EXPECT_THROW(int8::detail::pack(long_row.data(), 1, int8::max_k + 1, GetParam()),

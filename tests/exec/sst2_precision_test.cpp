@@ -2,9 +2,9 @@
 // bf16 and int8 against fp32 on real work: all-MiniLM-L6-v2 sentence embeddings of the 872
 // SST-2 dev sentences (worst cosine) and the default SST-2 classifier's dev accuracy
 // (examples/models/sst2-minilm-head: within 0.5 point of fp32 for bf16, 1 point for int8).
-// The engine issue's cosine targets are 0.999 (bf16, met: 0.99997) and 0.99 (int8: not met,
-// 0.983 measured with per-row symmetric activations; bench/RESULTS.md). The int8 check
-// guards the measured level, 0.98, against regressions.
+// The engine issue's cosine targets are 0.999 (bf16: 0.99997 measured) and 0.99 (int8:
+// 0.9938 measured with per-row asymmetric activations, 0.983 with the symmetric ones they
+// replaced; bench/RESULTS.md).
 #include <bertpp/bertpp.hpp>
 
 #include <gtest/gtest.h>
@@ -72,7 +72,7 @@ TEST(Sst2Precision, EmbeddingsAndClassifierStayCloseToF32) {
       dev);
   for (auto [precision, cos_target, acc_points] :
        {std::tuple{bertpp::Precision::bf16, 0.999, 0.5},
-        std::tuple{bertpp::Precision::int8, 0.98, 1.0}}) {
+        std::tuple{bertpp::Precision::int8, 0.99, 1.0}}) {
     const bertpp::Embedder e(bertpp::Tokenizer::load(minilm()), encoder(precision), options);
     const auto got = e.embed(dev.texts);
     double worst = 1.0;

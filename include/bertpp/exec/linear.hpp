@@ -268,9 +268,30 @@ class Linear {
     });
   }
 
+  // The activation and residual of the int8 / bf16 GEMMs, run by the kernel on each block
+  // of y it finishes (a few rows x 32 columns, still in L1).
+  struct PostArgs {
+    const F32Kernels* kernels = nullptr;
+    Epilogue ep;
+  };
+  static void apply_post(const void* arg, float* y, std::int64_t ldy, std::int64_t r0,
+                         std::int64_t r1, std::int64_t c0, std::int64_t c1) {
+    const auto& a = *static_cast<const PostArgs*>(arg);
+    if (a.kernels) {
+      a.kernels->epilogue(y, ldy, r0, r1, c0, c1, a.ep);
+      return;
+    }
+    for (std::int64_t r = r0; r < r1; ++r)
+      for (std::int64_t c = c0; c < c1; ++c) {
+        float& v = y[r * ldy + c];
+        v = apply_act(a.ep.act, v);
+        if (a.ep.residual) v += a.ep.residual[r * a.ep.ld_residual + c];
+      }
+  }
+
   // int8 / bf16: activations prepared once for all rows (split over the threads), then the
   // GEMM tiles (columns in the kernel's blocks, rows when there are fewer blocks than
-  // threads), then activation and residual on each tile while it is in cache.
+  // threads), the activation and residual fused into the kernel's output stage (PostOp).
   template <typename Rows>
   void run_quantized(const float* x, std::int64_t m, std::int64_t ldx, float* y, std::int64_t ldy,
                      Act act, const float* residual, std::int64_t ldr, Context& ctx) const {
@@ -295,27 +316,22 @@ class Linear {
       ctx.parallel_for(static_cast<std::size_t>(m), prep);
     else
       prep(0, static_cast<std::size_t>(m));
-    Epilogue ep;
-    ep.act = act;
-    ep.residual = residual;
-    ep.ld_residual = ldr;
+    PostArgs post_args;
+    post_args.kernels = kernels_;
+    post_args.ep.act = act;
+    post_args.ep.residual = residual;
+    post_args.ep.ld_residual = ldr;
+    PostOp post;
+    if (act != Act::none || residual) {
+      post.fn = &apply_post;
+      post.arg = &post_args;
+    }
     const float* bias = bias_.empty() ? nullptr : bias_.data();
     auto tile = [&](std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1) {
       if constexpr (is_int8)
-        int8::gemm(rows, r0, r1, q8_, c0, c1, bias, y, ldy);
+        int8::gemm(rows, r0, r1, q8_, c0, c1, bias, y, ldy, post);
       else
-        bf16::gemm(rows, r0, r1, b16_, c0, c1, bias, y, ldy);
-      if (act == Act::none && !residual) return;
-      if (kernels_) {
-        kernels_->epilogue(y, ldy, r0, r1, c0, c1, ep);
-        return;
-      }
-      for (std::int64_t r = r0; r < r1; ++r)
-        for (std::int64_t c = c0; c < c1; ++c) {
-          float& v = y[r * ldy + c];
-          v = apply_act(act, v);
-          if (residual) v += residual[r * ldr + c];
-        }
+        bf16::gemm(rows, r0, r1, b16_, c0, c1, bias, y, ldy, post);
     };
     const std::int64_t blocks = (out_ + block - 1) / block;
     if (threads == 1) {

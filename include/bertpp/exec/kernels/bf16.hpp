@@ -194,21 +194,25 @@ inline void convert_rows(const float* x, std::int64_t ldx, std::int64_t r0, std:
 
 /// @brief The tile rows [m0, m1) x columns [n0, n1) of y (m, n), leading dimension ldy:
 /// y[r, c] = sum_k x[r, k] W[c, k] over the bf16 values, in fp32, + bias[c] (bias may be
-/// null). n0 must be a multiple of column_block(w.isa). Tiles that do not overlap may run
-/// concurrently on shared x and w; never allocates.
+/// null), then `post` on each finished block of y (the whole tile on the generic path). n0 must be
+/// a multiple of column_block(w.isa). Tiles that do not overlap may run concurrently on shared x
+/// and w; never allocates.
 /// @throws InputError when x and w were made for different kernels or k, or the tile is
 /// outside y.
 inline void gemm(const ConvertedRows& x, std::int64_t m0, std::int64_t m1, const PackedWeights& w,
-                 std::int64_t n0, std::int64_t n1, const float* bias, float* y, std::int64_t ldy) {
+                 std::int64_t n0, std::int64_t n1, const float* bias, float* y, std::int64_t ldy,
+                 const PostOp& post = {}) {
   kernels_detail::check_tile("bf16::gemm", x.kernel, w.kernel, x.m, x.k, w.n, w.k, w.block, m0, m1,
                              n0, n1, y, ldy);
   if (m0 == m1 || n0 == n1) return;
   if (w.kernel == Kernel::generic) {
     detail::gemm_generic(x, m0, m1, w, n0, n1, bias, y, ldy);
+    post(y, ldy, m0, m1, n0, n1);
     return;
   }
 #if BERTPP_KERNELS_SIMD
   kernels_detail::Operands o;
+  o.post = post;
   o.x = x.data.data();
   o.x_stride = x.stride;
   o.w = w.data.data();

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// int8 GEMM: y = x W^T (+ bias) with W per-output-channel and x per-row symmetric int8.
+// int8 GEMM: y = x W^T (+ bias) with W per-output-channel symmetric int8 and x per-row
+// asymmetric u8 (a scale and a zero point per row; detail/quantize.hpp gives the rules).
 //
-//   pack:          W (n, k) float -> qw (n, k) in [-127, 127], sw (n)     (once, at load)
-//   quantize_rows: x (m, k) float -> qx (m, k) in [-127, 127], sx (m)     (per call)
-//   gemm:          y[r, c] = float(sum_k qx[r, k] * qw[c, k]) * sx[r] * sw[c] + bias[c]
+//   pack:          W (n, k) float -> qw (n, k) in [-127, 127], sw (n)          (once, at load)
+//   quantize_rows: x (m, k) float -> qx (m, k) in [0, 255], sx (m), zx (m)      (per call)
+//   gemm:          y[r, c] = float(sum_k (qx[r, k] - zx[r]) * qw[c, k]) * sx[r] * sw[c] + bias[c]
 //
-// The integer sum is exact on every path (it fits int32 for k < 133000), so the paths
+// The integer sum is exact on every path (it fits int32 for k <= max_k), so the paths
 // differ only in the rounding of the final multiply and add. Paths: generic (plain C++),
-// avx2 (int16 pairs and vpmaddwd; vpmaddubsw would saturate), avx512 (AVX512_VNNI
-// vpdpbusd on u8 activations q + 128, the extra 128 * sum_k qw[c, k] removed at the end).
+// avx2 (int16 qx - zx pairs and vpmaddwd; vpmaddubsw would saturate), avx512 (AVX512_VNNI
+// vpdpbusd on the u8 codes, the extra zx[r] * sum_k qw[c, k] removed at the end).
 #pragma once
 
 #include <cmath>
@@ -38,7 +39,7 @@ struct PackedWeights {
   std::int64_t block = 1;            // column_block of the kernel
   AlignedBuffer<std::uint8_t> data;  // generic: int8 (n, k); else panels (common.hpp)
   AlignedBuffer<float> scale;        // sw, [round_up(n, block)], padding 1
-  AlignedBuffer<std::int32_t> comp;  // VNNI: 128 * sum_k qw[c, k]; else empty
+  AlignedBuffer<std::int32_t> comp;  // VNNI: sum_k qw[c, k] (times zx at the end); else empty
 
   /// @brief The quantized weight qw[c, kk] (for tests and debugging).
   int value(std::int64_t c, std::int64_t kk) const;
@@ -51,15 +52,16 @@ struct QuantizedRows {
   std::int64_t m = 0, k = 0;
   Kernel kernel = Kernel::generic;
   std::int64_t stride = 0;           // bytes between rows
-  AlignedBuffer<std::uint8_t> data;  // generic: int8; avx2: int16; avx512: u8 q + 128
+  AlignedBuffer<std::uint8_t> data;  // generic, avx512: u8 qx; avx2: int16 qx - zx
   AlignedBuffer<float> scale;        // sx, [m]
+  AlignedBuffer<std::int32_t> zero;  // zx, [m], in [0, 255]
 
-  /// @brief The quantized activation qx[r, kk] in [-127, 127].
+  /// @brief The centred code qx[r, kk] - zx[r], in [-255, 255] (x ~ sx * that).
   int value(std::int64_t r, std::int64_t kk) const;
 };
 
-/// @brief The longest k the int8 kernels take: 127 * 127 * k must fit in int32.
-inline constexpr std::int64_t max_k = 2147483647 / (127 * 127);
+/// @brief The longest k the int8 kernels take: 255 * 127 * k must fit in int32.
+inline constexpr std::int64_t max_k = 2147483647 / (255 * 127);
 
 namespace detail {
 
@@ -91,7 +93,7 @@ inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel
   if (k > max_k)
     kernels_detail::fail("int8::pack",
                          "k=" + std::to_string(k) + " is over " + std::to_string(max_k) +
-                             ", past which an int32 sum of 127 * 127 * k can overflow");
+                             ", past which an int32 sum of 255 * 127 * k can overflow");
   PackedWeights p;
   p.kernel = kern;
   p.isa = kernels_detail::isa_of(kern);
@@ -127,9 +129,7 @@ inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel
       for (std::int64_t c = 0; c < n; ++c) {
         std::int64_t sum = 0;
         for (std::int64_t kk = 0; kk < k; ++kk) sum += q[c * k + kk];
-        // modulo 2^32, as vpdpbusd wraps: the difference with the sum is right even when
-        // 255 * 127 * k passes int32 (k up to max_k)
-        p.comp[c] = static_cast<std::int32_t>(static_cast<std::uint32_t>(128 * sum));
+        p.comp[c] = static_cast<std::int32_t>(sum);  // |sum| <= 127 * k
       }
       break;
   }
@@ -147,6 +147,7 @@ inline void prepare(QuantizedRows& q, std::int64_t m, std::int64_t k, Kernel ker
   q.stride = kern == Kernel::generic ? k : kernels_detail::round_up(k, g) * (4 / g);
   q.data.resize(static_cast<std::size_t>(m * q.stride));
   q.scale.resize(static_cast<std::size_t>(m));
+  q.zero.resize(static_cast<std::size_t>(m));
 }
 
 inline void gemm_generic(const QuantizedRows& x, std::int64_t m0, std::int64_t m1,
@@ -155,10 +156,11 @@ inline void gemm_generic(const QuantizedRows& x, std::int64_t m0, std::int64_t m
   const std::int64_t k = w.k;
   const auto* qw = reinterpret_cast<const std::int8_t*>(w.data.data());
   for (std::int64_t r = m0; r < m1; ++r) {
-    const auto* qx = reinterpret_cast<const std::int8_t*>(x.data.data()) + r * x.stride;
+    const std::uint8_t* qx = x.data.data() + r * x.stride;
+    const std::int32_t zx = x.zero[r];
     for (std::int64_t c = n0; c < n1; ++c) {
       std::int32_t acc = 0;
-      for (std::int64_t kk = 0; kk < k; ++kk) acc += qx[kk] * qw[c * k + kk];
+      for (std::int64_t kk = 0; kk < k; ++kk) acc += (qx[kk] - zx) * qw[c * k + kk];
       float v = static_cast<float>(acc) * x.scale[r] * w.scale[c];
       if (bias) v += bias[c];
       y[r * ldy + c] = v;
@@ -202,10 +204,11 @@ inline void prepare(QuantizedRows& q, std::int64_t m, std::int64_t k, Isa isa) {
   detail::prepare(q, m, k, detail::kernel_of(isa == Isa::best ? pick() : isa));
 }
 
-/// @brief Quantizes rows [r0, r1) of x (m, k), leading dimension ldx, into q: per row
-/// sx[r] = max|x[r, :]| / 127 (1 for a zero row), qx = nearbyint(x / sx) in [-127, 127].
-/// A row holding a non-finite value gets sx = NaN (its outputs are NaN). Disjoint row
-/// ranges may run concurrently; never allocates.
+/// @brief Quantizes rows [r0, r1) of x (m, k), leading dimension ldx, into q, per row:
+/// lo = min(0, min x[r, :]), hi = max(0, max x[r, :]), sx[r] = (hi - lo) / 255 (1 for a
+/// zero row), zx[r] = nearbyint(-lo / sx) and qx = nearbyint(x / sx) + zx in [0, 255]. A row
+/// holding a non-finite value gets sx = NaN (its outputs are NaN). Disjoint row ranges may
+/// run concurrently; never allocates.
 /// @throws InputError for rows outside [0, q.m) or ldx < k.
 inline void quantize_rows(const float* x, std::int64_t ldx, std::int64_t r0, std::int64_t r1,
                           QuantizedRows& q) {
@@ -213,37 +216,48 @@ inline void quantize_rows(const float* x, std::int64_t ldx, std::int64_t r0, std
   const std::int64_t elems = q.kernel == Kernel::avx2 ? q.stride / 2 : q.stride;
 #if BERTPP_KERNELS_SIMD
   if (q.kernel != Kernel::generic && cpu().has_avx2()) {
-    for (std::int64_t r = r0; r < r1; ++r)
-      q.scale[r] = kernels_detail::quantize_row_avx2(x + r * ldx, q.k, q.kernel,
-                                                     q.data.data() + r * q.stride, elems);
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const kernels_detail::RowCode c = kernels_detail::quantize_row_avx2(
+          x + r * ldx, q.k, q.kernel, q.data.data() + r * q.stride, elems);
+      q.scale[r] = c.scale;
+      q.zero[r] = c.zero;
+    }
     return;
   }
 #endif
-  for (std::int64_t r = r0; r < r1; ++r)
-    q.scale[r] = kernels_detail::quantize_row_scalar(x + r * ldx, q.k, q.kernel,
-                                                     q.data.data() + r * q.stride, elems);
+  for (std::int64_t r = r0; r < r1; ++r) {
+    const kernels_detail::RowCode c = kernels_detail::quantize_row_scalar(
+        x + r * ldx, q.k, q.kernel, q.data.data() + r * q.stride, elems);
+    q.scale[r] = c.scale;
+    q.zero[r] = c.zero;
+  }
 }
 
 /// @brief The tile rows [m0, m1) x columns [n0, n1) of y (m, n), leading dimension ldy:
-/// y[r, c] = float(sum_k qx[r, k] qw[c, k]) * sx[r] * sw[c] + bias[c] (bias may be null).
+/// y[r, c] = float(sum_k (qx[r, k] - zx[r]) qw[c, k]) * sx[r] * sw[c] + bias[c] (bias may be
+/// null), then `post` on each finished block of y (the whole tile on the generic path).
 /// n0 must be a multiple of column_block(w.isa). Tiles that do not overlap may run
 /// concurrently on shared x and w; never allocates.
 /// @throws InputError when x and w were made for different kernels or k, or the tile is
 /// outside y.
 inline void gemm(const QuantizedRows& x, std::int64_t m0, std::int64_t m1, const PackedWeights& w,
-                 std::int64_t n0, std::int64_t n1, const float* bias, float* y, std::int64_t ldy) {
+                 std::int64_t n0, std::int64_t n1, const float* bias, float* y, std::int64_t ldy,
+                 const PostOp& post = {}) {
   kernels_detail::check_tile("int8::gemm", x.kernel, w.kernel, x.m, x.k, w.n, w.k, w.block, m0, m1,
                              n0, n1, y, ldy);
   if (m0 == m1 || n0 == n1) return;
   if (w.kernel == Kernel::generic) {
     detail::gemm_generic(x, m0, m1, w, n0, n1, bias, y, ldy);
+    post(y, ldy, m0, m1, n0, n1);
     return;
   }
 #if BERTPP_KERNELS_SIMD
   kernels_detail::Operands o;
+  o.post = post;
   o.x = x.data.data();
   o.x_stride = x.stride;
   o.row_scale = x.scale.data();
+  o.row_zero = x.zero.data();
   o.w = w.data.data();
   o.groups = (w.k + detail::kernel_group(w.kernel) - 1) / detail::kernel_group(w.kernel);
   o.col_scale = w.scale.data();
@@ -285,7 +299,7 @@ inline int QuantizedRows::value(std::int64_t r, std::int64_t kk) const {
   const std::uint8_t* row = data.data() + r * stride;
   switch (kernel) {
     case Kernel::generic:
-      return reinterpret_cast<const std::int8_t*>(row)[kk];
+      return static_cast<int>(row[kk]) - zero[r];
     case Kernel::avx2: {
       std::int16_t v;
       std::memcpy(&v, row + 2 * kk, 2);
@@ -293,7 +307,7 @@ inline int QuantizedRows::value(std::int64_t r, std::int64_t kk) const {
     }
     case Kernel::avx512:
     case Kernel::avx512_emulated:
-      return static_cast<int>(row[kk]) - 128;
+      return static_cast<int>(row[kk]) - zero[r];
   }
   return 0;
 }

@@ -33,6 +33,23 @@
 #define BERTPP_KERNELS_EMULATED 0
 #endif
 
+namespace bertpp::exec {
+
+/// @brief An output stage the int8 and bf16 gemm() run on each finished block of y while it
+/// is still in L1 (an activation, a residual add): fn(arg, y, ldy, r0, r1, c0, c1) for the
+/// rows [r0, r1) and columns [c0, c1) of y just written. A null fn does nothing.
+struct PostOp {
+  void (*fn)(const void* arg, float* y, std::int64_t ldy, std::int64_t r0, std::int64_t r1,
+             std::int64_t c0, std::int64_t c1) = nullptr;
+  const void* arg = nullptr;
+  void operator()(float* y, std::int64_t ldy, std::int64_t r0, std::int64_t r1, std::int64_t c0,
+                  std::int64_t c1) const {
+    if (fn && r0 < r1 && c0 < c1) fn(arg, y, ldy, r0, r1, c0, c1);
+  }
+};
+
+}  // namespace bertpp::exec
+
 namespace bertpp::exec::kernels_detail {
 
 /// Which instantiation a packed operand was made for. `avx512_emulated` is the AVX-512
@@ -104,12 +121,14 @@ inline std::int64_t round_up(std::int64_t v, std::int64_t to) { return (v + to -
 /// byte r * x_stride + g * (bytes per group).
 struct Operands {
   const std::uint8_t* x = nullptr;
-  std::int64_t x_stride = 0;         // bytes between activation rows
-  const float* row_scale = nullptr;  // [m], int8 only
+  std::int64_t x_stride = 0;               // bytes between activation rows
+  const float* row_scale = nullptr;        // [m], int8 only
+  const std::int32_t* row_zero = nullptr;  // [m], int8 only: zero points
   const std::uint8_t* w = nullptr;
   std::int64_t groups = 0;             // k-groups per panel
   const float* col_scale = nullptr;    // [panels * block], int8 only
-  const std::int32_t* comp = nullptr;  // [panels * block], int8 VNNI only (else zeros)
+  const std::int32_t* comp = nullptr;  // [panels * block], int8 VNNI only: column sums
+  PostOp post;                         // run on each finished block of y
 };
 
 #if BERTPP_KERNELS_SIMD

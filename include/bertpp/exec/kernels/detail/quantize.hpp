@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
-// Per-row symmetric int8 quantization of activations, scalar and AVX2 (same results: the
-// maximum is exact, the division is IEEE in both, and vcvtps2dq rounds like nearbyint in
-// the current mode, ties to even by default).
+// int8 quantization: weights symmetric per output channel (at load), activations asymmetric
+// per row (at run time, as ONNX Runtime's DynamicQuantizeLinear does per tensor). Scalar
+// and AVX2 give the same results: the minimum and maximum are exact, the divisions are IEEE
+// in both, and vcvtps2dq rounds like nearbyint in the current mode (ties to even by default).
 //
-// x (k) float -> s = max|x| / 127 (1 when all zero; NaN when one is not finite),
-//                q = nearbyint(x / s) clamped to [-127, 127] (0 on a non-finite row),
-// stored as int8 (generic), int16 (avx2) or u8 q + 128 (avx512), padded to the row stride.
+// weights:     w (k) -> s = max|w| / 127 (1 when all zero), q = nearbyint(w / s) in [-127, 127]
+// activations: x (k) -> lo = min(0, min x), hi = max(0, max x),
+//              s = hi / 255 - lo / 255 (1 when both are zero; NaN when a value is not finite),
+//              z = nearbyint(-lo / s) in [0, 255], q = nearbyint(x / s) + z clamped to [0, 255],
+//              so x ~ s * (q - z) and 0 is exact. Stored as u8 q (generic, avx512) or as int16
+//              q - z (avx2), padded to the row stride with codes of 0 (x = 0).
 #pragma once
 
 #include <cmath>
@@ -39,82 +43,116 @@ inline float symmetric_scale(const float* v, std::int64_t n) {
   return amax == 0.0f ? 1.0f : amax / 127.0f;
 }
 
-inline float scale_of_max(float amax, bool finite) {
-  if (!finite) return std::numeric_limits<float>::quiet_NaN();
-  return amax == 0.0f ? 1.0f : amax / 127.0f;
+/// The scale and zero point of one activation row.
+struct RowCode {
+  float scale = 1.0f;
+  std::int32_t zero = 0;
+};
+
+/// The row code for the range [lo, hi] (lo <= 0 <= hi), or NaN when not `finite`.
+inline RowCode row_code(float lo, float hi, bool finite) {
+  if (!finite) return {std::numeric_limits<float>::quiet_NaN(), 0};
+  if (hi == 0.0f && lo == 0.0f) return {1.0f, 0};
+  RowCode c;
+  c.scale = hi / 255.0f - lo / 255.0f;  // (hi - lo) / 255 without overflow
+  if (c.scale == 0.0f) c.scale = std::numeric_limits<float>::denorm_min();  // underflow
+  float z = std::nearbyint(-lo / c.scale);
+  z = z > 255.0f ? 255.0f : z;
+  c.zero = static_cast<std::int32_t>(z < 0.0f ? 0.0f : z);
+  return c;
 }
 
-/// Writes codes [from, stride_elems) of one row (zero codes past k), one code each.
-inline void quantize_tail(const float* x, std::int64_t k, float s, bool bad, Kernel kern,
+/// The unsigned code of v: nearbyint(v / s) + z clamped to [0, 255].
+inline int quantize_unsigned(float v, const RowCode& c) {
+  float q = std::nearbyint(v / c.scale) + static_cast<float>(c.zero);
+  q = q > 255.0f ? 255.0f : q;
+  q = q < 0.0f ? 0.0f : q;
+  return static_cast<int>(q);
+}
+
+/// Writes codes [from, stride_elems) of one row (the code of 0 past k, and on a non-finite
+/// row), one code each.
+inline void quantize_tail(const float* x, std::int64_t k, const RowCode& c, bool bad, Kernel kern,
                           std::uint8_t* row, std::int64_t from, std::int64_t stride_elems) {
   for (std::int64_t kk = from; kk < stride_elems; ++kk) {
-    const int q = kk < k && !bad ? quantize_value(x[kk], s) : 0;
-    if (kern == Kernel::generic) {
-      row[kk] = static_cast<std::uint8_t>(static_cast<std::int8_t>(q));
-    } else if (kern == Kernel::avx2) {
-      const std::int16_t v = static_cast<std::int16_t>(q);
+    const int q = kk < k && !bad ? quantize_unsigned(x[kk], c) : c.zero;
+    if (kern == Kernel::avx2) {
+      const auto v = static_cast<std::int16_t>(q - c.zero);
       std::memcpy(row + 2 * kk, &v, 2);
     } else {
-      row[kk] = static_cast<std::uint8_t>(128 + q);
+      row[kk] = static_cast<std::uint8_t>(q);
     }
   }
 }
 
-/// One row, scalar; returns its scale.
-inline float quantize_row_scalar(const float* x, std::int64_t k, Kernel kern, std::uint8_t* row,
-                                 std::int64_t stride_elems) {
-  const float s = symmetric_scale(x, k);
-  quantize_tail(x, k, s, std::isnan(s), kern, row, 0, stride_elems);
-  return s;
+/// One row, scalar; returns its code.
+inline RowCode quantize_row_scalar(const float* x, std::int64_t k, Kernel kern, std::uint8_t* row,
+                                   std::int64_t stride_elems) {
+  float lo = 0.0f, hi = 0.0f;
+  bool finite = true;
+  for (std::int64_t i = 0; i < k; ++i) {
+    finite = finite && std::fabs(x[i]) <= std::numeric_limits<float>::max();
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
+  }
+  const RowCode c = row_code(lo, hi, finite);
+  quantize_tail(x, k, c, !finite, kern, row, 0, stride_elems);
+  return c;
 }
 
 #if BERTPP_KERNELS_SIMD
-/// One row for the avx2 (int16) or avx512 (u8) layouts, 8 values at a time; returns its
-/// scale.
-BERTPP_TARGET_AVX2 inline float quantize_row_avx2(const float* x, std::int64_t k, Kernel kern,
-                                                  std::uint8_t* row, std::int64_t stride_elems) {
+/// One row for the avx2 (int16) or u8 (generic, avx512) layouts, 8 values at a time;
+/// returns its code.
+BERTPP_TARGET_AVX2 inline RowCode quantize_row_avx2(const float* x, std::int64_t k, Kernel kern,
+                                                    std::uint8_t* row, std::int64_t stride_elems) {
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   const __m256 big = _mm256_set1_ps(std::numeric_limits<float>::max());
-  __m256 vmax = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
+  __m256 vmin = _mm256_setzero_ps(), vmax = _mm256_setzero_ps(), bad = _mm256_setzero_ps();
   std::int64_t kk = 0;
   for (; kk + 8 <= k; kk += 8) {
-    const __m256 a = _mm256_and_ps(_mm256_loadu_ps(x + kk), abs_mask);
-    bad = _mm256_or_ps(bad, _mm256_cmp_ps(a, big, _CMP_NLE_UQ));  // > max, or NaN
-    vmax = _mm256_max_ps(vmax, a);
+    const __m256 v = _mm256_loadu_ps(x + kk);
+    bad = _mm256_or_ps(bad, _mm256_cmp_ps(_mm256_and_ps(v, abs_mask), big, _CMP_NLE_UQ));
+    vmin = _mm256_min_ps(vmin, v);
+    vmax = _mm256_max_ps(vmax, v);
   }
-  alignas(32) float lanes[8];
-  _mm256_store_ps(lanes, vmax);
-  float amax = 0.0f;
-  for (float v : lanes) amax = v > amax ? v : amax;
+  alignas(32) float lows[8], highs[8];
+  _mm256_store_ps(lows, vmin);
+  _mm256_store_ps(highs, vmax);
+  float lo = 0.0f, hi = 0.0f;
+  for (int i = 0; i < 8; ++i) {
+    lo = lows[i] < lo ? lows[i] : lo;
+    hi = highs[i] > hi ? highs[i] : hi;
+  }
   bool finite = _mm256_movemask_ps(bad) == 0;
   for (std::int64_t t = kk; t < k; ++t) {
-    const float a = std::fabs(x[t]);
-    finite = finite && a <= std::numeric_limits<float>::max();
-    amax = a > amax ? a : amax;
+    finite = finite && std::fabs(x[t]) <= std::numeric_limits<float>::max();
+    lo = x[t] < lo ? x[t] : lo;
+    hi = x[t] > hi ? x[t] : hi;
   }
-  const float s = scale_of_max(amax, finite);
+  const RowCode c = row_code(lo, hi, finite);
   if (!finite) {
-    quantize_tail(x, k, s, true, kern, row, 0, stride_elems);
-    return s;
+    quantize_tail(x, k, c, true, kern, row, 0, stride_elems);
+    return c;
   }
-  const __m256 vs = _mm256_set1_ps(s);
-  const __m256i lo = _mm256_set1_epi32(-127), hi = _mm256_set1_epi32(127);
+  const __m256 vs = _mm256_set1_ps(c.scale);
+  const __m256i vz = _mm256_set1_epi32(c.zero);
+  const __m256i q_lo = _mm256_setzero_si256(), q_hi = _mm256_set1_epi32(255);
   kk = 0;
   for (; kk + 8 <= k; kk += 8) {
     __m256i q = _mm256_cvtps_epi32(_mm256_div_ps(_mm256_loadu_ps(x + kk), vs));
-    q = _mm256_min_epi32(_mm256_max_epi32(q, lo), hi);
+    q = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(q, vz), q_lo), q_hi);
     if (kern == Kernel::avx2) {
+      q = _mm256_sub_epi32(q, vz);
       const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q, q), 0x08);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(row + 2 * kk), _mm256_castsi256_si128(w));
     } else {
-      q = _mm256_add_epi32(q, _mm256_set1_epi32(128));
       const __m256i w = _mm256_permute4x64_epi64(_mm256_packs_epi32(q, q), 0x08);
       const __m128i b = _mm_packus_epi16(_mm256_castsi256_si128(w), _mm256_castsi256_si128(w));
       _mm_storel_epi64(reinterpret_cast<__m128i*>(row + kk), b);
     }
   }
-  quantize_tail(x, k, s, false, kern, row, kk, stride_elems);
-  return s;
+  quantize_tail(x, k, c, false, kern, row, kk, stride_elems);
+  return c;
 }
 #endif
 

@@ -46,8 +46,8 @@ struct Bf16Widen8 {
     return _mm256_broadcast_ss(reinterpret_cast<const float*>(p) + PH);
   }
   BERTPP_TARGET_AVX2 static Acc step(Acc a, B x, W w) { return _mm256_fmadd_ps(x, w, a); }
-  BERTPP_TARGET_AVX2 static void store(float* d, Acc a, float, const float*, const std::int32_t*,
-                                       const float* bias) {
+  BERTPP_TARGET_AVX2 static void store(float* d, Acc a, float, std::int32_t, const float*,
+                                       const std::int32_t*, const float* bias) {
     _mm256_storeu_ps(d, _mm256_add_ps(a, _mm256_loadu_ps(bias)));
   }
 };
@@ -73,7 +73,7 @@ struct Bf16x16 {
     return (__m512bh)_mm512_set1_epi32(load32(p));
   }
   BERTPP_TARGET_AVX512_BF16 static Acc step(Acc a, B x, W w) { return _mm512_dpbf16_ps(a, x, w); }
-  BERTPP_TARGET_AVX512_BF16 static void store(float* d, Acc a, float, const float*,
+  BERTPP_TARGET_AVX512_BF16 static void store(float* d, Acc a, float, std::int32_t, const float*,
                                               const std::int32_t*, const float* bias) {
     _mm512_storeu_ps(d, _mm512_add_ps(a, _mm512_loadu_ps(bias)));
   }
@@ -107,8 +107,8 @@ struct Bf16x16Emulated : Emulated512Loads {
   BERTPP_TARGET_AVX2 static Acc step(Acc a, B x, W w) {
     return {dpbf16(a.lo, x, w.lo), dpbf16(a.hi, x, w.hi)};
   }
-  BERTPP_TARGET_AVX2 static void store(float* d, Acc a, float, const float*, const std::int32_t*,
-                                       const float* bias) {
+  BERTPP_TARGET_AVX2 static void store(float* d, Acc a, float, std::int32_t, const float*,
+                                       const std::int32_t*, const float* bias) {
     _mm256_storeu_ps(d, _mm256_add_ps(a.lo, _mm256_loadu_ps(bias)));
     _mm256_storeu_ps(d + 8, _mm256_add_ps(a.hi, _mm256_loadu_ps(bias + 8)));
   }

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // Vector traits of the int8 kernels: what one vector of 32-bit accumulators is, how a
 // weight vector and an activation broadcast are loaded, the dot-product step and the
-// output stage y = float(acc - comp) * row_scale * col_scale + bias.
+// output stage y = float(acc - row_zero * comp) * row_scale * col_scale + bias.
 //
-//  I16x8   (AVX2): lanes hold int16 pairs; step = vpmaddwd + vpaddd (exact: |q| <= 127).
-//  U8S8x16 (AVX-512 VNNI): lanes hold 4 bytes; step = vpdpbusd (u8 activations q + 128
-//          times s8 weights; the 128 * sum_k qw[c, k] this adds is `comp`, removed at store).
+//  I16x8   (AVX2): lanes hold int16 pairs; step = vpmaddwd + vpaddd (exact: the activations
+//          are the centred codes q - z, |q - z| <= 255, and |w| <= 127).
+//  U8S8x16 (AVX-512 VNNI): lanes hold 4 bytes; step = vpdpbusd (u8 activation codes q times
+//          s8 weights; the z * sum_k qw[c, k] this adds, z the row's zero point and the sum
+//          `comp`, is removed at store).
 //  U8S8x16Emulated (AVX2): U8S8x16 with each zmm as two ymm and vpdpbusd done with
 //          vpmaddwd on the zero-extended / sign-extended even and odd bytes (exact).
 #pragma once
@@ -41,8 +43,9 @@ struct I16x8 {
   BERTPP_TARGET_AVX2 static Acc step(Acc a, B x, W w) {
     return _mm256_add_epi32(a, _mm256_madd_epi16(x, w));
   }
-  BERTPP_TARGET_AVX2 static void store(float* d, Acc a, float rs, const float* cs,
-                                       const std::int32_t* /*comp: none*/, const float* bias) {
+  BERTPP_TARGET_AVX2 static void store(float* d, Acc a, float rs, std::int32_t /*zero: in x*/,
+                                       const float* cs, const std::int32_t* /*comp: none*/,
+                                       const float* bias) {
     __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_set1_ps(rs));
     v = _mm256_mul_ps(v, _mm256_loadu_ps(cs));
     _mm256_storeu_ps(d, _mm256_add_ps(v, _mm256_loadu_ps(bias)));
@@ -73,9 +76,11 @@ struct U8S8x16 {
   BERTPP_TARGET_AVX512_VNNI static Acc step(Acc a, B x, W w) {
     return _mm512_dpbusd_epi32(a, x, w);
   }
-  BERTPP_TARGET_AVX512_VNNI static void store(float* d, Acc a, float rs, const float* cs,
-                                              const std::int32_t* comp, const float* bias) {
-    a = _mm512_sub_epi32(a, _mm512_loadu_si512(reinterpret_cast<const void*>(comp)));
+  BERTPP_TARGET_AVX512_VNNI static void store(float* d, Acc a, float rs, std::int32_t rz,
+                                              const float* cs, const std::int32_t* comp,
+                                              const float* bias) {
+    const __m512i sums = _mm512_loadu_si512(reinterpret_cast<const void*>(comp));
+    a = _mm512_sub_epi32(a, _mm512_mullo_epi32(_mm512_set1_epi32(rz), sums));
     // (the masked form with a zero source: GCC 12 warns on _mm512_cvtepi32_ps's undefined one)
     __m512 v = _mm512_mask_cvtepi32_ps(_mm512_setzero_ps(), 0xFFFF, a);
     v = _mm512_mul_ps(v, _mm512_set1_ps(rs));
@@ -109,17 +114,19 @@ struct U8S8x16Emulated : Emulated512Loads {
   BERTPP_TARGET_AVX2 static Acc step(Acc a, B x, W w) {
     return {dpbusd(a.lo, x, w.lo), dpbusd(a.hi, x, w.hi)};
   }
-  BERTPP_TARGET_AVX2 static void store8(float* d, __m256i a, float rs, const float* cs,
-                                        const std::int32_t* comp, const float* bias) {
-    a = _mm256_sub_epi32(a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(comp)));
+  BERTPP_TARGET_AVX2 static void store8(float* d, __m256i a, float rs, std::int32_t rz,
+                                        const float* cs, const std::int32_t* comp,
+                                        const float* bias) {
+    const __m256i sums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(comp));
+    a = _mm256_sub_epi32(a, _mm256_mullo_epi32(_mm256_set1_epi32(rz), sums));
     __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_set1_ps(rs));
     v = _mm256_mul_ps(v, _mm256_loadu_ps(cs));
     _mm256_storeu_ps(d, _mm256_add_ps(v, _mm256_loadu_ps(bias)));
   }
-  BERTPP_TARGET_AVX2 static void store(float* d, Acc a, float rs, const float* cs,
+  BERTPP_TARGET_AVX2 static void store(float* d, Acc a, float rs, std::int32_t rz, const float* cs,
                                        const std::int32_t* comp, const float* bias) {
-    store8(d, a.lo, rs, cs, comp, bias);
-    store8(d + 8, a.hi, rs, cs + 8, comp + 8, bias + 8);
+    store8(d, a.lo, rs, rz, cs, comp, bias);
+    store8(d + 8, a.hi, rs, rz, cs + 8, comp + 8, bias + 8);
   }
 };
 
