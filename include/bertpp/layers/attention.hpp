@@ -215,27 +215,27 @@ class SelfAttention {
                  Eigen::Map<Matrix<float>>& scores, std::vector<float>& keys,
                  std::vector<float>& values, Matrix<float>& context, float scale, bool pack) const {
     const auto& k = *kernels_;
-    const std::int64_t h = qkv.cols() / 3, ld = qkv.cols(), d = head_size_;
-    const std::int64_t key_panels = (len + k.nr - 1) / k.nr, value_panels = (d + k.nr - 1) / k.nr;
+    const std::int64_t h = qkv.cols() / 3, ld = qkv.cols(), d = head_size_, nr = k.direct_nr;
+    const std::int64_t key_panels = (len + nr - 1) / nr, value_panels = (d + nr - 1) / nr;
     if (pack) {
-      if (keys.size() < static_cast<std::size_t>(key_panels * d * k.nr))
-        keys.resize(static_cast<std::size_t>(key_panels * d * k.nr));
-      if (values.size() < static_cast<std::size_t>(value_panels * len * k.nr))
-        values.resize(static_cast<std::size_t>(value_panels * len * k.nr));
-      exec::pack_panels_into(qkv.data() + r0 * ld + h + c0, len, d, ld, k.nr, keys.data());
-      exec::pack_panels_kn_into(qkv.data() + r0 * ld + 2 * h + c0, len, d, ld, k.nr, values.data());
+      if (keys.size() < static_cast<std::size_t>(key_panels * d * nr))
+        keys.resize(static_cast<std::size_t>(key_panels * d * nr));
+      if (values.size() < static_cast<std::size_t>(value_panels * len * nr))
+        values.resize(static_cast<std::size_t>(value_panels * len * nr));
+      k.pack_transposed(qkv.data() + r0 * ld + h + c0, len, d, ld, static_cast<int>(nr),
+                        keys.data());
+      exec::pack_panels_kn_into(qkv.data() + r0 * ld + 2 * h + c0, len, d, ld, static_cast<int>(nr),
+                                values.data());
     }
-    const exec::Epilogue none;
-    k.gemm(qkv.data() + (r0 + q0) * ld + c0, ld, keys.data(), d, len, scores.data(), len, 0, qn, 0,
-           key_panels, none, k.kc, k.mc);
+    k.gemm_direct(qkv.data() + (r0 + q0) * ld + c0, ld, keys.data(), d, len, scores.data(), len, 0,
+                  qn);
     if (bias_) {
       add_bias(scores.data(), qn, len, q0, head, scale);
       scale = 1.0f;
     }
     for (Eigen::Index r = 0; r < qn; ++r) k.softmax(scores.data() + r * len, len, scale);
-    k.gemm(scores.data(), len, values.data(), len, d,
-           context.data() + (r0 + q0) * context.cols() + c0, context.cols(), 0, qn, 0, value_panels,
-           none, k.kc, k.mc);
+    k.gemm_direct(scores.data(), len, values.data(), len, d,
+                  context.data() + (r0 + q0) * context.cols() + c0, context.cols(), 0, qn);
   }
 
   std::shared_ptr<const RelativeBias<T>> bias_;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "bertpp/exec/aligned.hpp"
 #include "bertpp/exec/cpu.hpp"
@@ -79,6 +80,14 @@ struct F32Kernels {
                    const Epilogue&) = nullptr;
   void (*softmax)(float*, std::int64_t, float) = nullptr;
   void (*layer_norm)(float*, std::int64_t, const float*, const float*, float) = nullptr;
+  /// @brief Attention's products (exec::attention_gemm): y = x W^T with x read in place and W
+  /// packed in panels of `direct_nr` columns.
+  int direct_nr = 0;
+  void (*gemm_direct)(const float*, std::int64_t, const float*, std::int64_t, std::int64_t, float*,
+                      std::int64_t, std::int64_t, std::int64_t) = nullptr;
+  /// @brief pack_panels_into, vectorized (attention's keys).
+  void (*pack_transposed)(const float*, std::int64_t, std::int64_t, std::int64_t, int,
+                          float*) = nullptr;
   /// @brief Whether this family has SIMD kernels (false: the caller uses the generic path).
   bool simd() const noexcept { return gemm != nullptr; }
 };
@@ -94,8 +103,13 @@ inline F32Kernels make_family(const char* name, int mr, int nr, L1Operand in_l1,
                               decltype(F32Kernels::gemm) gemm,
                               decltype(F32Kernels::epilogue) epilogue,
                               decltype(F32Kernels::softmax) softmax,
-                              decltype(F32Kernels::layer_norm) layer_norm) {
+                              decltype(F32Kernels::layer_norm) layer_norm, int direct_nr,
+                              decltype(F32Kernels::gemm_direct) gemm_direct,
+                              decltype(F32Kernels::pack_transposed) pack_transposed) {
   F32Kernels k;
+  k.direct_nr = direct_nr;
+  k.gemm_direct = gemm_direct;
+  k.pack_transposed = pack_transposed;
   k.name = name;
   k.mr = mr;
   k.nr = nr;
@@ -130,11 +144,15 @@ inline const F32Kernels& f32_kernels(Isa isa) {
   static const F32Kernels avx2 = detail::make_family(
       "avx2", 6, 16, L1Operand::b_panel, &detail::avx2::gemm_tile<detail::F32x8, 6, 2>,
       &detail::avx2::epilogue_block<detail::F32x8>, &detail::avx2::softmax_row<detail::F32x8>,
-      &detail::avx2::layer_norm_row<detail::F32x8>);
+      &detail::avx2::layer_norm_row<detail::F32x8>, 16,
+      &detail::avx2::gemm_direct<detail::F32x8, 6, 2>, &detail::avx2::pack_transposed);
+  // Attention's products on AVX-512 use 4 x 64 tiles: a 64-wide panel fits BERT's head size
+  // and a 128-token key block exactly, where 48 wastes a third of the context product.
   static const F32Kernels avx512 = detail::make_family(
       "avx512", 8, 48, L1Operand::a_panel, &detail::avx512::gemm_tile<detail::F32x16, 8, 3>,
       &detail::avx512::epilogue_block<detail::F32x16>, &detail::avx512::softmax_row<detail::F32x16>,
-      &detail::avx512::layer_norm_row<detail::F32x16>);
+      &detail::avx512::layer_norm_row<detail::F32x16>, 64,
+      &detail::avx512::gemm_direct<detail::F32x16, 4, 4>, &detail::avx512::pack_transposed);
   if (isa == Isa::avx512) return avx512;
   if (isa == Isa::avx2) return avx2;
 #else
@@ -153,7 +171,8 @@ inline const F32Kernels& f32_kernels_emulated_avx512() {
       "avx512-emulated", 8, 48, detail::L1Operand::a_panel,
       &detail::avx2::gemm_tile<detail::F32x16e, 8, 3>,
       &detail::avx2::epilogue_block<detail::F32x16e>, &detail::avx2::softmax_row<detail::F32x16e>,
-      &detail::avx2::layer_norm_row<detail::F32x16e>);
+      &detail::avx2::layer_norm_row<detail::F32x16e>, 64,
+      &detail::avx2::gemm_direct<detail::F32x16e, 4, 4>, &detail::avx2::pack_transposed);
   return k;
 #else
   static const F32Kernels generic;
@@ -202,9 +221,8 @@ inline void pack_panels_kn_into(const float* b, std::int64_t k, std::int64_t n, 
     float* dst = out + p * k * nr;
     const std::int64_t cols = std::min<std::int64_t>(nr, n - p * nr);
     for (std::int64_t kk = 0; kk < k; ++kk) {
-      const float* src = b + kk * ldb + p * nr;
       float* d = dst + kk * nr;
-      for (std::int64_t j = 0; j < cols; ++j) d[j] = src[j];
+      std::memcpy(d, b + kk * ldb + p * nr, static_cast<std::size_t>(cols) * sizeof(float));
       for (std::int64_t j = cols; j < nr; ++j) d[j] = 0.0f;
     }
   }
