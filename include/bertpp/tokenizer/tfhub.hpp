@@ -18,6 +18,7 @@
 #include <bertpp/core/error.hpp>
 #include <bertpp/io/tf_saved_model.hpp>
 #include <bertpp/tokenizer/detail/files.hpp>
+#include <bertpp/tokenizer/detail/saved_model_case.hpp>
 #include <bertpp/tokenizer/detail/tf_text_tables.hpp>
 #include <bertpp/tokenizer/detail/utf8.hpp>
 #include <bertpp/tokenizer/tokenizer.hpp>
@@ -128,12 +129,10 @@ class TfHubPreprocessor {
     const std::string vocab = saved_model ? base + "assets/vocab.txt" : base + "vocab.txt";
     if (!tokenizer_detail::file_exists(vocab))
       throw IoError("'" + dir + "': no vocabulary (expected assets/vocab.txt or vocab.txt)");
-    std::optional<bool> lower = opt.lower_case;
-    if (!lower && saved_model && tokenizer_detail::file_exists(base + "variables/variables.index"))
-      lower = tf2_do_lower_case(base);
-    if (!lower) lower = tokenizer_detail::name_says_lower_case(base);
     TfHubPreprocessOptions o = opt;
-    o.lower_case = lower;
+    if (!o.lower_case)
+      o.lower_case = saved_model ? tokenizer_detail::saved_model_lower_case(base)
+                                 : tokenizer_detail::name_says_lower_case(base);
     return from_vocab_file(vocab, o);
   }
 

@@ -4,6 +4,7 @@
 
 #include <bertpp/io/tf_saved_model.hpp>
 #include <bertpp/tokenizer/detail/files.hpp>
+#include <bertpp/tokenizer/detail/saved_model_case.hpp>
 #include <bertpp/tokenizer/detail/sentencepiece_model.hpp>
 #include <bertpp/tokenizer/tokenizer.hpp>
 
@@ -828,12 +829,8 @@ inline Tokenizer Tokenizer::load_files(const std::string& dir, bool& clean_up_to
                 : bpe_files ? from_roberta_files(base, cfg, map)
                             : Tokenizer(nullptr);
   if (!sp_file && !bpe_files) {
-    // A SavedModel's default: its do_lower_case variable (Model Garden's exports), else the
-    // folder's name, as for Google's checkpoints.
     if (saved_model && !cfg.contains("do_lower_case")) {
-      std::optional<bool> lower;
-      if (file_exists(base + "variables/variables.index")) lower = tf2_do_lower_case(base);
-      o.do_lower_case = lower.value_or(name_says_lower_case(base));
+      o.do_lower_case = saved_model_lower_case(base);
     } else {
       o.do_lower_case = get_or<bool>(cfg, "do_lower_case", default_do_lower_case(base), wc);
     }
