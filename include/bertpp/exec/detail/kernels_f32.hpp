@@ -11,6 +11,7 @@
 
 #include "bertpp/exec/aligned.hpp"
 #include "bertpp/exec/cpu.hpp"
+#include "bertpp/exec/detail/erf_table.hpp"
 #include "bertpp/exec/detail/simd.hpp"
 
 #if defined(__unix__) || defined(__APPLE__)

@@ -69,6 +69,15 @@ struct F32x8 {
   BERTPP_TARGET_AVX2 static reg round(reg a) {
     return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
   }
+  /// round toward minus infinity, as float
+  BERTPP_TARGET_AVX2 static reg floor(reg a) { return _mm256_floor_ps(a); }
+  /// t[i] for lanes holding integers i in [0, 15] (as float); t: 16 floats
+  BERTPP_TARGET_AVX2 static reg lookup16(const float* t, reg i) {
+    const __m256i k = _mm256_cvttps_epi32(i);
+    const reg lo = _mm256_permutevar8x32_ps(_mm256_loadu_ps(t), k);
+    const reg hi = _mm256_permutevar8x32_ps(_mm256_loadu_ps(t + 8), k);
+    return _mm256_blendv_ps(lo, hi, _mm256_castsi256_ps(_mm256_slli_epi32(k, 28)));
+  }
   /// 2^n for lanes holding integers n in [-126, 127]
   BERTPP_TARGET_AVX2 static reg pow2(reg n) {
     const __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
@@ -135,6 +144,10 @@ struct F32x16e {
     return {H::select_lt(a.lo, b.lo, x.lo, y.lo), H::select_lt(a.hi, b.hi, x.hi, y.hi)};
   }
   BERTPP_TARGET_AVX2 static reg round(reg a) { return {H::round(a.lo), H::round(a.hi)}; }
+  BERTPP_TARGET_AVX2 static reg floor(reg a) { return {H::floor(a.lo), H::floor(a.hi)}; }
+  BERTPP_TARGET_AVX2 static reg lookup16(const float* t, reg i) {
+    return {H::lookup16(t, i.lo), H::lookup16(t, i.hi)};
+  }
   BERTPP_TARGET_AVX2 static reg pow2(reg n) { return {H::pow2(n.lo), H::pow2(n.hi)}; }
   BERTPP_TARGET_AVX2 static float sum(reg a) { return H::sum(H::add(a.lo, a.hi)); }
   BERTPP_TARGET_AVX2 static float hmax(reg a) { return H::hmax(H::max(a.lo, a.hi)); }
@@ -181,6 +194,12 @@ struct F32x16 {
   }
   BERTPP_TARGET_AVX512 static reg round(reg a) {
     return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  BERTPP_TARGET_AVX512 static reg floor(reg a) {
+    return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  }
+  BERTPP_TARGET_AVX512 static reg lookup16(const float* t, reg i) {
+    return _mm512_permutexvar_ps(_mm512_cvttps_epi32(i), _mm512_loadu_ps(t));
   }
   BERTPP_TARGET_AVX512 static reg pow2(reg n) {
     const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
