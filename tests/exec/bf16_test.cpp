@@ -6,11 +6,13 @@
 // code (layouts, panels, edges) on AVX2.
 #include "bertpp/exec/kernels/bf16.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <random>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -112,6 +114,48 @@ TEST_P(Bf16Kernel, PackAndConvertRoundToNearestEven) {
   for (std::int64_t r = 0; r < m; ++r)
     for (std::int64_t kk = 0; kk < k; ++kk)
       ASSERT_EQ(a.value(r, kk), ref_bf16(x[r * ldx + kk])) << r << "," << kk;
+}
+
+// pack_strided (attention's keys, W = K with rows contiguous, and values, W = V^T with
+// columns contiguous) lays out the same bytes as pack() of the explicit W, on odd shapes
+// (pair and panel tails, the 8-wide SIMD steps and their remainders), reusing one buffer
+// from a larger shape to smaller ones.
+TEST_P(Bf16Kernel, StridedPackEqualsPackOfTheMatrix) {
+  std::mt19937 rng(25);
+  bf16::PackedWeights rows_out, cols_out;
+  for (const auto& [n, k] : std::vector<std::pair<std::int64_t, std::int64_t>>{
+           {128, 64}, {77, 36}, {33, 17}, {64, 128}, {9, 1}, {1, 9}, {40, 15}, {0, 5}}) {
+    const std::int64_t ld = k + n + 3;  // a row of the source holds more than one head
+    const auto src = kernel_test::random_matrix(rng, std::max<std::int64_t>(n, k), ld, ld, 3.0f);
+    // W = rows [0, n) x columns [0, k) of src (sk = 1), and W' = its transpose view: W'[c, kk]
+    // = src[kk, c] for c < n, kk < k (sc = 1).
+    std::vector<float> w(static_cast<std::size_t>(n * k)), wt(static_cast<std::size_t>(n * k));
+    for (std::int64_t c = 0; c < n; ++c)
+      for (std::int64_t kk = 0; kk < k; ++kk) {
+        w[c * k + kk] = src[c * ld + kk];
+        wt[c * k + kk] = src[kk * ld + c];
+      }
+    const bf16::PackedWeights want = bf16::detail::pack(w.data(), n, k, GetParam());
+    const bf16::PackedWeights want_t = bf16::detail::pack(wt.data(), n, k, GetParam());
+    bf16::detail::pack_strided(src.data(), n, k, ld, 1, GetParam(), rows_out);
+    bf16::detail::pack_strided(src.data(), n, k, 1, ld, GetParam(), cols_out);
+    for (const auto* pair : {&want, &want_t}) {
+      const bf16::PackedWeights& got = pair == &want ? rows_out : cols_out;
+      SCOPED_TRACE(testing::Message()
+                   << "n=" << n << " k=" << k << (pair == &want ? " rows" : " columns"));
+      ASSERT_EQ(got.n, n);
+      ASSERT_EQ(got.k, k);
+      ASSERT_EQ(got.block, pair->block);
+      ASSERT_EQ(got.kernel, pair->kernel);
+      ASSERT_GE(got.data.size(), pair->data.size());
+      ASSERT_EQ(std::memcmp(got.data.data(), pair->data.data(), pair->data.size()), 0);
+    }
+  }
+  std::vector<float> w(4, 1.0f);
+  EXPECT_THROW(bf16::detail::pack_strided(w.data(), 2, 2, 2, 2, GetParam(), rows_out),
+               bertpp::InputError);
+  EXPECT_THROW(bf16::detail::pack_strided(nullptr, 2, 2, 2, 1, GetParam(), rows_out),
+               bertpp::InputError);
 }
 
 // Each element within the fp32 summation bound of the double dot of the bf16 values:

@@ -28,6 +28,13 @@ struct Workspace {
   /// Per thread (grow only): attention scores, and one head's keys and values packed for
   /// the SIMD kernels.
   std::vector<std::vector<T>> scores, keys, values;
+  /// Per thread: one head's queries, probabilities, keys and values in bf16 (reduced
+  /// precisions on AVX512_BF16).
+  struct Bf16Head {
+    exec::bf16::ConvertedRows queries, probabilities;
+    exec::bf16::PackedWeights keys, values;
+  };
+  std::vector<Bf16Head> bf16;
   PackedBatch packed;
 };
 
@@ -103,6 +110,11 @@ class SelfAttention {
         gamma_(w.at(n.attention_norm + ".weight")),
         beta_(w.at(n.attention_norm + ".bias")),
         kernels_(layer_kernels<T>(exec)) {
+    // bf16 and int8 run attention's two products on vdpbf16ps too (softmax stays fp32),
+    // where the CPU has it: on AVX2 the bf16 kernels widen to fp32 and would only be slower.
+    if constexpr (std::is_same_v<T, float>)
+      bf16_products_ = kernels_ && exec.precision != Precision::f32 &&
+                       exec::bf16::pick(exec.isa) == exec::Isa::avx512;
     const auto h = c.hidden_size;
     std::vector<T> qkv_w(static_cast<std::size_t>(3 * h * h)),
         qkv_b(static_cast<std::size_t>(3 * h));
@@ -131,6 +143,7 @@ class SelfAttention {
       ws.scores.resize(static_cast<std::size_t>(ctx.num_threads()));
       ws.keys.resize(ws.scores.size());
       ws.values.resize(ws.scores.size());
+      ws.bf16.resize(ws.scores.size());
     }
     const T scale = T(1) / std::sqrt(static_cast<T>(head_size_));
     // Tasks: (sequence, head, query block), in that order.
@@ -163,6 +176,11 @@ class SelfAttention {
                 buffer.resize(static_cast<std::size_t>(qn * len));
               Eigen::Map<Matrix<T>> scores(buffer.data(), qn, len);
               if constexpr (std::is_same_v<T, float>) {
+                if (bf16_products_) {
+                  head_bf16(qkv, r0, q0, qn, len, c0, static_cast<Eigen::Index>(head), scores,
+                            ws.bf16[thread], ws.context, scale, b == 0 || t == begin);
+                  continue;
+                }
                 if (kernels_) {
                   head_simd(qkv, r0, q0, qn, len, c0, static_cast<Eigen::Index>(head), scores,
                             ws.keys[thread], ws.values[thread], ws.context, scale,
@@ -242,6 +260,36 @@ class SelfAttention {
                   context.data() + (r0 + q0) * context.cols() + c0, context.cols(), 0, qn);
   }
 
+  // head_simd with both products on the bf16 kernels: Q and P rounded to bf16 per block,
+  // K and V^T packed as the GEMM's bf16 weights once per head.
+  void head_bf16(const Matrix<float>& qkv, Eigen::Index r0, Eigen::Index q0, Eigen::Index qn,
+                 Eigen::Index len, Eigen::Index c0, Eigen::Index head,
+                 Eigen::Map<Matrix<float>>& scores, typename Workspace<T>::Bf16Head& s,
+                 Matrix<float>& context, float scale, bool pack) const {
+    namespace bf = exec::bf16;
+    constexpr exec::Isa isa = exec::Isa::avx512;
+    const std::int64_t h = qkv.cols() / 3, ld = qkv.cols(), d = head_size_;
+    const float* rows = qkv.data() + r0 * ld;
+    if (pack) {
+      bf::pack_strided(rows + h + c0, len, d, ld, 1, isa, s.keys);        // W = K [len x d]
+      bf::pack_strided(rows + 2 * h + c0, d, len, 1, ld, isa, s.values);  // W = V^T [d x len]
+    }
+    bf::prepare(s.queries, qn, d, isa);
+    bf::convert_rows(rows + q0 * ld + c0, ld, 0, qn, s.queries);
+    bf::gemm(s.queries, 0, qn, s.keys, 0, len, nullptr, scores.data(), len);
+    if (bias_) {
+      add_bias(scores.data(), qn, len, q0, head, scale);
+      scale = 1.0f;
+    }
+    const auto& k = *kernels_;
+    for (Eigen::Index r = 0; r < qn; ++r) k.softmax(scores.data() + r * len, len, scale);
+    bf::prepare(s.probabilities, qn, len, isa);
+    bf::convert_rows(scores.data(), len, 0, qn, s.probabilities);
+    bf::gemm(s.probabilities, 0, qn, s.values, 0, d, nullptr,
+             context.data() + (r0 + q0) * context.cols() + c0, context.cols());
+  }
+
+  bool bf16_products_ = false;
   std::shared_ptr<const RelativeBias<T>> bias_;
   Eigen::Index heads_ = 0, head_size_ = 0;
   double eps_ = 1e-12;

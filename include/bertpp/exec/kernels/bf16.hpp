@@ -11,6 +11,7 @@
 // pairs of k). The paths differ only in fp32 summation order.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -190,6 +191,117 @@ inline void convert_rows(const float* x, std::int64_t ldx, std::int64_t r0, std:
       for (std::int64_t kk = done; kk < kp; ++kk) d[kk] = kk < k ? from_float(xr[kk]) : 0;
     }
   }
+}
+
+namespace detail {
+
+#if BERTPP_KERNELS_SIMD
+/// One row of W (k contiguous floats) as bf16 pairs, pair g at dst[g * block]; returns the
+/// pairs written (k / 8 * 4), the caller writes the rest.
+BERTPP_TARGET_AVX2 inline std::int64_t pack_row_pairs_avx2(const float* row, std::int64_t k,
+                                                           std::uint32_t* dst, std::int64_t block) {
+  std::int64_t kk = 0;
+  for (; kk + 8 <= k; kk += 8) {
+    const __m256i w =
+        _mm256_srli_epi32(kernels_detail::round_to_bf16_high(_mm256_loadu_ps(row + kk)), 16);
+    const __m128i p =
+        _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_packus_epi32(w, w), 0x08));
+    std::uint32_t* d = dst + (kk / 2) * block;
+    d[0] = static_cast<std::uint32_t>(_mm_cvtsi128_si32(p));
+    d[block] = static_cast<std::uint32_t>(_mm_extract_epi32(p, 1));
+    d[2 * block] = static_cast<std::uint32_t>(_mm_extract_epi32(p, 2));
+    d[3 * block] = static_cast<std::uint32_t>(_mm_extract_epi32(p, 3));
+  }
+  return kk / 2;
+}
+
+/// Columns [0, n) of two rows a and b (b null: zeros) as bf16 pairs (a low, b high),
+/// 8 at a time into dst[c]; returns the count written (n rounded down to 8).
+BERTPP_TARGET_AVX2 inline std::int64_t pair_rows_avx2(const float* a, const float* b,
+                                                      std::int64_t n, std::uint32_t* dst) {
+  std::int64_t c = 0;
+  for (; c + 8 <= n; c += 8) {
+    const __m256i lo =
+        _mm256_srli_epi32(kernels_detail::round_to_bf16_high(_mm256_loadu_ps(a + c)), 16);
+    const __m256i hi =
+        b ? kernels_detail::round_to_bf16_high(_mm256_loadu_ps(b + c)) : _mm256_setzero_si256();
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + c), _mm256_or_si256(lo, hi));
+  }
+  return c;
+}
+#endif
+
+/// pack_strided() for one kernel (tests use it for the emulated AVX-512 kernel).
+/// @throws ConfigError when the CPU cannot run `kern`; InputError for a bad shape.
+inline void pack_strided(const float* w, std::int64_t n, std::int64_t k, std::int64_t sc,
+                         std::int64_t sk, Kernel kern, PackedWeights& out) {
+  if (!kernel_supported(kern))
+    throw ConfigError(std::string("bf16::pack_strided: kernel ") +
+                      kernels_detail::kernel_name(kern) + " is not supported here");
+  if (n < 0 || k < 0 || (w == nullptr && n * k > 0) || (sc != 1 && sk != 1))
+    kernels_detail::fail("bf16::pack_strided", "bad shape, null weights, or neither stride 1");
+  out.kernel = kern;
+  out.isa = kernels_detail::isa_of(kern);
+  out.n = n;
+  out.k = k;
+  out.block = kernel_block(kern);
+  if (kern == Kernel::generic) {
+    out.data.resize(static_cast<std::size_t>(n * k * 2));
+    auto* d = reinterpret_cast<std::uint16_t*>(out.data.data());
+    for (std::int64_t c = 0; c < n; ++c)
+      for (std::int64_t kk = 0; kk < k; ++kk) d[c * k + kk] = from_float(w[c * sc + kk * sk]);
+    return;
+  }
+  const std::int64_t block = out.block, groups = (k + 1) / 2, panels = (n + block - 1) / block;
+  out.data.resize(static_cast<std::size_t>(panels * groups * block * 4));
+  auto* d32 = reinterpret_cast<std::uint32_t*>(out.data.data());
+  if (n % block != 0)  // the last panel's columns past n
+    std::memset(d32 + (panels - 1) * groups * block, 0,
+                static_cast<std::size_t>(groups * block * 4));
+  const auto bits = [&](std::int64_t c, std::int64_t kk) -> std::uint32_t {
+    return kk < k ? from_float(w[c * sc + kk * sk]) : 0u;
+  };
+#if BERTPP_KERNELS_SIMD
+  const bool simd = cpu().has_avx2();
+#endif
+  if (sk == 1) {  // a row of W is contiguous (attention's keys): one row at a time
+    for (std::int64_t c = 0; c < n; ++c) {
+      std::uint32_t* dst = d32 + (c / block) * groups * block + c % block;
+      std::int64_t g = 0;
+#if BERTPP_KERNELS_SIMD
+      if (simd) g = pack_row_pairs_avx2(w + c * sc, k, dst, block);
+#endif
+      for (; g < groups; ++g) dst[g * block] = bits(c, 2 * g) | bits(c, 2 * g + 1) << 16;
+    }
+    return;
+  }
+  // A column of W is contiguous (attention's values, read as V^T): the pair (kk, kk + 1) of
+  // every column comes from two source rows.
+  for (std::int64_t g = 0; g < groups; ++g) {
+    const float* a = w + 2 * g * sk;
+    const float* b = 2 * g + 1 < k ? w + (2 * g + 1) * sk : nullptr;
+    for (std::int64_t p = 0; p < panels; ++p) {
+      const std::int64_t c0 = p * block, cn = std::min(block, n - c0);
+      std::uint32_t* dst = d32 + (p * groups + g) * block;
+      std::int64_t j = 0;
+#if BERTPP_KERNELS_SIMD
+      if (simd) j = pair_rows_avx2(a + c0, b ? b + c0 : nullptr, cn, dst);
+#endif
+      for (; j < cn; ++j) dst[j] = bits(c0 + j, 2 * g) | bits(c0 + j, 2 * g + 1) << 16;
+    }
+  }
+}
+
+}  // namespace detail
+
+/// @brief Packs W (n, k), W[c, kk] = w[c * sc + kk * sk], into `out` for the kernels of
+/// `isa` (`best`: pick()), reusing out's buffer (it allocates only when the size grows).
+/// One of the strides is 1: sk = 1 (rows of W contiguous: attention's keys, W = K) or
+/// sc = 1 (columns contiguous: its values, W = V^T). Same bits as pack() of that W.
+/// @throws ConfigError when the CPU cannot run `isa`; InputError for a bad shape.
+inline void pack_strided(const float* w, std::int64_t n, std::int64_t k, std::int64_t sc,
+                         std::int64_t sk, Isa isa, PackedWeights& out) {
+  detail::pack_strided(w, n, k, sc, sk, detail::kernel_of(isa == Isa::best ? pick() : isa), out);
 }
 
 /// @brief The tile rows [m0, m1) x columns [n0, n1) of y (m, n), leading dimension ldy:
