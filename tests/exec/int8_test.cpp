@@ -52,7 +52,9 @@ RefRow ref_row(const float* v, std::int64_t n) {
   return r;
 }
 int ref_code(float v, const RefRow& r) {
-  const float q = std::rint(v / r.s) + static_cast<float>(r.z);
+  // x * (1 / s), the reciprocal rounded once (division where it overflows: s < 2^-128)
+  const float inv = 1.0f / r.s;
+  const float q = std::rint(std::isinf(inv) ? v / r.s : v * inv) + static_cast<float>(r.z);
   return static_cast<int>(std::min(255.0f, std::max(0.0f, q))) - r.z;  // centred
 }
 
@@ -106,6 +108,8 @@ TEST_P(Int8Kernel, QuantizeRowsMatchesReference) {
     x[5 * ldx + kk] = std::fabs(x[5 * ldx + kk]);      // not negative: zero point 0
     x[6 * ldx + kk] = -std::fabs(x[6 * ldx + kk]);     // not positive: zero point 255
     x[7 * ldx + kk] = 0.25f * static_cast<float>(kk);  // GELU-like: lo = 0
+    // subnormal scale, whose reciprocal overflows: the codes come from a division
+    x[8 * ldx + kk] = 1e-39f * static_cast<float>(kk - 15);
   }
   x[7 * ldx + 3] = -0.1f;
   int8::QuantizedRows q;

@@ -206,7 +206,7 @@ inline void prepare(QuantizedRows& q, std::int64_t m, std::int64_t k, Isa isa) {
 
 /// @brief Quantizes rows [r0, r1) of x (m, k), leading dimension ldx, into q, per row:
 /// lo = min(0, min x[r, :]), hi = max(0, max x[r, :]), sx[r] = (hi - lo) / 255 (1 for a
-/// zero row), zx[r] = nearbyint(-lo / sx) and qx = nearbyint(x / sx) + zx in [0, 255]. A row
+/// zero row), zx[r] = nearbyint(-lo / sx) and qx = nearbyint(x * (1 / sx)) + zx in [0, 255]. A row
 /// holding a non-finite value gets sx = NaN (its outputs are NaN). Disjoint row ranges may
 /// run concurrently; never allocates.
 /// @throws InputError for rows outside [0, q.m) or ldx < k.
@@ -215,6 +215,15 @@ inline void quantize_rows(const float* x, std::int64_t ldx, std::int64_t r0, std
   kernels_detail::check_rows("int8::quantize_rows", r0, r1, q.m, ldx, q.k, x);
   const std::int64_t elems = q.kernel == Kernel::avx2 ? q.stride / 2 : q.stride;
 #if BERTPP_KERNELS_SIMD
+  if (q.kernel == Kernel::avx512) {  // only made where the CPU runs it
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const kernels_detail::RowCode c = kernels_detail::quantize_row_avx512(
+          x + r * ldx, q.k, q.data.data() + r * q.stride, elems);
+      q.scale[r] = c.scale;
+      q.zero[r] = c.zero;
+    }
+    return;
+  }
   if (q.kernel != Kernel::generic && cpu().has_avx2()) {
     for (std::int64_t r = r0; r < r1; ++r) {
       const kernels_detail::RowCode c = kernels_detail::quantize_row_avx2(

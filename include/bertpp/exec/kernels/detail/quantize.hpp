@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // int8 quantization: weights symmetric per output channel (at load), activations asymmetric
-// per row (at run time, as ONNX Runtime's DynamicQuantizeLinear does per tensor). Scalar
-// and AVX2 give the same results: the minimum and maximum are exact, the divisions are IEEE
-// in both, and vcvtps2dq rounds like nearbyint in the current mode (ties to even by default).
+// per row (at run time, as ONNX Runtime's DynamicQuantizeLinear does per tensor). Scalar,
+// AVX2 and AVX-512 give the same results: the minimum and maximum are exact, the reciprocal
+// and the products are IEEE in each, and vcvtps2dq rounds like nearbyint in the current mode
+// (ties to even by default).
 //
 // weights:     w (k) -> s = max|w| / 127 (1 when all zero), q = nearbyint(w / s) in [-127, 127]
 // activations: x (k) -> lo = min(0, min x), hi = max(0, max x),
 //              s = hi / 255 - lo / 255 (1 when both are zero; NaN when a value is not finite),
-//              z = nearbyint(-lo / s) in [0, 255], q = nearbyint(x / s) + z clamped to [0, 255],
+//              z = nearbyint(-lo / s) in [0, 255], q = nearbyint(x * r) + z clamped to [0, 255]
+//              with r = 1 / s (x / s where 1 / s overflows: s below 2^-128),
 //              so x ~ s * (q - z) and 0 is exact. Stored as u8 q (generic, avx512) or as int16
 //              q - z (avx2), padded to the row stride with codes of 0 (x = 0).
 #pragma once
@@ -47,6 +49,8 @@ inline float symmetric_scale(const float* v, std::int64_t n) {
 struct RowCode {
   float scale = 1.0f;
   std::int32_t zero = 0;
+  float inverse = 1.0f;  ///< 1 / scale, rounded once (infinite: divide instead)
+  bool multiplies() const { return inverse <= std::numeric_limits<float>::max(); }
 };
 
 /// The row code for the range [lo, hi] (lo <= 0 <= hi), or NaN when not `finite`.
@@ -59,12 +63,14 @@ inline RowCode row_code(float lo, float hi, bool finite) {
   float z = std::nearbyint(-lo / c.scale);
   z = z > 255.0f ? 255.0f : z;
   c.zero = static_cast<std::int32_t>(z < 0.0f ? 0.0f : z);
+  c.inverse = 1.0f / c.scale;
   return c;
 }
 
-/// The unsigned code of v: nearbyint(v / s) + z clamped to [0, 255].
+/// The unsigned code of v: nearbyint(v * (1 / s)) + z clamped to [0, 255].
 inline int quantize_unsigned(float v, const RowCode& c) {
-  float q = std::nearbyint(v / c.scale) + static_cast<float>(c.zero);
+  float q =
+      std::nearbyint(c.multiplies() ? v * c.inverse : v / c.scale) + static_cast<float>(c.zero);
   q = q > 255.0f ? 255.0f : q;
   q = q < 0.0f ? 0.0f : q;
   return static_cast<int>(q);
@@ -130,16 +136,16 @@ BERTPP_TARGET_AVX2 inline RowCode quantize_row_avx2(const float* x, std::int64_t
     hi = x[t] > hi ? x[t] : hi;
   }
   const RowCode c = row_code(lo, hi, finite);
-  if (!finite) {
-    quantize_tail(x, k, c, true, kern, row, 0, stride_elems);
+  if (!finite || !c.multiplies()) {
+    quantize_tail(x, k, c, !finite, kern, row, 0, stride_elems);
     return c;
   }
-  const __m256 vs = _mm256_set1_ps(c.scale);
+  const __m256 vs = _mm256_set1_ps(c.inverse);
   const __m256i vz = _mm256_set1_epi32(c.zero);
   const __m256i q_lo = _mm256_setzero_si256(), q_hi = _mm256_set1_epi32(255);
   kk = 0;
   for (; kk + 8 <= k; kk += 8) {
-    __m256i q = _mm256_cvtps_epi32(_mm256_div_ps(_mm256_loadu_ps(x + kk), vs));
+    __m256i q = _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + kk), vs));
     q = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(q, vz), q_lo), q_hi);
     if (kern == Kernel::avx2) {
       q = _mm256_sub_epi32(q, vz);
@@ -154,6 +160,61 @@ BERTPP_TARGET_AVX2 inline RowCode quantize_row_avx2(const float* x, std::int64_t
   quantize_tail(x, k, c, false, kern, row, kk, stride_elems);
   return c;
 }
+
+// GCC 12 reports its own AVX-512 intrinsics' `__Y = __Y` placeholders as uninitialized when
+// they are inlined into target-attribute functions (as in detail/kernels_f32.hpp).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+/// One row for the u8 layout (generic, avx512), 16 values at a time; returns its code.
+BERTPP_TARGET_AVX512_VNNI inline RowCode quantize_row_avx512(const float* x, std::int64_t k,
+                                                             std::uint8_t* row,
+                                                             std::int64_t stride_elems) {
+  const __m512 big = _mm512_set1_ps(std::numeric_limits<float>::max());
+  __m512 vmin = _mm512_setzero_ps(), vmax = _mm512_setzero_ps();
+  __mmask16 bad = 0;
+  std::int64_t kk = 0;
+  for (; kk + 16 <= k; kk += 16) {
+    const __m512 v = _mm512_loadu_ps(x + kk);
+    bad |= _mm512_cmp_ps_mask(_mm512_abs_ps(v), big, _CMP_NLE_UQ);
+    vmin = _mm512_min_ps(vmin, v);
+    vmax = _mm512_max_ps(vmax, v);
+  }
+  alignas(64) float lows[16], highs[16];  // (GCC 12 warns on _mm512_reduce_min_ps)
+  _mm512_store_ps(lows, vmin);
+  _mm512_store_ps(highs, vmax);
+  float lo = 0.0f, hi = 0.0f;  // a -0.0 lane counts as 0, as in the scalar loop
+  for (int i = 0; i < 16; ++i) {
+    lo = lows[i] < lo ? lows[i] : lo;
+    hi = highs[i] > hi ? highs[i] : hi;
+  }
+  bool finite = bad == 0;
+  for (std::int64_t t = kk; t < k; ++t) {
+    finite = finite && std::fabs(x[t]) <= std::numeric_limits<float>::max();
+    lo = x[t] < lo ? x[t] : lo;
+    hi = x[t] > hi ? x[t] : hi;
+  }
+  const RowCode c = row_code(lo, hi, finite);
+  if (!finite || !c.multiplies()) {
+    quantize_tail(x, k, c, !finite, Kernel::avx512, row, 0, stride_elems);
+    return c;
+  }
+  const __m512 vr = _mm512_set1_ps(c.inverse);
+  const __m512i vz = _mm512_set1_epi32(c.zero);
+  const __m512i q_lo = _mm512_setzero_si512(), q_hi = _mm512_set1_epi32(255);
+  for (kk = 0; kk + 16 <= k; kk += 16) {
+    __m512i q = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + kk), vr));
+    q = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(q, vz), q_lo), q_hi);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(row + kk), _mm512_cvtepi32_epi8(q));
+  }
+  quantize_tail(x, k, c, false, Kernel::avx512, row, kk, stride_elems);
+  return c;
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif
 
 }  // namespace bertpp::exec::kernels_detail
