@@ -78,14 +78,19 @@ inline bool kernel_supported(Kernel kern) {
 using kernels_detail::kernel_block;
 using kernels_detail::kernel_of;
 
-/// @brief pack() for one kernel, including the emulated AVX-512 one (tests use it).
-/// @throws ConfigError when the CPU cannot run `kern`.
-inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel kern) {
+/// @throws ConfigError naming `fn` when the CPU (or the build) cannot run `kern`.
+inline void require_kernel(const char* fn, Kernel kern) {
   if (!kernel_supported(kern))
-    throw ConfigError(std::string("bf16::pack: kernel ") + kernels_detail::kernel_name(kern) +
+    throw ConfigError(std::string(fn) + ": kernel " + kernels_detail::kernel_name(kern) +
                       (kern == Kernel::avx512_emulated && !BERTPP_KERNELS_EMULATED
                            ? " is not compiled in (define BERTPP_KERNELS_EMULATED=1)"
                            : " is not supported on this CPU"));
+}
+
+/// @brief pack() for one kernel, including the emulated AVX-512 one (tests use it).
+/// @throws ConfigError when the CPU cannot run `kern`.
+inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel kern) {
+  require_kernel("bf16::pack", kern);
   if (n < 0 || k < 0 || (w == nullptr && n * k > 0))
     kernels_detail::fail("bf16::pack", "bad shape or null weights");
   PackedWeights p;
@@ -235,9 +240,7 @@ BERTPP_TARGET_AVX2 inline std::int64_t pair_rows_avx2(const float* a, const floa
 /// @throws ConfigError when the CPU cannot run `kern`; InputError for a bad shape.
 inline void pack_strided(const float* w, std::int64_t n, std::int64_t k, std::int64_t sc,
                          std::int64_t sk, Kernel kern, PackedWeights& out) {
-  if (!kernel_supported(kern))
-    throw ConfigError(std::string("bf16::pack_strided: kernel ") +
-                      kernels_detail::kernel_name(kern) + " is not supported here");
+  require_kernel("bf16::pack_strided", kern);
   if (n < 0 || k < 0 || (w == nullptr && n * k > 0) || (sc != 1 && sk != 1))
     kernels_detail::fail("bf16::pack_strided", "bad shape, null weights, or neither stride 1");
   out.kernel = kern;
