@@ -76,6 +76,18 @@ inline int quantize_unsigned(float v, const RowCode& c) {
   return static_cast<int>(q);
 }
 
+/// The row code after folding x[from, k) into the range [lo, hi] and `finite` (the SIMD
+/// loops' remainder, or the whole row); `finite` is updated.
+inline RowCode finish_row_code(const float* x, std::int64_t from, std::int64_t k, float lo,
+                               float hi, bool& finite) {
+  for (std::int64_t i = from; i < k; ++i) {
+    finite = finite && std::fabs(x[i]) <= std::numeric_limits<float>::max();
+    lo = x[i] < lo ? x[i] : lo;
+    hi = x[i] > hi ? x[i] : hi;
+  }
+  return row_code(lo, hi, finite);
+}
+
 /// Writes codes [from, stride_elems) of one row (the code of 0 past k, and on a non-finite
 /// row), one code each.
 inline void quantize_tail(const float* x, std::int64_t k, const RowCode& c, bool bad, Kernel kern,
@@ -96,12 +108,7 @@ inline RowCode quantize_row_scalar(const float* x, std::int64_t k, Kernel kern, 
                                    std::int64_t stride_elems) {
   float lo = 0.0f, hi = 0.0f;
   bool finite = true;
-  for (std::int64_t i = 0; i < k; ++i) {
-    finite = finite && std::fabs(x[i]) <= std::numeric_limits<float>::max();
-    lo = x[i] < lo ? x[i] : lo;
-    hi = x[i] > hi ? x[i] : hi;
-  }
-  const RowCode c = row_code(lo, hi, finite);
+  const RowCode c = finish_row_code(x, 0, k, lo, hi, finite);
   quantize_tail(x, k, c, !finite, kern, row, 0, stride_elems);
   return c;
 }
@@ -130,12 +137,7 @@ BERTPP_TARGET_AVX2 inline RowCode quantize_row_avx2(const float* x, std::int64_t
     hi = highs[i] > hi ? highs[i] : hi;
   }
   bool finite = _mm256_movemask_ps(bad) == 0;
-  for (std::int64_t t = kk; t < k; ++t) {
-    finite = finite && std::fabs(x[t]) <= std::numeric_limits<float>::max();
-    lo = x[t] < lo ? x[t] : lo;
-    hi = x[t] > hi ? x[t] : hi;
-  }
-  const RowCode c = row_code(lo, hi, finite);
+  const RowCode c = finish_row_code(x, kk, k, lo, hi, finite);
   if (!finite || !c.multiplies()) {
     quantize_tail(x, k, c, !finite, kern, row, 0, stride_elems);
     return c;
@@ -191,12 +193,7 @@ BERTPP_TARGET_AVX512_VNNI inline RowCode quantize_row_avx512(const float* x, std
     hi = highs[i] > hi ? highs[i] : hi;
   }
   bool finite = bad == 0;
-  for (std::int64_t t = kk; t < k; ++t) {
-    finite = finite && std::fabs(x[t]) <= std::numeric_limits<float>::max();
-    lo = x[t] < lo ? x[t] : lo;
-    hi = x[t] > hi ? x[t] : hi;
-  }
-  const RowCode c = row_code(lo, hi, finite);
+  const RowCode c = finish_row_code(x, kk, k, lo, hi, finite);
   if (!finite || !c.multiplies()) {
     quantize_tail(x, k, c, !finite, Kernel::avx512, row, 0, stride_elems);
     return c;
