@@ -148,8 +148,9 @@ TEST_P(Bf16Kernel, StridedPackEqualsPackOfTheMatrix) {
       ASSERT_EQ(got.block, pair->block);
       ASSERT_EQ(got.kernel, pair->kernel);
       ASSERT_GE(got.data.size(), pair->data.size());
-      if (!pair->data.empty())  // (an empty buffer's data() is null: no memcmp on it)
+      if (!pair->data.empty()) {  // (an empty buffer's data() is null: no memcmp on it)
         ASSERT_EQ(std::memcmp(got.data.data(), pair->data.data(), pair->data.size()), 0);
+      }
     }
   }
   std::vector<float> w(4, 1.0f);
