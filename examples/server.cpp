@@ -12,6 +12,11 @@
 //   bertpp-server --model DIR [--host 127.0.0.1] [--port 8080] [--threads N] ...
 #include "example_common.hpp"
 
+// httplib's listen backlog is 5 by default: a burst of more simultaneous connections than
+// that (a client sending its requests at once, as TEI's clients do and the tests do with
+// 24) could overflow the kernel's accept queue while the accept loop was descheduled, and
+// the overflowing connections were reset. 128 is Linux's usual SOMAXCONN.
+#define CPPHTTPLIB_LISTEN_BACKLOG 128
 #include <httplib.h>
 
 #include <atomic>
