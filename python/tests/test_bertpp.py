@@ -262,8 +262,15 @@ def test_compute_releases_the_gil_and_threads_agree(folders):
     """Several Python threads on one classifier get the serial results, and while one runs
     the interpreter goes on (the GIL is released during the compute)."""
     clf = bertpp.TextClassifier.load(os.path.join(folders, "seqcls"))
-    texts = [f"sentence number {i} of a test that runs for a while" for i in range(4000)]
-    serial = clf.classify(texts)
+    # Enough text that one call takes a while on this machine (faster kernels shrink it):
+    # doubled until a serial call takes 0.3 s.
+    texts = [f"sentence number {i} of a test that runs for a while" for i in range(2000)]
+    while True:
+        begin = time.perf_counter()
+        serial = clf.classify(texts)
+        if time.perf_counter() - begin >= 0.3 or len(texts) >= 256000:
+            break
+        texts = texts + texts
     results, gaps = [None] * 3, []
 
     def work(i):
