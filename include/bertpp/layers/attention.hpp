@@ -232,6 +232,17 @@ class SelfAttention {
     }
   }
 
+  // Rows [0, qn) of a query block's scores (queries q0...) -> softmax(scale * scores + the
+  // relative position bias of `head`), on the SIMD row kernel.
+  void softmax_block(float* scores, Eigen::Index qn, Eigen::Index len, Eigen::Index q0,
+                     Eigen::Index head, float scale) const {
+    if (bias_) {
+      add_bias(scores, qn, len, q0, head, scale);
+      scale = 1.0f;
+    }
+    for (Eigen::Index r = 0; r < qn; ++r) kernels_->softmax(scores + r * len, len, scale);
+  }
+
   void head_simd(const Matrix<float>& qkv, Eigen::Index r0, Eigen::Index q0, Eigen::Index qn,
                  Eigen::Index len, Eigen::Index c0, Eigen::Index head,
                  Eigen::Map<Matrix<float>>& scores, std::vector<float>& keys,
@@ -251,11 +262,7 @@ class SelfAttention {
     }
     k.gemm_direct(qkv.data() + (r0 + q0) * ld + c0, ld, keys.data(), d, len, scores.data(), len, 0,
                   qn);
-    if (bias_) {
-      add_bias(scores.data(), qn, len, q0, head, scale);
-      scale = 1.0f;
-    }
-    for (Eigen::Index r = 0; r < qn; ++r) k.softmax(scores.data() + r * len, len, scale);
+    softmax_block(scores.data(), qn, len, q0, head, scale);
     k.gemm_direct(scores.data(), len, values.data(), len, d,
                   context.data() + (r0 + q0) * context.cols() + c0, context.cols(), 0, qn);
   }
@@ -277,12 +284,7 @@ class SelfAttention {
     bf::prepare(s.queries, qn, d, isa);
     bf::convert_rows(rows + q0 * ld + c0, ld, 0, qn, s.queries);
     bf::gemm(s.queries, 0, qn, s.keys, 0, len, nullptr, scores.data(), len);
-    if (bias_) {
-      add_bias(scores.data(), qn, len, q0, head, scale);
-      scale = 1.0f;
-    }
-    const auto& k = *kernels_;
-    for (Eigen::Index r = 0; r < qn; ++r) k.softmax(scores.data() + r * len, len, scale);
+    softmax_block(scores.data(), qn, len, q0, head, scale);
     bf::prepare(s.probabilities, qn, len, isa);
     bf::convert_rows(scores.data(), len, 0, qn, s.probabilities);
     bf::gemm(s.probabilities, 0, qn, s.values, 0, d, nullptr,
