@@ -148,6 +148,20 @@ bertpp::BertModel<float> load(const std::string& model, const bertpp::ExecOption
   return bertpp::BertModel<float>::load(model, options);
 }
 
+// The kernel family the dense layers run: bf16 / int8 pick theirs; fp32 has no AMX family.
+const char* kernels_used(const bertpp::ExecOptions& exec) {
+  namespace ex = bertpp::exec;
+  switch (exec.precision) {
+    case bertpp::Precision::bf16:
+      return ex::isa_name(ex::bf16::pick(exec.isa));
+    case bertpp::Precision::int8:
+      return ex::isa_name(ex::int8::pick(exec.isa));
+    case bertpp::Precision::f32:
+      break;
+  }
+  return ex::isa_name(std::min(ex::resolve_isa(exec.isa), ex::Isa::avx512));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -193,8 +207,7 @@ int main(int argc, char** argv) {
         "\"runs\": %zu, \"load_s\": %.4f, \"first_result_s\": %.4f, \"peak_rss_mb\": %.1f, "
         "\"probe\": %.7g, \"first_result_epoch\": %.6f, \"kernels\": \"%s\", \"profile\": {%s}}\n",
         ctx.num_threads(), median, sorted.front(), n, load_s, first_result_epoch - start_epoch,
-        peak_rss_mb(), probe, first_result_epoch,
-        bertpp::exec::isa_name(bertpp::exec::resolve_isa(args.exec.isa)), profile.c_str());
+        peak_rss_mb(), probe, first_result_epoch, kernels_used(args.exec), profile.c_str());
   } catch (const std::exception& e) {
     std::cerr << "bench_model: " << e.what() << "\n";
     return 1;

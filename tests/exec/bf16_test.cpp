@@ -93,7 +93,9 @@ class Bf16Kernel : public testing::TestWithParam<Kernel> {
   void SetUp() override {
     if (!bf16::detail::kernel_supported(GetParam())) {
       GTEST_SKIP() << "this CPU lacks " << bertpp::exec::kernels_detail::kernel_name(GetParam())
-                   << " (the avx512 kernel's code is covered by the emulated case)";
+                   << (GetParam() == Kernel::amx
+                           ? " (AMX tiles, granted by the OS; not emulated)"
+                           : " (the avx512 kernel's code is covered by the emulated case)");
     }
   }
 };
@@ -220,6 +222,33 @@ TEST_P(Bf16Kernel, GemmMatchesDoubleDotOnOddShapesAndTiles) {
   }
 }
 
+// A row's sums run in one order whatever its place: the row alone (a one-row tile, as a
+// lone sequence or another thread's share would give it) equals it in the full tile, bit
+// for bit. On amx, rows past the last 16 run on shorter tiles, not on another kernel.
+TEST_P(Bf16Kernel, EachRowAloneEqualsItsPlaceInTheTile) {
+  std::mt19937 rng(26);
+  const std::int64_t m = 37, k = 100, n = 40;  // k: 3 full 32-k tile steps and 4 more
+  const auto x = kernel_test::random_matrix(rng, m, k, k);
+  const auto w = kernel_test::random_matrix(rng, n, k, k);
+  const auto bias = kernel_test::random_matrix(rng, 1, n, n);
+  const bf16::PackedWeights p = bf16::detail::pack(w.data(), n, k, GetParam());
+  bf16::ConvertedRows a;
+  bf16::detail::prepare(a, m, k, GetParam());
+  bf16::convert_rows(x.data(), k, 0, m, a);
+  std::vector<float> all(static_cast<std::size_t>(m * n)), one(all.size());
+  bf16::gemm(a, 0, m, p, 0, n, bias.data(), all.data(), n);
+  for (std::int64_t r = 0; r < m; ++r) bf16::gemm(a, r, r + 1, p, 0, n, bias.data(), one.data(), n);
+  if (GetParam() == Kernel::generic) {  // summed in one order by construction
+    EXPECT_EQ(all, one);
+    return;
+  }
+  for (std::int64_t r = 0; r < m; ++r)
+    for (std::int64_t c = 0; c < n; ++c)
+      ASSERT_EQ(bits(all[r * n + c]), bits(one[r * n + c])) << "row " << r << " col " << c;
+  bf16::gemm(a, 5, m, p, 0, n, bias.data(), one.data(), n);  // a share starting mid-tile
+  EXPECT_EQ(all, one);
+}
+
 TEST_P(Bf16Kernel, NoAllocationOncePrepared) {
   std::mt19937 rng(24);
   const std::int64_t m = 17, k = 64, n = 48;
@@ -333,6 +362,8 @@ TEST(Bf16Dispatch, SupportAndBlocks) {
   EXPECT_TRUE(bf16::supported(Isa::generic));
   EXPECT_EQ(bf16::supported(Isa::avx2), bertpp::exec::cpu().has_avx2());
   EXPECT_EQ(bf16::supported(Isa::avx512), bertpp::exec::cpu().has_avx512_bf16());
+  EXPECT_EQ(bf16::supported(Isa::amx), BERTPP_KERNELS_AMX && bertpp::exec::amx_enabled());
+  EXPECT_EQ(bf16::column_block(Isa::amx), 32);
   EXPECT_EQ(bf16::column_block(Isa::generic), 1);
   EXPECT_EQ(bf16::column_block(Isa::avx2), 16);
   EXPECT_EQ(bf16::column_block(Isa::avx512), 32);

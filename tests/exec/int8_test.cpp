@@ -63,7 +63,9 @@ class Int8Kernel : public testing::TestWithParam<Kernel> {
   void SetUp() override {
     if (!int8::detail::kernel_supported(GetParam())) {
       GTEST_SKIP() << "this CPU lacks " << bertpp::exec::kernels_detail::kernel_name(GetParam())
-                   << " (the avx512 kernel's code is covered by the emulated case)";
+                   << (GetParam() == Kernel::amx
+                           ? " (AMX tiles, granted by the OS; not emulated)"
+                           : " (the avx512 kernel's code is covered by the emulated case)");
     }
   }
 };
@@ -196,6 +198,31 @@ TEST_P(Int8Kernel, GemmEqualsGenericOnOddShapesAndTiles) {
         }
       }
     }
+  }
+}
+
+// amx and avx512 share the layouts, the exact int32 sums and the output stage: their
+// results are the same bits, on shapes with tile edges in every dimension.
+TEST(Int8Amx, EqualsAvx512BitForBit) {
+  if (!int8::detail::kernel_supported(Kernel::amx))
+    GTEST_SKIP() << "this CPU (or OS, or build) lacks AMX";
+  std::mt19937 rng(17);
+  for (const auto& s : std::vector<kernel_test::Shape>{
+           {128, 768, 96}, {37, 200, 40}, {16, 64, 32}, {5, 130, 33}, {50, 2100, 40}}) {
+    const auto x = kernel_test::random_matrix(rng, s.m, s.k, s.k, 2.0f);
+    const auto w = kernel_test::random_matrix(rng, s.n, s.k, s.k, 0.1f);
+    const auto bias = kernel_test::random_matrix(rng, 1, s.n, s.n, 1.0f);
+    std::vector<float> y[2];
+    const Kernel kernels[2] = {Kernel::amx, Kernel::avx512};
+    for (int i = 0; i < 2; ++i) {
+      const int8::PackedWeights p = int8::detail::pack(w.data(), s.n, s.k, kernels[i]);
+      int8::QuantizedRows q;
+      int8::detail::prepare(q, s.m, s.k, kernels[i]);
+      int8::quantize_rows(x.data(), s.k, 0, s.m, q);
+      y[i].assign(static_cast<std::size_t>(s.m * s.n), 0.0f);
+      int8::gemm(q, 0, s.m, p, 0, s.n, bias.data(), y[i].data(), s.n);
+    }
+    EXPECT_EQ(y[0], y[1]) << "m=" << s.m << " k=" << s.k << " n=" << s.n;
   }
 }
 
@@ -360,6 +387,8 @@ TEST(Int8Dispatch, SupportAndBlocks) {
   EXPECT_TRUE(int8::supported(Isa::generic));
   EXPECT_EQ(int8::supported(Isa::avx2), bertpp::exec::cpu().has_avx2());
   EXPECT_EQ(int8::supported(Isa::avx512), bertpp::exec::cpu().has_avx512_vnni());
+  EXPECT_EQ(int8::supported(Isa::amx), BERTPP_KERNELS_AMX && bertpp::exec::amx_enabled());
+  EXPECT_EQ(int8::column_block(Isa::amx), 32);
   EXPECT_EQ(int8::column_block(Isa::generic), 1);
   EXPECT_EQ(int8::column_block(Isa::avx2), 16);
   EXPECT_EQ(int8::column_block(Isa::avx512), 32);

@@ -33,7 +33,7 @@ inline std::atomic<long> allocations{0};
 using bertpp::exec::kernels_detail::Kernel;
 
 inline const Kernel all_kernels[] = {Kernel::generic, Kernel::avx2, Kernel::avx512,
-                                     Kernel::avx512_emulated};
+                                     Kernel::avx512_emulated, Kernel::amx};
 
 inline std::string kernel_label(const testing::TestParamInfo<Kernel>& info) {
   switch (info.param) {
@@ -45,6 +45,8 @@ inline std::string kernel_label(const testing::TestParamInfo<Kernel>& info) {
       return "avx512_native";
     case Kernel::avx512_emulated:
       return "avx512_emulated";
+    case Kernel::amx:
+      return "amx";
   }
   return "unknown";
 }

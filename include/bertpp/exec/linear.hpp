@@ -53,12 +53,13 @@ inline Precision precision_from_name(const std::string& name, const std::string&
 /// @brief How a model's layers are prepared: the kernel family and the weights' precision.
 struct ExecOptions {
   /// Highest kernel family to use; the CPU's best by default. The environment variable
-  /// BERTPP_ISA (generic | avx2 | avx512) lowers it further.
+  /// BERTPP_ISA (generic | avx2 | avx512 | amx) lowers it further.
   exec::Isa isa = exec::Isa::best;
-  /// Storage and compute type of the dense layers' weights. bf16 uses AVX512_BF16 dot
-  /// products where the CPU has them; elsewhere it keeps bf16 weights (half the memory) and
-  /// widens them to fp32 in registers (AVX2), or runs the generic path. int8 uses
-  /// AVX512_VNNI, else exact int16 dot products on AVX2, else the generic path.
+  /// Storage and compute type of the dense layers' weights. bf16 uses AMX tiles where the
+  /// CPU and OS have them, else AVX512_BF16 dot products; elsewhere it keeps bf16 weights
+  /// (half the memory) and widens them to fp32 in registers (AVX2), or runs the generic
+  /// path. int8 uses AMX tiles, else AVX512_VNNI, else exact int16 dot products on AVX2,
+  /// else the generic path.
   Precision precision = Precision::f32;
 };
 
@@ -150,7 +151,7 @@ class Linear {
   std::int64_t out_features() const noexcept { return out_; }
   /// @brief Input features (columns of W).
   std::int64_t in_features() const noexcept { return in_; }
-  /// @brief The kernel family this layer runs ("generic", "avx2", "avx512").
+  /// @brief The kernel family this layer runs ("generic", "avx2", "avx512", "amx").
   const char* kernel() const noexcept {
     if (precision_ == Precision::int8) return isa_name(q8_.isa);
     if (precision_ == Precision::bf16) return isa_name(b16_.isa);

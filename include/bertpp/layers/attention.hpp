@@ -114,7 +114,8 @@ class SelfAttention {
     // where the CPU has it: on AVX2 the bf16 kernels widen to fp32 and would only be slower.
     if constexpr (std::is_same_v<T, float>)
       bf16_products_ = kernels_ && exec.precision != Precision::f32 &&
-                       exec::bf16::pick(exec.isa) == exec::Isa::avx512;
+                       (exec::bf16::pick(exec.isa) == exec::Isa::avx512 ||
+                        exec::bf16::pick(exec.isa) == exec::Isa::amx);  // on avx512
     const auto h = c.hidden_size;
     std::vector<T> qkv_w(static_cast<std::size_t>(3 * h * h)),
         qkv_b(static_cast<std::size_t>(3 * h));

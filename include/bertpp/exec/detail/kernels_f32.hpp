@@ -135,8 +135,8 @@ inline F32Kernels make_family(const char* name, int mr, int nr, L1Operand in_l1,
 
 }  // namespace detail
 
-/// @brief The fp32 family for `isa` (Isa::generic: no SIMD kernels). `isa` must be one the
-/// CPU runs (resolve_isa()).
+/// @brief The fp32 family for `isa` (Isa::generic: no SIMD kernels; Isa::amx: avx512). `isa`
+/// must be one the CPU runs (resolve_isa()).
 inline const F32Kernels& f32_kernels(Isa isa) {
 #if BERTPP_SIMD
   // Register tiles (rows x columns): AVX2 6 x 16 (NV = 2 vectors of 8), AVX-512 8 x 48 (3 of
@@ -154,7 +154,7 @@ inline const F32Kernels& f32_kernels(Isa isa) {
       &detail::avx512::epilogue_block<detail::F32x16>, &detail::avx512::softmax_row<detail::F32x16>,
       &detail::avx512::layer_norm_row<detail::F32x16>, 64,
       &detail::avx512::gemm_direct<detail::F32x16, 4, 4>, &detail::avx512::pack_transposed);
-  if (isa == Isa::avx512) return avx512;
+  if (isa == Isa::avx512 || isa == Isa::amx) return avx512;  // AMX has no fp32 products
   if (isa == Isa::avx2) return avx2;
 #else
   (void)isa;

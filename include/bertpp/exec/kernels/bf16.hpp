@@ -8,7 +8,8 @@
 //
 // Paths: generic (plain C++), avx2 (bf16 weights widened to fp32 in registers, FMA; the
 // activations are kept as fp32 holding bf16 values), avx512 (AVX512_BF16 vdpbf16ps on
-// pairs of k). The paths differ only in fp32 summation order.
+// pairs of k), amx (tdpbf16ps on the same layout in 16 x 32 tiles, the edges on avx512).
+// The paths differ only in fp32 summation order.
 #pragma once
 
 #include <algorithm>
@@ -19,6 +20,7 @@
 #include "bertpp/core/error.hpp"
 #include "bertpp/exec/aligned.hpp"
 #include "bertpp/exec/cpu.hpp"
+#include "bertpp/exec/kernels/detail/amx.hpp"
 #include "bertpp/exec/kernels/detail/common.hpp"
 #include "bertpp/exec/kernels/detail/driver.hpp"
 #include "bertpp/exec/kernels/detail/traits_bf16.hpp"
@@ -140,7 +142,8 @@ inline void gemm_generic(const ConvertedRows& x, std::int64_t m0, std::int64_t m
 }  // namespace detail
 
 /// @brief Whether this CPU (and build) runs the bf16 kernels of `isa`: generic always,
-/// avx2 with AVX2+FMA, avx512 with AVX512_BF16; `best` always (it resolves to one).
+/// avx2 with AVX2+FMA, avx512 with AVX512_BF16, amx with AMX granted (amx_enabled());
+/// `best` always (it resolves to one).
 inline bool supported(Isa isa) {
   return isa == Isa::best || detail::kernel_supported(detail::kernel_of(isa));
 }
@@ -151,7 +154,7 @@ inline Isa pick(Isa wanted = Isa::best) {
   return kernels_detail::highest_supported(wanted, supported);
 }
 
-/// @brief Column granularity of gemm() tiles for `isa`: generic 1, avx2 16, avx512 32.
+/// @brief Column granularity of gemm() tiles for `isa`: generic 1, avx2 16, avx512 and amx 32.
 inline std::int64_t column_block(Isa isa) {
   return detail::kernel_block(detail::kernel_of(isa == Isa::best ? pick() : isa));
 }
@@ -339,6 +342,11 @@ inline void gemm(const ConvertedRows& x, std::int64_t m0, std::int64_t m1, const
     case Kernel::avx512:
       kernels_detail::drive_avx512_bf16::tile<kernels_detail::Bf16Avx512>(o, m0, m1, n0, n1, bias,
                                                                           y, ldy);
+      break;
+    case Kernel::amx:
+#if BERTPP_KERNELS_AMX
+      kernels_detail::amx_tile<kernels_detail::Bf16Avx512, false>(o, m0, m1, n0, n1, bias, y, ldy);
+#endif
       break;
     case Kernel::avx512_emulated:
 #if BERTPP_KERNELS_EMULATED

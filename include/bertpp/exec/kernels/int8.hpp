@@ -9,7 +9,8 @@
 // The integer sum is exact on every path (it fits int32 for k <= max_k), so the paths
 // differ only in the rounding of the final multiply and add. Paths: generic (plain C++),
 // avx2 (int16 qx - zx pairs and vpmaddwd; vpmaddubsw would saturate), avx512 (AVX512_VNNI
-// vpdpbusd on the u8 codes, the extra zx[r] * sum_k qw[c, k] removed at the end).
+// vpdpbusd on the u8 codes, the extra zx[r] * sum_k qw[c, k] removed at the end), amx
+// (tdpbusd on the same codes and layout, in 16 x 64 tiles; the edges on avx512).
 #pragma once
 
 #include <cmath>
@@ -21,6 +22,7 @@
 #include "bertpp/core/error.hpp"
 #include "bertpp/exec/aligned.hpp"
 #include "bertpp/exec/cpu.hpp"
+#include "bertpp/exec/kernels/detail/amx.hpp"
 #include "bertpp/exec/kernels/detail/common.hpp"
 #include "bertpp/exec/kernels/detail/driver.hpp"
 #include "bertpp/exec/kernels/detail/quantize.hpp"
@@ -124,6 +126,7 @@ inline PackedWeights pack(const float* w, std::int64_t n, std::int64_t k, Kernel
       break;
     case Kernel::avx512:
     case Kernel::avx512_emulated:
+    case Kernel::amx:
       kernels_detail::pack_panels<std::int8_t>(p.data, n, k, p.block, 4, qv);
       p.comp.assign_zero(static_cast<std::size_t>(np));
       for (std::int64_t c = 0; c < n; ++c) {
@@ -171,7 +174,8 @@ inline void gemm_generic(const QuantizedRows& x, std::int64_t m0, std::int64_t m
 }  // namespace detail
 
 /// @brief Whether this CPU (and build) runs the int8 kernels of `isa`: generic always,
-/// avx2 with AVX2+FMA, avx512 with AVX512_VNNI; `best` always (it resolves to one).
+/// avx2 with AVX2+FMA, avx512 with AVX512_VNNI, amx with AMX granted (amx_enabled());
+/// `best` always (it resolves to one).
 inline bool supported(Isa isa) {
   return isa == Isa::best || detail::kernel_supported(detail::kernel_of(isa));
 }
@@ -183,7 +187,7 @@ inline Isa pick(Isa wanted = Isa::best) {
 }
 
 /// @brief Column granularity of gemm() tiles for `isa` (n0 must be a multiple): generic 1,
-/// avx2 16, avx512 32.
+/// avx2 16, avx512 and amx 32.
 inline std::int64_t column_block(Isa isa) {
   return detail::kernel_block(detail::kernel_of(isa == Isa::best ? pick() : isa));
 }
@@ -215,7 +219,7 @@ inline void quantize_rows(const float* x, std::int64_t ldx, std::int64_t r0, std
   kernels_detail::check_rows("int8::quantize_rows", r0, r1, q.m, ldx, q.k, x);
   const std::int64_t elems = q.kernel == Kernel::avx2 ? q.stride / 2 : q.stride;
 #if BERTPP_KERNELS_SIMD
-  if (q.kernel == Kernel::avx512) {  // only made where the CPU runs it
+  if (q.kernel == Kernel::avx512 || q.kernel == Kernel::amx) {  // only made where the CPU runs it
     for (std::int64_t r = r0; r < r1; ++r) {
       const kernels_detail::RowCode c = kernels_detail::quantize_row_avx512(
           x + r * ldx, q.k, q.data.data() + r * q.stride, elems);
@@ -279,6 +283,11 @@ inline void gemm(const QuantizedRows& x, std::int64_t m0, std::int64_t m1, const
       kernels_detail::drive_avx512_vnni::tile<kernels_detail::Int8Avx512>(o, m0, m1, n0, n1, bias,
                                                                           y, ldy);
       break;
+    case Kernel::amx:
+#if BERTPP_KERNELS_AMX
+      kernels_detail::amx_tile<kernels_detail::Int8Avx512, true>(o, m0, m1, n0, n1, bias, y, ldy);
+#endif
+      break;
     case Kernel::avx512_emulated:
 #if BERTPP_KERNELS_EMULATED
       kernels_detail::drive_avx2::tile<kernels_detail::Int8Avx512Emulated>(o, m0, m1, n0, n1, bias,
@@ -299,6 +308,7 @@ inline int PackedWeights::value(std::int64_t c, std::int64_t kk) const {
       return kernels_detail::panel_value<std::int16_t>(data, k, block, 2, c, kk);
     case Kernel::avx512:
     case Kernel::avx512_emulated:
+    case Kernel::amx:
       return kernels_detail::panel_value<std::int8_t>(data, k, block, 4, c, kk);
   }
   return 0;
@@ -316,6 +326,7 @@ inline int QuantizedRows::value(std::int64_t r, std::int64_t kk) const {
     }
     case Kernel::avx512:
     case Kernel::avx512_emulated:
+    case Kernel::amx:
       return static_cast<int>(row[kk]) - zero[r];
   }
   return 0;

@@ -25,6 +25,18 @@
 #define BERTPP_KERNELS_SIMD 0
 #endif
 
+// The AMX kernels: GCC 11+ or Clang 12+ (the amx-* targets), on Linux (cpu.hpp).
+#if BERTPP_KERNELS_SIMD && BERTPP_AMX_OS && \
+    ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && __GNUC__ >= 11))
+#define BERTPP_KERNELS_AMX 1
+#define BERTPP_TARGET_AMX                                                         \
+  __attribute__((                                                                 \
+      target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,avx512vnni,amx-tile," \
+             "amx-bf16,amx-int8")))
+#else
+#define BERTPP_KERNELS_AMX 0
+#endif
+
 // The emulated AVX-512 int8 / bf16 kernels (Kernel::avx512_emulated) are compiled only where
 // BERTPP_KERNELS_EMULATED is 1: the tests define it (so that an AVX2 machine tests the
 // AVX-512 kernels' indexing); a program does not pay for them (about a tenth of the compile
@@ -52,12 +64,14 @@ struct PostOp {
 
 namespace bertpp::exec::kernels_detail {
 
-/// Which instantiation a packed operand was made for. `avx512_emulated` is the AVX-512
-/// kernel (same widths, layouts and loops) with each 512-bit vector held as two AVX2
+/// Which instantiation a packed operand was made for. `amx` keeps the avx512 layouts (the
+/// AMX tiles load them as they are): its sums run on tiles, the k past the last full tile
+/// step and the output stage on the avx512 kernel (amx.hpp). `avx512_emulated` is the
+/// AVX-512 kernel (same widths, layouts and loops) with each 512-bit vector held as two AVX2
 /// registers and the dot-product instruction emulated: it lets a machine without AVX-512
 /// test every index of the AVX-512 kernel. It is reached only through the detail API, and
 /// compiled only with BERTPP_KERNELS_EMULATED.
-enum class Kernel { generic, avx2, avx512, avx512_emulated };
+enum class Kernel { generic, avx2, avx512, avx512_emulated, amx };
 
 inline const char* kernel_name(Kernel k) {
   switch (k) {
@@ -69,6 +83,8 @@ inline const char* kernel_name(Kernel k) {
       return "avx512";
     case Kernel::avx512_emulated:
       return "avx512 (emulated)";
+    case Kernel::amx:
+      return "amx";
   }
   return "?";
 }
@@ -79,13 +95,22 @@ inline std::int64_t kernel_block(Kernel k) {
 }
 
 inline Kernel kernel_of(Isa isa) {
-  return isa == Isa::avx512 ? Kernel::avx512 : isa == Isa::avx2 ? Kernel::avx2 : Kernel::generic;
+  return isa == Isa::amx      ? Kernel::amx
+         : isa == Isa::avx512 ? Kernel::avx512
+         : isa == Isa::avx2   ? Kernel::avx2
+                              : Kernel::generic;
+}
+
+/// Whether `k` uses the avx512 packed layouts (avx512, its emulation, amx).
+inline bool avx512_layout(Kernel k) {
+  return k == Kernel::avx512 || k == Kernel::avx512_emulated || k == Kernel::amx;
 }
 
 inline Isa isa_of(Kernel k) {
-  return k == Kernel::avx512 || k == Kernel::avx512_emulated ? Isa::avx512
-         : k == Kernel::avx2                                 ? Isa::avx2
-                                                             : Isa::generic;
+  return k == Kernel::amx                                      ? Isa::amx
+         : k == Kernel::avx512 || k == Kernel::avx512_emulated ? Isa::avx512
+         : k == Kernel::avx2                                   ? Isa::avx2
+                                                               : Isa::generic;
 }
 
 /// Whether this build and CPU run `k`; `avx512_feature` is the AVX-512 extension the
@@ -100,6 +125,8 @@ inline bool kernel_runs(Kernel k, bool avx512_feature) {
       return BERTPP_KERNELS_SIMD && BERTPP_KERNELS_EMULATED && cpu().has_avx2();
     case Kernel::avx512:
       return BERTPP_KERNELS_SIMD && avx512_feature;
+    case Kernel::amx:
+      return BERTPP_KERNELS_AMX && amx_enabled();
   }
   return false;
 }
