@@ -8,7 +8,8 @@
 //
 // Paths: generic (plain C++), avx2 (bf16 weights widened to fp32 in registers, FMA; the
 // activations are kept as fp32 holding bf16 values), avx512 (AVX512_BF16 vdpbf16ps on
-// pairs of k), amx (tdpbf16ps on the same layout in 16 x 32 tiles, the edges on avx512).
+// pairs of k), amx (tdpbf16ps on the same layout, 16 rows x 32 k a tile; the k past the
+// last full tile step, and the output stage, on avx512).
 // The paths differ only in fp32 summation order.
 #pragma once
 

@@ -10,7 +10,8 @@
 // differ only in the rounding of the final multiply and add. Paths: generic (plain C++),
 // avx2 (int16 qx - zx pairs and vpmaddwd; vpmaddubsw would saturate), avx512 (AVX512_VNNI
 // vpdpbusd on the u8 codes, the extra zx[r] * sum_k qw[c, k] removed at the end), amx
-// (tdpbusd on the same codes and layout, in 16 x 64 tiles; the edges on avx512).
+// (tdpbusd on the same codes and layout, 16 rows x 64 k a tile; the k past the last full
+// tile step, and the output stage, on avx512).
 #pragma once
 
 #include <cmath>

@@ -110,9 +110,8 @@ BERTPP_TARGET_AMX inline void amx_configure(int rows) {
 /// past them and the output stage on the avx512 driver, then `post`.
 template <class P, bool Int8>
 BERTPP_TARGET_AMX inline void amx_rows(const Operands& o, std::int64_t row, int rows,
-                                       std::int64_t c, std::int64_t cols, const float* b,
-                                       float* y, std::int64_t ldy, std::uint8_t* acc,
-                                       float* tmp) {
+                                       std::int64_t c, std::int64_t cols, const float* b, float* y,
+                                       std::int64_t ldy, std::uint8_t* acc, float* tmp) {
   constexpr int NB = P::NV * P::V::lanes;
   constexpr int MR = P::MR;
   const std::int64_t steps = o.groups / 16, panel = c / NB;
@@ -128,11 +127,11 @@ BERTPP_TARGET_AMX inline void amx_rows(const Operands& o, std::int64_t row, int 
   for (int i = 0; i < rows; i += MR) {
     const int n = rows - i < MR ? rows - i : MR;
     if constexpr (Int8) {
-      drive_avx512_vnni::block_rows<P, MR>(n, o, row + i, panel, steps * 16, o.groups, false,
-                                           true, acc + i * NB * 4, dst + i * ldd, ldd, b);
+      drive_avx512_vnni::block_rows<P, MR>(n, o, row + i, panel, steps * 16, o.groups, false, true,
+                                           acc + i * NB * 4, dst + i * ldd, ldd, b);
     } else {
-      drive_avx512_bf16::block_rows<P, MR>(n, o, row + i, panel, steps * 16, o.groups, false,
-                                           true, acc + i * NB * 4, dst + i * ldd, ldd, b);
+      drive_avx512_bf16::block_rows<P, MR>(n, o, row + i, panel, steps * 16, o.groups, false, true,
+                                           acc + i * NB * 4, dst + i * ldd, ldd, b);
     }
   }
   if (cols != NB) {
