@@ -148,7 +148,8 @@ bertpp::BertModel<float> load(const std::string& model, const bertpp::ExecOption
   return bertpp::BertModel<float>::load(model, options);
 }
 
-// The kernel family the dense layers run: bf16 / int8 pick theirs; fp32 has no AMX family.
+// The kernel family the dense layers run: bf16 / int8 pick theirs; fp32 runs the family
+// f32_kernels maps the ISA to (no AMX family).
 const char* kernels_used(const bertpp::ExecOptions& exec) {
   namespace ex = bertpp::exec;
   switch (exec.precision) {
@@ -159,7 +160,7 @@ const char* kernels_used(const bertpp::ExecOptions& exec) {
     case bertpp::Precision::f32:
       break;
   }
-  return ex::isa_name(std::min(ex::resolve_isa(exec.isa), ex::Isa::avx512));
+  return ex::f32_kernels(ex::resolve_isa(exec.isa)).name;
 }
 
 }  // namespace

@@ -101,11 +101,6 @@ inline Kernel kernel_of(Isa isa) {
                               : Kernel::generic;
 }
 
-/// Whether `k` uses the avx512 packed layouts (avx512, its emulation, amx).
-inline bool avx512_layout(Kernel k) {
-  return k == Kernel::avx512 || k == Kernel::avx512_emulated || k == Kernel::amx;
-}
-
 inline Isa isa_of(Kernel k) {
   return k == Kernel::amx                                      ? Isa::amx
          : k == Kernel::avx512 || k == Kernel::avx512_emulated ? Isa::avx512
