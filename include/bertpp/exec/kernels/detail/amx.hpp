@@ -37,11 +37,13 @@ struct alignas(64) TileConfig {
 
 /// Sums of a 32- (TwoRows) or 16-row block x 32 columns over `steps` x 16 k-groups, into
 /// acc (32 rows of 128 bytes). a: the block's first activation row at its first group; b:
-/// the panel at that group.
+/// the panel at that group. Each step also prefetches `pf_lines` lines from address `pf` on
+/// into L2 (amx_tile points it at this block's share of the next panel; an address, not a
+/// pointer, as it may run past the panels).
 template <bool Int8, bool TwoRows>
 BERTPP_TARGET_AMX inline void amx_block(const std::uint8_t* a, std::int64_t lda,
                                         const std::uint8_t* b, std::int64_t steps,
-                                        std::uint8_t* acc) {
+                                        std::uint8_t* acc, std::uintptr_t pf, int pf_lines) {
   _tile_zero(0);
   _tile_zero(1);
   if constexpr (TwoRows) {
@@ -49,6 +51,8 @@ BERTPP_TARGET_AMX inline void amx_block(const std::uint8_t* a, std::int64_t lda,
     _tile_zero(3);
   }
   for (std::int64_t s = 0; s < steps; ++s) {
+    for (int l = 0; l < pf_lines; ++l, pf += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(pf), _MM_HINT_T1);
     _tile_loadd(6, b, 128);
     _tile_loadd(7, b + 64, 128);
     _tile_loadd(4, a, lda);
@@ -107,20 +111,22 @@ BERTPP_TARGET_AMX inline void amx_configure(int rows) {
 
 /// Rows [row, row + rows) x the 32 columns from c (cols of them in y) of the tile: the
 /// tile sums (rows = 32: two row tiles; else one, of the configured height), the k-groups
-/// past them and the output stage on the avx512 driver, then `post`.
+/// past them and the output stage on the avx512 driver, then `post`. The tile loop
+/// prefetches `pf_lines` lines a step from `pf` (see amx_block).
 template <class P, bool Int8>
 BERTPP_TARGET_AMX inline void amx_rows(const Operands& o, std::int64_t row, int rows,
                                        std::int64_t c, std::int64_t cols, const float* b, float* y,
-                                       std::int64_t ldy, std::uint8_t* acc, float* tmp) {
+                                       std::int64_t ldy, std::uint8_t* acc, float* tmp,
+                                       std::uintptr_t pf, int pf_lines) {
   constexpr int NB = P::NV * P::V::lanes;
   constexpr int MR = P::MR;
   const std::int64_t steps = o.groups / 16, panel = c / NB;
   const std::uint8_t* a = o.x + row * o.x_stride;
   const std::uint8_t* wp = o.w + panel * o.groups * NB * 4;
   if (rows == 32) {
-    amx_block<Int8, true>(a, o.x_stride, wp, steps, acc);
+    amx_block<Int8, true>(a, o.x_stride, wp, steps, acc, pf, pf_lines);
   } else {
-    amx_block<Int8, false>(a, o.x_stride, wp, steps, acc);
+    amx_block<Int8, false>(a, o.x_stride, wp, steps, acc, pf, pf_lines);
   }
   float* dst = cols == NB ? y + row * ldy + c : tmp;
   const std::int64_t ldd = cols == NB ? ldy : NB;
@@ -164,6 +170,18 @@ BERTPP_TARGET_AMX inline void amx_tile(const Operands& o, std::int64_t m0, std::
     for (int j = 0; j < NB; ++j) bias_pad[j] = (bias && j < cols) ? bias[c + j] : 0.0f;
     return (bias && cols == NB) ? bias + c : bias_pad;
   };
+  // The weights are read once per forward, so each panel's first block would wait on
+  // memory: the blocks over panel p prefetch panel p + 1 into L2, each its share of it.
+  const std::int64_t steps = o.groups / 16, panel_lines = o.groups * NB * 4 / 64;
+  const auto next_panel = [&](std::int64_t c) {
+    return reinterpret_cast<std::uintptr_t>(o.w + (c + NB < n1 ? c / NB + 1 : c / NB) * o.groups *
+                                                      NB * 4);
+  };
+  const auto lines_per_step = [&](std::int64_t c, std::int64_t blocks) {
+    if (c + NB >= n1) return 0;
+    const std::int64_t l = (panel_lines + blocks * steps - 1) / (blocks * steps);
+    return static_cast<int>(l < 16 ? l : 16);
+  };
   const std::int64_t m_full = m0 + (m1 - m0) / 16 * 16;
   if (m_full > m0) {
     amx_configure(16);
@@ -173,11 +191,16 @@ BERTPP_TARGET_AMX inline void amx_tile(const Operands& o, std::int64_t m0, std::
     mc = mc < 32 ? 32 : mc / 32 * 32;
     for (std::int64_t r = m0; r < m_full; r += mc) {
       const std::int64_t r_end = r + mc < m_full ? r + mc : m_full;
+      const std::int64_t blocks = (r_end - r + 31) / 32;
       for (std::int64_t c = n0; c < n1; c += NB) {
         const std::int64_t cols = n1 - c < NB ? n1 - c : NB;
         const float* b = panel_bias(c, cols);
+        const std::uintptr_t pf = next_panel(c);
+        const int lines = lines_per_step(c, blocks);
         for (std::int64_t rr = r; rr < r_end; rr += 32)
-          amx_rows<P, Int8>(o, rr, r_end - rr >= 32 ? 32 : 16, c, cols, b, y, ldy, acc, tmp);
+          amx_rows<P, Int8>(o, rr, r_end - rr >= 32 ? 32 : 16, c, cols, b, y, ldy, acc, tmp,
+                            pf + static_cast<std::uintptr_t>((rr - r) / 32 * steps * lines * 64),
+                            lines);
       }
     }
   }
@@ -186,7 +209,8 @@ BERTPP_TARGET_AMX inline void amx_tile(const Operands& o, std::int64_t m0, std::
     amx_configure(rows);
     for (std::int64_t c = n0; c < n1; c += NB) {
       const std::int64_t cols = n1 - c < NB ? n1 - c : NB;
-      amx_rows<P, Int8>(o, m_full, rows, c, cols, panel_bias(c, cols), y, ldy, acc, tmp);
+      amx_rows<P, Int8>(o, m_full, rows, c, cols, panel_bias(c, cols), y, ldy, acc, tmp,
+                        next_panel(c), lines_per_step(c, 1));
     }
   }
   _tile_release();
