@@ -31,16 +31,35 @@ double gflops(const bertpp::exec::Linear<float>& lin, const bertpp::Matrix<float
               bertpp::Context& ctx, double seconds, bertpp::exec::Act act) {
   bertpp::Matrix<float> y;
   lin.forward(x, y, ctx, act);  // warm-up (and sizes y)
-  int reps = 0;
-  const auto t0 = std::chrono::steady_clock::now();
-  double t = 0;
-  do {
-    lin.forward(x, y, ctx, act);
-    ++reps;
-    t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  } while (t < seconds);
-  return 2.0 * static_cast<double>(x.rows()) * static_cast<double>(lin.in_features()) *
-         static_cast<double>(lin.out_features()) * reps / t / 1e9;
+  const double flops = 2.0 * static_cast<double>(x.rows()) *
+                       static_cast<double>(lin.in_features()) *
+                       static_cast<double>(lin.out_features());
+  // One thread (the calling one: a Context of 1 runs inline) in its CPU time, more in wall
+  // time; the best of five windows of seconds / 5, as peak_flops takes its peak.
+  const bool cpu_time = ctx.num_threads() == 1;
+  const auto now = [cpu_time] {
+    if (cpu_time) {
+      timespec ts{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+      return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+    }
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  double best = 0;
+  for (int window = 0; window < 5; ++window) {
+    int reps = 0;
+    const double t0 = now();
+    double t = 0;
+    do {
+      lin.forward(x, y, ctx, act);
+      ++reps;
+      t = now() - t0;
+    } while (t < seconds / 5);
+    const double g = flops * reps / t / 1e9;
+    best = g > best ? g : best;
+  }
+  return best;
 }
 
 }  // namespace
