@@ -10,8 +10,10 @@ dev sentences in batches of 32; each at 1 and 2 threads. Every engine runs each 
 its own process (so peak RSS is its own) and loads from files as a user would: bertpp the HF
 folder, PyTorch `from_pretrained` + `torch.inference_mode`, ONNX Runtime the model exported by
 `torch.onnx.export` and optimised by `onnxruntime.transformers.optimizer` (model_type bert).
-Time: median over runs (a run: every batch once) after one warm-up batch; time to first result: process start to the
-first batch's output, loading included. Prepared files are cached in
+Each row runs every engine --rounds times (3), in alternating order, each time in a fresh
+process; time: the median over the rounds of each round's median over runs (a run: every
+batch once, after one warm-up batch); ratios pair the engines' medians of the same round.
+Time to first result: process start to the first batch's output, loading included. Prepared files are cached in
 ${BERTPP_CACHE:-~/.cache/bertpp}/bench. Needs tools/requirements.txt.
 """
 import argparse
@@ -242,8 +244,38 @@ def fmt_ms(r):
     return f"{r['median_s'] * 1e3:.0f}" if r else "n/a"
 
 
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def combine(rounds):
+    """One engine's results over the rounds of a row: the median of the rounds' medians, the
+    rounds' medians themselves (for the paired ratios), the peak RSS over all rounds."""
+    done = [r for r in rounds if r]
+    if len(done) < len(rounds):
+        return None
+    out = dict(done[0])
+    out["round_medians_s"] = [r["median_s"] for r in done]
+    out["median_s"] = median(out["round_medians_s"])
+    out["min_s"] = min(r["min_s"] for r in done)
+    out["runs"] = sum(r["runs"] for r in done)
+    out["peak_rss_mb"] = max(r["peak_rss_mb"] for r in done)
+    out["first_result_s"] = median([r["first_result_s"] for r in done])
+    return out
+
+
 def ratio(a, b):
-    return f"{b['median_s'] / a['median_s']:.2f}x" if a and b else "n/a"
+    """b's time over a's, paired by round: the median of the per-round ratios, and their
+    range when there are several rounds."""
+    if not (a and b):
+        return "n/a"
+    pairs = [tb / ta for ta, tb in zip(a["round_medians_s"], b["round_medians_s"])]
+    text = f"{median(pairs):.2f}x"
+    if len(pairs) > 1:
+        text += f" ({min(pairs):.2f}-{max(pairs):.2f})"
+    return text
 
 
 def tables(results, engines):
@@ -319,11 +351,12 @@ def machine():
     return info.get("model name", "?"), os.cpu_count(), " ".join(simd)
 
 
-def write_results(path, table, seconds):
+def write_results(path, table, seconds, args):
     import onnxruntime
     import torch
     import transformers
     cpu, cores, simd = machine()
+    rounds, min_runs, min_seconds = max(1, args.rounds), args.min_runs, args.min_seconds
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip() or "uncommitted"
     # This run's section is the file's head; the other benchmarks' sections (from the
@@ -340,8 +373,8 @@ def write_results(path, table, seconds):
 
 Written by `bench/run.py` on {time.strftime("%Y-%m-%d %H:%M %Z")}, commit `{commit}`, in {seconds:.0f} s.
 
-Machine: {cpu}, {cores} logical cores ({simd}); shared and noisy, so read the ratios
-(engines run back to back per row), not the absolute times.
+Machine: {cpu}, {cores} logical cores ({simd}); shared and noisy, so read the ratios,
+not the absolute times.
 Engines: bertpp (bench_model, Release, -march=native), bertpp-portable (the same program
 built Release with no -m flags: the kernels are chosen at run time), onnxruntime
 {onnxruntime.__version__} (exported by torch.onnx, optimised by onnxruntime.transformers.optimizer,
@@ -349,10 +382,14 @@ model_type bert; intra-op threads = bertpp's, inter-op 1), onnxruntime-int8 (tha
 `quantize_dynamic`, per-channel QInt8 weights), PyTorch {torch.__version__} with transformers
 {transformers.__version__} (`torch.inference_mode`).
 
-Times are medians of at least 3 runs after a warm-up batch. A run of `minilm-sst2` is one pass
-over the 872 SST-2 dev sentences in batches of 32 (PyTorch and ONNX Runtime pad each batch to
-its longest sentence; bertpp packs the sentences without padding). `X / bertpp` above 1 means
-bertpp is faster.
+Each row runs every engine {rounds} times, in rounds (each engine once per round, back to
+back, the order reversed every other round), each time in a fresh process: at least
+{min_runs} run(s) and {min_seconds:g} s after a warm-up batch. A time is the median over the
+rounds of each round's median; a ratio is the median of the ratios of the same round's
+medians, with their range over the rounds in brackets, so that a slow stretch of the machine
+hits both sides of a ratio alike. A run of `minilm-sst2` is one pass over the 872 SST-2 dev
+sentences in batches of 32 (PyTorch and ONNX Runtime pad each batch to its longest sentence;
+bertpp packs the sentences without padding). `X / bertpp` above 1 means bertpp is faster.
 
 {table}
 
@@ -409,9 +446,11 @@ def main():
     p.add_argument("--engines", default=DEFAULT_ENGINES, help=f"any of {','.join(ENGINES)}")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--workloads", default="base-1x128,base-8x128,large-1x128,minilm-sst2")
-    p.add_argument("--min-runs", type=int, default=3)
-    p.add_argument("--max-runs", type=int, default=20)
-    p.add_argument("--min-seconds", type=float, default=2.0)
+    p.add_argument("--rounds", type=int, default=3,
+                   help="times each row runs every engine, in alternating order (default 3)")
+    p.add_argument("--min-runs", type=int, default=1, help="per engine and round")
+    p.add_argument("--max-runs", type=int, default=20, help="per engine and round")
+    p.add_argument("--min-seconds", type=float, default=0.7, help="per engine and round")
     p.add_argument("--json", help="also write every raw result here")
     p.add_argument("--results", help="write the tables, machine, date and commit to this markdown file")
     # worker mode (one engine, one workload; used by the driver)
@@ -445,12 +484,18 @@ def main():
     results = {}
     for key in [w for w in wanted if w in works]:
         for threads in (int(t) for t in args.threads.split(",")):
-            row = results.setdefault((key, threads), {})
-            for engine in engines:  # engines back to back, so that machine noise hits all alike
-                row[engine] = run_engine(args, engine, works[key], threads)
-                if row[engine]:
-                    log(f"{key} x{threads} {engine:12s} {row[engine]['median_s'] * 1e3:8.1f} ms "
-                        f"(runs {row[engine]['runs']}, probe {row[engine]['probe']:.5f})")
+            # Rounds: every engine once per round, back to back, the order reversed every
+            # other round, so that a slow stretch of this shared machine falls on all engines
+            # of a round alike; each ratio pairs the engines' medians of the same round.
+            rounds = {engine: [] for engine in engines}
+            for rnd in range(max(1, args.rounds)):
+                for engine in engines if rnd % 2 == 0 else engines[::-1]:
+                    r = run_engine(args, engine, works[key], threads)
+                    rounds[engine].append(r)
+                    if r:
+                        log(f"{key} x{threads} {engine:16s} round {rnd + 1}: {r['median_s'] * 1e3:8.1f} ms "
+                            f"(runs {r['runs']}, probe {r['probe']:.5f})")
+            results[(key, threads)] = {engine: combine(rs) for engine, rs in rounds.items()}
     table = tables(results, engines)
     gemm = gemm_table(args, [int(t) for t in args.threads.split(",")])
     if gemm:
@@ -462,7 +507,7 @@ def main():
     print(table)
     log(f"total {time.time() - t0:.0f} s")
     if args.results:
-        write_results(args.results, table, time.time() - t0)
+        write_results(args.results, table, time.time() - t0, args)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({f"{k[0]}@{k[1]}": v for k, v in results.items()}, f, indent=1)
