@@ -19,6 +19,7 @@ ${BERTPP_CACHE:-~/.cache/bertpp}/bench. Needs tools/requirements.txt.
 import argparse
 import json
 import os
+from statistics import median
 import subprocess
 import sys
 import time
@@ -242,12 +243,6 @@ def run_engine(args, engine, work, threads):
 
 def fmt_ms(r):
     return f"{r['median_s'] * 1e3:.0f}" if r else "n/a"
-
-
-def median(xs):
-    xs = sorted(xs)
-    n = len(xs)
-    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
 
 
 def combine(rounds):
