@@ -3,7 +3,7 @@
 //
 //   bench_model --model base|large|DIR (--batch B --seq L | --ids FILE --batch B)
 //               [--threads T] [--isa generic|avx2|avx512|best] [--precision f32|bf16|int8]
-//               [--min-runs N] [--max-runs N] [--min-seconds S] [--profile]
+//               [--min-runs N] [--max-runs N] [--min-seconds S] [--group-tokens N] [--profile]
 //
 // base / large: synthetic weights (bertpp::synthetic_bert_weights, bit for bit those of
 // tools/synthetic_weights.py); DIR: an HF checkpoint folder. --seq: B sequences of L
@@ -49,7 +49,8 @@ struct Args {
       << "usage: bench_model --model base|large|DIR (--batch B --seq L | --ids FILE --batch B)\n"
          "                   [--threads T] [--isa generic|avx2|avx512|best] [--precision "
          "f32|bf16|int8]\n"
-         "                   [--min-runs N] [--max-runs N] [--min-seconds S] [--profile]\n";
+         "                   [--min-runs N] [--max-runs N] [--min-seconds S] [--group-tokens N] "
+         "[--profile]\n";
   std::exit(2);
 }
 
@@ -86,6 +87,8 @@ Args parse(int argc, char** argv) {
         a.threads = std::stoi(value);
       else if (key == "--isa")
         a.exec.isa = bertpp::exec::isa_from_name(value, "--isa");
+      else if (key == "--group-tokens")
+        a.exec.group_tokens = std::stoll(value);
       else if (key == "--precision")
         a.exec.precision = bertpp::precision_from_name(value, "--precision");
       else if (key == "--min-runs")

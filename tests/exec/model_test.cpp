@@ -134,7 +134,7 @@ void expect_layers_close(const std::string& dir, const std::vector<bertpp::Encod
       const std::string in = i == 0 ? "embeddings" : "layer." + std::to_string(i - 1) + ".output";
       const std::string out = "layer." + std::to_string(i) + ".output";
       ws.hidden = ref.at(in);
-      model.encoder().layer(i).forward(ws, packed, ctx, static_cast<int>(i), {});
+      model.encoder().layer(i).forward(ws.hidden, packed, ws, ctx, static_cast<int>(i), {});
       const auto& want = ref.at(out);
       ASSERT_EQ(ws.hidden.rows(), want.rows()) << out;
       EXPECT_TRUE(bertpp::test::all_close(ws.hidden.data(), want.data(),
@@ -173,14 +173,33 @@ int thread_count() {
   return n;
 }
 
-TEST(ExecModel, ForwardWithAContextAllocatesNothingAndStartsNoThread) {
-  const auto model = bertpp::BertModel<float>::load(fixture("tiny-bert"));
+// Equal lengths, so that the 2-thread context splits the batch into two lanes of groups.
+std::vector<bertpp::Encoding> equal_batch(std::mt19937& rng, int n, int vocab, int len) {
+  std::vector<bertpp::Encoding> batch;
+  std::uniform_int_distribution<int> id(0, vocab - 1);
+  for (int i = 0; i < n; ++i) {
+    bertpp::Encoding e;
+    for (int j = 0; j < len; ++j) e.ids.push_back(id(rng));
+    e.type_ids.assign(e.ids.size(), 0);
+    batch.push_back(std::move(e));
+  }
+  return batch;
+}
+
+class ForwardAllocations : public ::testing::TestWithParam<int> {};
+
+// 0: one group, all layers' hidden states returned; 1: groups of 32 tokens on one thread;
+// 2: the same in two lanes (docs/design-notes.md, "Layer groups").
+TEST_P(ForwardAllocations, WithAContextAllocatesNothingAndStartsNoThread) {
+  bertpp::LoadOptions load_options;
+  load_options.exec.group_tokens = 32;
+  const auto model = bertpp::BertModel<float>::load(fixture("tiny-bert"), load_options);
   std::mt19937 rng(9);
-  const auto batch = random_batch(rng, 4, 99, 40);
-  bertpp::Context ctx(2);
+  const auto batch = GetParam() == 0 ? random_batch(rng, 4, 99, 40) : equal_batch(rng, 6, 99, 20);
+  bertpp::Context ctx(GetParam() == 1 ? 1 : 2);
   bertpp::BertOutput<float> out;
   bertpp::ForwardOptions opts;
-  opts.output_hidden_states = true;
+  opts.output_hidden_states = GetParam() == 0;
   model.forward(batch, ctx, out, opts);  // first call of this size: buffers grow
   model.forward(batch, ctx, out, opts);
   const int threads = thread_count();
@@ -203,6 +222,86 @@ TEST(ExecModel, ForwardWithAContextAllocatesNothingAndStartsNoThread) {
   EXPECT_EQ(thread_count(), threads);
   if (!BERTPP_COUNT_MALLOC) GTEST_SKIP() << "allocations are not counted under a sanitizer";
   EXPECT_EQ(g_allocations.load(), 0) << "heap allocations in 3 warm forward calls";
+}
+
+INSTANTIATE_TEST_SUITE_P(ExecModel, ForwardAllocations, ::testing::Values(0, 1, 2));
+
+bertpp::PackedBatch of_lengths(const std::vector<std::size_t>& lengths) {
+  bertpp::PackedBatch p;
+  std::size_t rows = 0;
+  for (auto l : lengths) {
+    p.start.push_back(rows);
+    p.length.push_back(l);
+    rows += l;
+  }
+  p.ids.resize(rows);
+  return p;
+}
+
+TEST(LayerGroups, AreWholeConsecutiveSequencesWithinTheTokenBudget) {
+  bertpp::GroupPlan plan;
+  // 50 + 50 fit in 128; 200 is a group of its own; 10 + 120 do not fit.
+  bertpp::plan_groups(of_lengths({50, 50, 50, 200, 10, 120}), 128, 1, plan);
+  EXPECT_EQ(plan.first, (std::vector<std::size_t>{0, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(plan.lane_first, (std::vector<std::size_t>{0, 5}));
+  // Consecutive sequences longer than the budget form one group.
+  bertpp::plan_groups(of_lengths({300, 300, 50, 300}), 128, 1, plan);
+  EXPECT_EQ(plan.first, (std::vector<std::size_t>{0, 2, 3, 4}));
+  bertpp::plan_groups(of_lengths({}), 128, 1, plan);
+  EXPECT_EQ(plan.groups(), 0u);
+}
+
+TEST(LayerGroups, LanesSplitTheTokensEvenlyOrNotAtAll) {
+  bertpp::GroupPlan plan;
+  bertpp::plan_groups(of_lengths({100, 100, 100, 100}), 128, 2, plan);
+  EXPECT_EQ(plan.first, (std::vector<std::size_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(plan.lane_first, (std::vector<std::size_t>{0, 2, 4}));
+  // Mixed lengths: each sequence in the lane of its middle token.
+  bertpp::plan_groups(of_lengths({30, 20, 30, 10, 25, 45}), 64, 2, plan);
+  EXPECT_EQ(plan.first, (std::vector<std::size_t>{0, 2, 3, 5, 6}));
+  EXPECT_EQ(plan.lane_first, (std::vector<std::size_t>{0, 2, 4}));
+  // 300 tokens against 20: more than 10% over an equal share, so one lane.
+  bertpp::plan_groups(of_lengths({300, 10, 10}), 128, 2, plan);
+  EXPECT_EQ(plan.lanes(), 1u);
+  EXPECT_EQ(plan.first, (std::vector<std::size_t>{0, 1, 3}));
+  // Fewer sequences than lanes.
+  bertpp::plan_groups(of_lengths({64}), 128, 2, plan);
+  EXPECT_EQ(plan.lanes(), 1u);
+}
+
+// Groups and lanes change the order in which rows are computed, never a row's arithmetic:
+// every precision's output is the same bit for bit with and without them.
+TEST(LayerGroups, ChangeNoBitOfTheOutput) {
+  if (simd_isas().empty())
+    GTEST_SKIP() << "the generic (Eigen) path is not bit-stable across batch sizes";
+  std::mt19937 rng(31);
+  const auto mixed = random_batch(rng, 9, 99, 40);
+  const auto equal = equal_batch(rng, 8, 99, 24);
+  for (auto precision : {bertpp::Precision::f32, bertpp::Precision::int8, bertpp::Precision::bf16})
+    for (auto isa : simd_isas()) {
+      auto with = [&](std::int64_t group_tokens) {
+        bertpp::LoadOptions o;
+        o.exec.isa = isa;
+        o.exec.precision = precision;
+        o.exec.group_tokens = group_tokens;
+        return bertpp::BertModel<float>::load(fixture("tiny-bert"), o);
+      };
+      const auto whole = with(-1), grouped = with(48), tiny = with(8), fallback = with(0);
+      for (int threads : {1, 2})
+        for (const auto* batch : {&mixed, &equal}) {
+          bertpp::Context ctx(threads);
+          const auto want = whole.forward(*batch, ctx);
+          for (const auto* m : {&grouped, &tiny, &fallback}) {
+            const auto got = m->forward(*batch, ctx);
+            for (std::size_t s = 0; s < batch->size(); ++s)
+              EXPECT_TRUE(got.last_hidden_state[s] == want.last_hidden_state[s])
+                  << bertpp::exec::isa_name(isa) << " precision " << static_cast<int>(precision)
+                  << ", " << threads << " threads, group_tokens " << m->exec_options().group_tokens
+                  << ", sequence " << s;
+            EXPECT_TRUE(got.pooler_output == want.pooler_output);
+          }
+        }
+    }
 }
 
 TEST(ExecModel, BitIdenticalAcrossThreadsBatchesAndCallers) {

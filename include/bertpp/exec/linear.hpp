@@ -61,6 +61,15 @@ struct ExecOptions {
   /// path. int8 uses AMX tiles, else AVX512_VNNI, else exact int16 dot products on AVX2,
   /// else the generic path.
   Precision precision = Precision::f32;
+  /// Tokens the encoder runs through a layer at a time: a batch of more tokens runs as
+  /// groups of consecutive whole sequences of at most this many tokens (consecutive longer
+  /// sequences: one group), every layer over each group in turn, so that a group's
+  /// activations stay in the core's cache between the layer's products; on a context of
+  /// several threads, each thread runs the groups of its own share of the batch (a lane),
+  /// where the batch splits evenly, else the whole batch runs as one group on all threads
+  /// (docs/design-notes.md, "Layer groups"). 0: the default, 128; negative: always one
+  /// group. The results are the same bit for bit either way.
+  std::int64_t group_tokens = 0;
 };
 
 /// @brief The fp32 SIMD family a layer of scalar T prepared with `options` uses for its

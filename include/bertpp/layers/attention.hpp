@@ -21,9 +21,20 @@
 
 namespace bertpp {
 
+/// @brief A row-major [rows x cols] view of `storage`, which grows to hold it and never
+/// shrinks: the layers' scratch (qkv, context, inter, tmp) is sized by the largest layer
+/// group a forward runs, and a group of fewer rows reuses the same, still cached, memory.
+template <typename T>
+Eigen::Map<Matrix<T>> scratch_rows(Matrix<T>& storage, Eigen::Index rows, Eigen::Index cols) {
+  if (storage.size() < rows * cols) storage.resize(rows, cols);
+  return Eigen::Map<Matrix<T>>(storage.data(), rows, cols);
+}
+
 /// @brief Scratch buffers of one forward pass, kept in the caller's Context.
 template <typename T>
 struct Workspace {
+  /// hidden: the batch's activations; the others are scratch of one layer step, used
+  /// through scratch_rows() (grow only).
   Matrix<T> hidden, qkv, context, inter, tmp, first;
   /// Per thread (grow only): attention scores, and one head's keys and values packed for
   /// the SIMD kernels.
@@ -36,6 +47,23 @@ struct Workspace {
   };
   std::vector<Bf16Head> bf16;
   PackedBatch packed;
+  /// Layer groups (ExecOptions::group_tokens): the plan, and each group's sequences (rows
+  /// from 0) and activations, kept between the layers.
+  GroupPlan plan;
+  std::vector<PackedBatch> group_batch;
+  std::vector<Matrix<T>> group_hidden;
+};
+
+/// @brief The lanes of a forward that runs its groups side by side: one context of one
+/// thread and one workspace per lane, kept in the caller's context.
+template <typename T>
+struct Lanes {
+  std::vector<std::unique_ptr<Context>> ctx;
+  std::vector<Workspace<T>> ws;
+  void ensure(std::size_t n) {
+    while (ctx.size() < n) ctx.push_back(std::make_unique<Context>(1));
+    if (ws.size() < n) ws.resize(n);
+  }
 };
 
 /// @brief MPNet's relative position bias, shared by every layer: the score of query i for
@@ -134,12 +162,13 @@ class SelfAttention {
                            Tensor<T>(std::move(qkv_b), {3 * h}), exec, "qkv");
   }
 
-  /// @brief ws.hidden [tokens x hidden] -> LayerNorm(x + Attention(x) W_o^T + b_o), in place.
-  void forward(Workspace<T>& ws, const PackedBatch& batch, Context& ctx) const {
-    Matrix<T>& x = ws.hidden;
-    const Eigen::Index h = x.cols();
-    qkv_.forward(x, ws.qkv, ctx);
-    ws.context.resize(x.rows(), h);
+  /// @brief x [tokens x hidden] -> LayerNorm(x + Attention(x) W_o^T + b_o), in place, for
+  /// the sequences of `batch` (rows of x); ws's scratch buffers hold the intermediates.
+  void forward(Matrix<T>& x, const PackedBatch& batch, Workspace<T>& ws, Context& ctx) const {
+    const Eigen::Index h = x.cols(), m = x.rows();
+    auto qkv = scratch_rows(ws.qkv, m, 3 * h);
+    qkv_.forward(x.data(), m, h, qkv.data(), 3 * h, exec::Act::none, nullptr, 0, ctx);
+    auto context = scratch_rows(ws.context, m, h);
     if (ws.scores.size() < static_cast<std::size_t>(ctx.num_threads())) {
       ws.scores.resize(static_cast<std::size_t>(ctx.num_threads()));
       ws.keys.resize(ws.scores.size());
@@ -152,7 +181,6 @@ class SelfAttention {
     std::size_t tasks = 0;
     for (std::size_t s = 0; s < batch.batch(); ++s)
       tasks += hs * ((batch.length[s] + query_block - 1) / query_block);
-    const Matrix<T>& qkv = ws.qkv;
     {
       const ScopedOpTimer timer(ctx, "attention (scores, softmax, context)");
       auto run = [&](std::size_t begin, std::size_t end, std::size_t thread) {
@@ -179,12 +207,12 @@ class SelfAttention {
               if constexpr (std::is_same_v<T, float>) {
                 if (bf16_products_) {
                   head_bf16(qkv, r0, q0, qn, len, c0, static_cast<Eigen::Index>(head), scores,
-                            ws.bf16[thread], ws.context, scale, b == 0 || t == begin);
+                            ws.bf16[thread], context, scale, b == 0 || t == begin);
                   continue;
                 }
                 if (kernels_) {
                   head_simd(qkv, r0, q0, qn, len, c0, static_cast<Eigen::Index>(head), scores,
-                            ws.keys[thread], ws.values[thread], ws.context, scale,
+                            ws.keys[thread], ws.values[thread], context, scale,
                             b == 0 || t == begin);
                   continue;
                 }
@@ -197,7 +225,7 @@ class SelfAttention {
               } else {
                 exec::softmax_rows(scores, scale, kernels_);
               }
-              ws.context.block(r0 + q0, c0, qn, head_size_).noalias() =
+              context.block(r0 + q0, c0, qn, head_size_).noalias() =
                   scores * qkv.block(r0, 2 * h + c0, len, head_size_);
             }
         }
@@ -213,9 +241,9 @@ class SelfAttention {
         run(0, tasks, 0);
       }
     }
-    out_.forward(ws.context, ws.tmp, ctx, exec::Act::none, &x);
-    exec::layer_norm(ws.tmp, gamma_.data(), beta_.data(), eps_, kernels_, ctx);
-    x.swap(ws.tmp);
+    auto tmp = scratch_rows(ws.tmp, m, h);
+    out_.forward(context.data(), m, h, tmp.data(), h, exec::Act::none, x.data(), h, ctx);
+    exec::layer_norm(tmp.data(), x.data(), m, h, gamma_.data(), beta_.data(), eps_, kernels_, ctx);
   }
 
  private:
@@ -244,10 +272,11 @@ class SelfAttention {
     for (Eigen::Index r = 0; r < qn; ++r) kernels_->softmax(scores + r * len, len, scale);
   }
 
-  void head_simd(const Matrix<float>& qkv, Eigen::Index r0, Eigen::Index q0, Eigen::Index qn,
-                 Eigen::Index len, Eigen::Index c0, Eigen::Index head,
+  void head_simd(const Eigen::Map<Matrix<float>>& qkv, Eigen::Index r0, Eigen::Index q0,
+                 Eigen::Index qn, Eigen::Index len, Eigen::Index c0, Eigen::Index head,
                  Eigen::Map<Matrix<float>>& scores, std::vector<float>& keys,
-                 std::vector<float>& values, Matrix<float>& context, float scale, bool pack) const {
+                 std::vector<float>& values, Eigen::Map<Matrix<float>>& context, float scale,
+                 bool pack) const {
     const auto& k = *kernels_;
     const std::int64_t h = qkv.cols() / 3, ld = qkv.cols(), d = head_size_, nr = k.direct_nr;
     const std::int64_t key_panels = (len + nr - 1) / nr, value_panels = (d + nr - 1) / nr;
@@ -270,10 +299,10 @@ class SelfAttention {
 
   // head_simd with both products on the bf16 kernels: Q and P rounded to bf16 per block,
   // K and V^T packed as the GEMM's bf16 weights once per head.
-  void head_bf16(const Matrix<float>& qkv, Eigen::Index r0, Eigen::Index q0, Eigen::Index qn,
-                 Eigen::Index len, Eigen::Index c0, Eigen::Index head,
+  void head_bf16(const Eigen::Map<Matrix<float>>& qkv, Eigen::Index r0, Eigen::Index q0,
+                 Eigen::Index qn, Eigen::Index len, Eigen::Index c0, Eigen::Index head,
                  Eigen::Map<Matrix<float>>& scores, typename Workspace<T>::Bf16Head& s,
-                 Matrix<float>& context, float scale, bool pack) const {
+                 Eigen::Map<Matrix<float>>& context, float scale, bool pack) const {
     namespace bf = exec::bf16;
     constexpr exec::Isa isa = exec::Isa::avx512;
     const std::int64_t h = qkv.cols() / 3, ld = qkv.cols(), d = head_size_;

@@ -34,13 +34,14 @@ class EncoderLayer {
                const ExecOptions& exec, std::shared_ptr<const RelativeBias<T>> bias = nullptr)
       : attention_(w, n, c, exec, std::move(bias)), ffn_(w, n, c, exec) {}
 
-  /// @brief ws.hidden [tokens x hidden] -> ws.hidden, in place.
-  void forward(Workspace<T>& ws, const PackedBatch& batch, Context& ctx, int index,
+  /// @brief x [tokens x hidden] (the sequences of `batch`) -> x, in place, with ws's
+  /// scratch buffers.
+  void forward(Matrix<T>& x, const PackedBatch& batch, Workspace<T>& ws, Context& ctx, int index,
                const Callback<T>& cb) const {
-    attention_.forward(ws, batch, ctx);
-    if (cb) cb("layer." + std::to_string(index) + ".attention", ws.hidden);
-    ffn_.forward(ws.hidden, ws.inter, ws.tmp, ctx);
-    if (cb) cb("layer." + std::to_string(index) + ".output", ws.hidden);
+    attention_.forward(x, batch, ws, ctx);
+    if (cb) cb("layer." + std::to_string(index) + ".attention", x);
+    ffn_.forward(x, ws.inter, ws.tmp, ctx);
+    if (cb) cb("layer." + std::to_string(index) + ".output", x);
   }
 
  private:

@@ -56,12 +56,15 @@ class FeedForward {
 
   /// @brief x [tokens x hidden] -> x = LayerNorm(x + act(x W_i^T + b_i) W_o^T + b_o), in
   /// place; the activation runs in the first GEMM's epilogue, the residual in the second's.
-  /// `inter` [tokens x intermediate] and `tmp` [tokens x hidden] are scratch.
+  /// `inter` [tokens x intermediate] and `tmp` [tokens x hidden] are scratch, used through
+  /// scratch_rows() (grow only).
   void forward(Matrix<T>& x, Matrix<T>& inter, Matrix<T>& tmp, Context& ctx) const {
-    in_.forward(x, inter, ctx, act_);
-    out_.forward(inter, tmp, ctx, exec::Act::none, &x);
-    exec::layer_norm(tmp, gamma_.data(), beta_.data(), eps_, kernels_, ctx);
-    x.swap(tmp);
+    const Eigen::Index m = x.rows(), h = x.cols(), n = in_.out_features();
+    auto mid = scratch_rows(inter, m, n);
+    auto out = scratch_rows(tmp, m, h);
+    in_.forward(x.data(), m, h, mid.data(), n, act_, nullptr, 0, ctx);
+    out_.forward(mid.data(), m, n, out.data(), h, exec::Act::none, x.data(), h, ctx);
+    exec::layer_norm(out.data(), x.data(), m, h, gamma_.data(), beta_.data(), eps_, kernels_, ctx);
   }
 
  private:

@@ -187,9 +187,75 @@ void EncoderModel<T>::forward(const std::vector<Encoding>& batch, Context& ctx, 
   embeddings_.forward(packed, ws.hidden, ws.tmp, ctx);
   if (callback) callback("embeddings", ws.hidden);
   if (states) detail::unpack(ws.hidden, packed, batch, out.hidden_states[0]);
-  for (std::size_t i = 0; i < encoder_.size(); ++i) {
-    encoder_.layer(i).forward(ws, packed, ctx, static_cast<int>(i), callback);
-    if (states) detail::unpack(ws.hidden, packed, batch, out.hidden_states[i + 1]);
+  // Layer groups (docs/design-notes.md): each layer runs over groups of whole sequences,
+  // on the same scratch buffers; on several threads, each thread runs the groups of its own
+  // lane, and a batch that does not split evenly into lanes runs as one group, each
+  // operation on all threads (small groups there cost more in synchronisation than their
+  // cache gains). The callback and the hidden states see the whole batch after every
+  // layer: one group.
+  const std::int64_t group_tokens = exec_.group_tokens == 0 ? 128 : exec_.group_tokens;
+  GroupPlan& plan = ws.plan;
+  plan.first.clear();
+  plan.lane_first.clear();
+  if (group_tokens > 0 && !states && !callback) {
+    const auto threads = static_cast<std::size_t>(ctx.num_threads());
+    plan_groups(packed, static_cast<std::size_t>(group_tokens), threads, plan);
+    if (threads > 1 && plan.lanes() != threads) plan.first.clear();
+  }
+  const std::size_t groups = plan.groups();
+  if (groups > 1) {
+    if (ws.group_batch.size() < groups) {
+      ws.group_batch.resize(groups);
+      ws.group_hidden.resize(groups);
+    }
+    for (std::size_t g = 0; g < groups; ++g) {
+      const std::size_t s0 = plan.first[g], s1 = plan.first[g + 1];
+      const std::size_t r0 = packed.start[s0];
+      PackedBatch& gb = ws.group_batch[g];
+      gb.start.resize(s1 - s0);
+      gb.length.resize(s1 - s0);
+      for (std::size_t s = s0; s < s1; ++s) {
+        gb.start[s - s0] = packed.start[s] - r0;
+        gb.length[s - s0] = packed.length[s];
+      }
+      const std::size_t rows = packed.start[s1 - 1] + packed.length[s1 - 1] - r0;
+      ws.group_hidden[g] =
+          ws.hidden.middleRows(static_cast<Eigen::Index>(r0), static_cast<Eigen::Index>(rows));
+    }
+    const std::size_t lanes = plan.lanes();
+    if (lanes == 1) {
+      for (std::size_t i = 0; i < encoder_.size(); ++i)
+        for (std::size_t g = 0; g < groups; ++g)
+          encoder_.layer(i).forward(ws.group_hidden[g], ws.group_batch[g], ws, ctx,
+                                    static_cast<int>(i), callback);
+    } else {
+      auto& lane = ctx.scratch<Lanes<T>>();
+      lane.ensure(lanes);
+      for (std::size_t l = 0; l < lanes; ++l) {
+        lane.ctx[l]->set_profiling(ctx.profiling());
+        lane.ctx[l]->clear_profile();
+      }
+      ctx.parallel_for(lanes, [&](std::size_t l0, std::size_t l1) {
+        for (std::size_t l = l0; l < l1; ++l)
+          for (std::size_t i = 0; i < encoder_.size(); ++i)
+            for (std::size_t g = plan.lane_first[l]; g < plan.lane_first[l + 1]; ++g)
+              encoder_.layer(i).forward(ws.group_hidden[g], ws.group_batch[g], lane.ws[l],
+                                        *lane.ctx[l], static_cast<int>(i), callback);
+      });
+      // The profile in wall time: each operation's time, averaged over the lanes.
+      if (ctx.profiling())
+        for (std::size_t l = 0; l < lanes; ++l)
+          for (const auto& t : lane.ctx[l]->profile())
+            ctx.add_time(t.op, t.seconds / static_cast<double>(lanes));
+    }
+    for (std::size_t g = 0; g < groups; ++g)
+      ws.hidden.middleRows(static_cast<Eigen::Index>(packed.start[plan.first[g]]),
+                           ws.group_hidden[g].rows()) = ws.group_hidden[g];
+  } else {
+    for (std::size_t i = 0; i < encoder_.size(); ++i) {
+      encoder_.layer(i).forward(ws.hidden, packed, ws, ctx, static_cast<int>(i), callback);
+      if (states) detail::unpack(ws.hidden, packed, batch, out.hidden_states[i + 1]);
+    }
   }
   detail::unpack(ws.hidden, packed, batch, out.last_hidden_state);
   if (pooler_.present()) {
