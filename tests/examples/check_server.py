@@ -18,25 +18,34 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from check_example import FIX, check, main_of, near, safetensors  # noqa: E402
+from check_example import FIX, check, failures, main_of, near, safetensors  # noqa: E402
 
 TOL = 1e-5
 
 
 class Server:
+    """The server on a loopback port. Its stderr goes to a file (a pipe nobody reads could fill
+    and block it), printed when a check failed or the server exited abnormally."""
+
     def __init__(self, cmd):
-        self.proc = subprocess.Popen(cmd + ["--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True)
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen(cmd + ["--port", "0"], stdout=subprocess.PIPE, stderr=self.log, text=True)
         line = self.proc.stdout.readline()
         if "listening on " not in line:
             self.proc.kill()
-            sys.exit(f"the server did not start: {line!r} {self.proc.stderr.read()}")
+            self.proc.wait()
+            sys.exit(f"the server did not start: {line!r}\n{self.stderr()}")
         self.url = line.strip().split("listening on ")[1]
+
+    def stderr(self):
+        self.log.seek(0)
+        return self.log.read()
 
     def call(self, method, path, body=None, raw=None):
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
@@ -53,6 +62,10 @@ class Server:
                 return e.code, json.loads(text)
             except ValueError:
                 return e.code, text
+        except OSError as e:  # reset, refused, timed out: a failed check, with the server's state
+            state = "running" if self.proc.poll() is None else f"exited with {self.proc.returncode}"
+            check(False, f"{method} {path}: {e!r} (the server is {state})")
+            return None, None
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -60,8 +73,12 @@ class Server:
             rc = self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+            self.proc.wait()
             rc = "hung"
         check(rc == 0, f"SIGTERM: exit status {rc}, want 0")
+        if failures:
+            print("--- the server's stderr ---\n" + self.stderr() + "--- end of the server's stderr ---")
+        self.log.close()
 
 
 def expect_error(srv, path, body, status, error_type, raw=None, openai=False):
@@ -119,6 +136,8 @@ def run_embed(cmd):
             t.join()
         for i, (status, got) in enumerate(results):
             check(status == 200 and len(got) == 1 and len(got[0]) == dim, f"/embed {i}: {status}")
+            if status != 200:
+                continue
             for a, b in zip(got[0], want[i]):
                 near(a, b, f"/embed {i}", 1e-4)
         status, got = srv.call("POST", "/embed", {"inputs": sentences[:4], "normalize": False})
@@ -211,6 +230,8 @@ def run_predict(cmd, tiny, work):
         for (status, g), w in zip(results, c["results"]):
             w = sorted(w, key=lambda x: -x["score"])
             check(status == 200 and [x["label"] for x in g] == [x["label"] for x in w], "/predict concurrent labels")
+            if status != 200:
+                continue
             for x, y in zip(g, w):
                 near(x["score"], y["score"], "/predict concurrent", TOL)
         expect_error(srv, "/predict", {"inputs": "word " * 600}, 413, "Validation")
@@ -252,6 +273,8 @@ def run_predict(cmd, tiny, work):
         want_scores = {w["corpus_id"]: w["score"] for w in want}
         for i, (status, g) in enumerate(scores):
             check(status == 200 and len(g) == 1, f"/rerank concurrent {i}: {status}")
+            if status != 200:
+                continue
             near(g[0]["score"], want_scores[i], "/rerank concurrent", TOL)
         expect_error(srv, "/rerank", {"query": query, "texts": ["word " * 600]}, 413, "Validation")
         status, cut = srv.call("POST", "/rerank", {"query": query, "texts": ["word " * 600], "truncate": True})
