@@ -343,7 +343,12 @@ def machine():
             key, _, value = line.partition(":")
             info.setdefault(key.strip(), value.strip())
     simd = [f for f in info.get("flags", "").split() if f.startswith(("avx", "fma", "sse4", "amx", "f16c"))]
-    return info.get("model name", "?"), os.cpu_count(), " ".join(simd)
+    # A guest's model name is often only the brand ("AMD EPYC"): family and model tell the
+    # core (AMD family 25: Zen 3 / Zen 4, 26: Zen 5; Intel family 6, model 143: Sapphire Rapids).
+    name = info.get("model name", "?")
+    if "cpu family" in info:
+        name += f" (family {info['cpu family']}, model {info.get('model', '?')})"
+    return name, os.cpu_count(), " ".join(simd)
 
 
 def write_results(path, table, seconds, args):

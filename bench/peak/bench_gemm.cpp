@@ -2,7 +2,7 @@
 // GFLOP/s of exec::Linear on the GEMM shapes of BERT-base and BERT-large at 128 tokens, for
 // each kernel family the CPU runs, on 1 thread and on all threads.
 //
-//   bench_gemm [--threads N] [--seconds S] [--json]
+//   bench_gemm [--threads N] [--seconds S] [--precision f32|bf16|int8] [--json]
 //
 // bench/run.py divides each figure by peak_flops' measured peak for the same thread count.
 // One-thread rows are timed in thread CPU time (what a shared machine's other jobs do not
@@ -68,15 +68,28 @@ int main(int argc, char** argv) {
   int threads = static_cast<int>(std::thread::hardware_concurrency());
   double seconds = 0.5;
   bool json = false;
+  bertpp::Precision precision = bertpp::Precision::f32;
   for (int i = 1; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--threads") && i + 1 < argc)
       threads = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc)
       seconds = std::atof(argv[++i]);
-    else if (!std::strcmp(argv[i], "--json"))
+    else if (!std::strcmp(argv[i], "--precision") && i + 1 < argc) {
+      const std::string p = argv[++i];
+      if (p == "bf16")
+        precision = bertpp::Precision::bf16;
+      else if (p == "int8")
+        precision = bertpp::Precision::int8;
+      else if (p != "f32") {
+        std::fprintf(stderr, "bench_gemm: --precision is f32, bf16 or int8, not %s\n", p.c_str());
+        return 2;
+      }
+    } else if (!std::strcmp(argv[i], "--json"))
       json = true;
     else {
-      std::fprintf(stderr, "usage: bench_gemm [--threads N] [--seconds S] [--json]\n");
+      std::fprintf(
+          stderr,
+          "usage: bench_gemm [--threads N] [--seconds S] [--precision f32|bf16|int8] [--json]\n");
       return 2;
     }
   }
@@ -85,7 +98,9 @@ int main(int argc, char** argv) {
                           {"ffn-in 128x768x3072", 128, 768, 3072},
                           {"ffn-out 128x3072x768", 128, 3072, 768},
                           {"large ffn-in 128x1024x4096", 128, 1024, 4096}};
-  std::vector<bertpp::exec::Isa> isas = {bertpp::exec::Isa::generic};
+  // The generic bf16 and int8 paths are the tests' scalar reference: not worth timing.
+  std::vector<bertpp::exec::Isa> isas;
+  if (precision == bertpp::Precision::f32) isas.push_back(bertpp::exec::Isa::generic);
   if (bertpp::exec::cpu().has_avx2()) isas.push_back(bertpp::exec::Isa::avx2);
   if (bertpp::exec::cpu().has_avx512()) isas.push_back(bertpp::exec::Isa::avx512);
   std::mt19937 rng(1);
@@ -100,6 +115,7 @@ int main(int argc, char** argv) {
     for (auto isa : isas) {
       bertpp::ExecOptions opts;
       opts.isa = isa;
+      opts.precision = precision;
       const bertpp::exec::Linear<float> lin(bertpp::Tensor<float>(w, {s.n, s.k}),
                                             bertpp::Tensor<float>(b, {s.n}), opts);
       for (int t : {1, threads}) {

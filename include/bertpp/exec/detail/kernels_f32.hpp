@@ -147,13 +147,15 @@ inline const F32Kernels& f32_kernels(Isa isa) {
       &detail::avx2::epilogue_block<detail::F32x8>, &detail::avx2::softmax_row<detail::F32x8>,
       &detail::avx2::layer_norm_row<detail::F32x8>, 16,
       &detail::avx2::gemm_direct<detail::F32x8, 6, 2>, &detail::avx2::pack_transposed);
-  // Attention's products on AVX-512 use 4 x 64 tiles: a 64-wide panel fits BERT's head size
-  // and a 128-token key block exactly, where 48 wastes a third of the context product.
+  // Attention's products on AVX-512 use 6 x 64 tiles: a 64-wide panel fits BERT's head size
+  // and a 128-token key block exactly, where 48 wastes a third of the context product. Six
+  // rows (24 accumulators) rather than four (16): on Zen 5, with two 512-bit FMA pipes,
+  // attention took 31 ms of a BERT-base 8 x 128 forward against 47 (docs/design-notes.md).
   static const F32Kernels avx512 = detail::make_family(
       "avx512", 8, 48, L1Operand::a_panel, &detail::avx512::gemm_tile<detail::F32x16, 8, 3>,
       &detail::avx512::epilogue_block<detail::F32x16>, &detail::avx512::softmax_row<detail::F32x16>,
       &detail::avx512::layer_norm_row<detail::F32x16>, 64,
-      &detail::avx512::gemm_direct<detail::F32x16, 4, 4>, &detail::avx512::pack_transposed);
+      &detail::avx512::gemm_direct<detail::F32x16, 6, 4>, &detail::avx512::pack_transposed);
   if (isa == Isa::avx512 || isa == Isa::amx) return avx512;  // AMX has no fp32 products
   if (isa == Isa::avx2) return avx2;
 #else
@@ -173,7 +175,7 @@ inline const F32Kernels& f32_kernels_emulated_avx512() {
       &detail::avx2::gemm_tile<detail::F32x16e, 8, 3>,
       &detail::avx2::epilogue_block<detail::F32x16e>, &detail::avx2::softmax_row<detail::F32x16e>,
       &detail::avx2::layer_norm_row<detail::F32x16e>, 64,
-      &detail::avx2::gemm_direct<detail::F32x16e, 4, 4>, &detail::avx2::pack_transposed);
+      &detail::avx2::gemm_direct<detail::F32x16e, 6, 4>, &detail::avx2::pack_transposed);
   return k;
 #else
   static const F32Kernels generic;
